@@ -1,0 +1,78 @@
+package org.supplyhub.ingest;
+
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * MSH-18 (HL7 table 0211) to Java charsets. HAPI has this table but keeps it package-private.
+ */
+final class Hl7Charsets {
+
+    private static final Map<String, String> TABLE_0211 = Map.ofEntries(
+            Map.entry("ASCII", "US-ASCII"),
+            Map.entry("8859/1", "ISO-8859-1"), Map.entry("8859/2", "ISO-8859-2"), Map.entry("8859/3", "ISO-8859-3"),
+            Map.entry("8859/4", "ISO-8859-4"), Map.entry("8859/5", "ISO-8859-5"), Map.entry("8859/6", "ISO-8859-6"),
+            Map.entry("8859/7", "ISO-8859-7"), Map.entry("8859/8", "ISO-8859-8"), Map.entry("8859/9", "ISO-8859-9"),
+            Map.entry("8859/15", "ISO-8859-15"),
+            Map.entry("ISO IR6", "US-ASCII"), Map.entry("ISO IR100", "ISO-8859-1"), Map.entry("ISO IR14", "JIS_X0201"),
+            Map.entry("ISO IR87", "x-JIS0208"), Map.entry("ISO IR159", "JIS_X0212-1990"),
+            Map.entry("GB 18030-2000", "GB18030"), Map.entry("KS X 1001", "EUC-KR"), Map.entry("BIG-5", "Big5"),
+            Map.entry("CNS 11643-1992", "x-EUC-TW"),
+            Map.entry("UNICODE", "UTF-8"), Map.entry("UNICODE UTF-8", "UTF-8"),
+            Map.entry("UNICODE UTF-16", "UTF-16"), Map.entry("UNICODE UTF-32", "UTF-32"));
+
+    private Hl7Charsets() {
+    }
+
+    /**
+     * The charset MSH-18 names, read from the raw bytes (MSH itself is ASCII in every charset
+     * senders use over MLLP). Unknown or absent → the interface default.
+     */
+    static Charset detect(byte[] raw, Charset fallback) {
+        String msh18 = msh18(raw);
+        if (msh18 == null) {
+            return fallback;
+        }
+        String name = TABLE_0211.get(msh18.trim().toUpperCase());
+        if (name == null || !Charset.isSupported(name)) {
+            return fallback;
+        }
+        return Charset.forName(name);
+    }
+
+    private static String msh18(byte[] raw) {
+        int start = 0;
+        while (start < raw.length && (raw[start] == '\r' || raw[start] == '\n' || raw[start] == ' ')) {
+            start++;
+        }
+        if (raw.length - start < 8 || raw[start] != 'M' || raw[start + 1] != 'S' || raw[start + 2] != 'H') {
+            return null;
+        }
+        byte separator = raw[start + 3];
+        int field = 1;
+        int fieldStart = -1;
+        for (int i = start + 3; i < raw.length && raw[i] != '\r' && raw[i] != '\n'; i++) {
+            if (raw[i] == separator) {
+                if (fieldStart >= 0) {
+                    break; // end of MSH-18
+                }
+                field++;
+                if (field == 18) {
+                    fieldStart = i + 1;
+                }
+            }
+        }
+        if (fieldStart < 0) {
+            return null;
+        }
+        int end = fieldStart;
+        while (end < raw.length && raw[end] != separator && raw[end] != '\r' && raw[end] != '\n') {
+            end++;
+        }
+        // only the first repetition names the message's charset
+        String value = new String(raw, fieldStart, end - fieldStart, StandardCharsets.ISO_8859_1);
+        int rep = value.indexOf('~');
+        return rep >= 0 ? value.substring(0, rep) : value;
+    }
+}

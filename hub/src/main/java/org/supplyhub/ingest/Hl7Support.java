@@ -1,0 +1,112 @@
+package org.supplyhub.ingest;
+
+import ca.uhn.hl7v2.AcknowledgmentCode;
+import ca.uhn.hl7v2.DefaultHapiContext;
+import ca.uhn.hl7v2.HL7Exception;
+import ca.uhn.hl7v2.HapiContext;
+import ca.uhn.hl7v2.model.Message;
+import ca.uhn.hl7v2.model.v251.message.ACK;
+import ca.uhn.hl7v2.model.v251.segment.MSH;
+import ca.uhn.hl7v2.parser.PipeParser;
+import ca.uhn.hl7v2.util.Terser;
+import ca.uhn.hl7v2.util.idgenerator.IDGenerator;
+import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.util.Calendar;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** HAPI parsing and ACK building, shared by every interface. */
+@Component
+public class Hl7Support {
+
+    private static final Set<String> VERSIONS = Set.of("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8");
+
+    private final HapiContext context;
+    private final PipeParser parser;
+
+    public Hl7Support() {
+        context = new DefaultHapiContext();
+        // Structure is checked by the mapping, which names the field; HAPI's rule checks would only
+        // reject real-world variations before the profile sees them.
+        context.setValidationContext(ValidationContextFactory.noValidation());
+        context.getParserConfiguration().setIdGenerator(new AckIds());
+        parser = context.getPipeParser();
+    }
+
+    public Message parse(String er7) throws HL7Exception {
+        return parser.parse(er7);
+    }
+
+    public String encode(Message message) throws HL7Exception {
+        return parser.encode(message);
+    }
+
+    /** An ACK for a message HAPI parsed. */
+    public String ack(Message inbound, AcknowledgmentCode code, HL7Exception error, String charsetField) {
+        try {
+            Message ack = inbound.generateACK(code, error);
+            if (charsetField != null) {
+                new Terser(ack).set("MSH-18", charsetField);
+            }
+            return parser.encode(ack);
+        } catch (HL7Exception | IOException e) {
+            // generateACK only fails on a broken inbound MSH; answer from the header we read by hand
+            return nack(null, code, error);
+        }
+    }
+
+    /**
+     * A NACK for a message HAPI could not parse (or that never got that far), built from the header
+     * we could read, as HL7 v2.5.1 unless the sender's version is one we know.
+     */
+    public String nack(Hl7Header header, AcknowledgmentCode code, HL7Exception error) {
+        try {
+            ACK ack = new ACK(context.getModelClassFactory());
+            ack.setParser(parser);
+            MSH msh = ack.getMSH();
+            msh.getFieldSeparator().setValue("|");
+            msh.getEncodingCharacters().setValue("^~\\&");
+            msh.getDateTimeOfMessage().getTime().setValue(Calendar.getInstance());
+            msh.getMessageType().getMessageCode().setValue("ACK");
+            msh.getMessageType().getMessageStructure().setValue("ACK");
+            msh.getMessageControlID().setValue(context.getParserConfiguration().getIdGenerator().getID());
+            msh.getProcessingID().getProcessingID().setValue("P");
+            msh.getVersionID().getVersionID().setValue("2.5.1");
+            if (header != null) {
+                msh.getSendingApplication().getNamespaceID().setValue(header.receivingApplication());
+                msh.getSendingFacility().getNamespaceID().setValue(header.receivingFacility());
+                msh.getReceivingApplication().getNamespaceID().setValue(header.sendingApplication());
+                msh.getReceivingFacility().getNamespaceID().setValue(header.sendingFacility());
+                msh.getMessageType().getTriggerEvent().setValue(header.triggerEvent());
+                if (header.processingId() != null) {
+                    msh.getProcessingID().getProcessingID().setValue(header.processingId());
+                }
+                if (header.version() != null && VERSIONS.contains(header.version())) {
+                    msh.getVersionID().getVersionID().setValue(header.version());
+                }
+                ack.getMSA().getMessageControlID().setValue(header.controlId());
+            }
+            ack.getMSA().getAcknowledgmentCode().setValue(code.name());
+            if (error != null) {
+                error.populateResponse(ack, code, 0);
+            }
+            return parser.encode(ack);
+        } catch (HL7Exception | IOException e) {
+            throw new IllegalStateException("cannot build a NACK", e);
+        }
+    }
+
+    /** ACK control ids: unique per process start and short enough for v2.3–2.5 (ST 20). */
+    static final class AckIds implements IDGenerator {
+        private final String prefix = "SH" + Long.toString(System.currentTimeMillis() / 1000, 36).toUpperCase();
+        private final AtomicLong next = new AtomicLong();
+
+        @Override
+        public String getID() {
+            return prefix + Long.toString(next.incrementAndGet(), 36).toUpperCase();
+        }
+    }
+}

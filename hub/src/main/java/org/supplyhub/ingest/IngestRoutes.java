@@ -1,0 +1,67 @@
+package org.supplyhub.ingest;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.netty.NettyConstants;
+import org.springframework.stereotype.Component;
+
+/**
+ * The route templates interfaces are made of. {@code routes/*.yaml} instantiates them with
+ * {@code templatedRoute}; the interface's mapping and destinations come from the same parameters,
+ * read and checked by {@link InterfaceCatalog} at start-up.
+ */
+@Component
+public class IngestRoutes extends RouteBuilder {
+
+    /** Exchange property naming the interface a message came in on. */
+    public static final String INTERFACE = "SupplyHubInterface";
+
+    private final InterfaceCatalog interfaces;
+    private final IntakeService intake;
+
+    public IngestRoutes(InterfaceCatalog interfaces, IntakeService intake) {
+        this.interfaces = interfaces;
+        this.intake = intake;
+    }
+
+    @Override
+    public void configure() {
+        // MLLP over TCP (Netty): one listener per interface port, a reply per frame, frames bounded.
+        routeTemplate(InterfaceCatalog.MLLP_TEMPLATE)
+                .templateParameter("interfaceId").templateParameter("port").templateParameter("mapping")
+                .templateParameter("destinations", "").templateParameter("host", "0.0.0.0")
+                .templateParameter("charset", "ISO-8859-1").templateParameter("description", "")
+                .from("netty:tcp://{{host}}:{{port}}?sync=true&textline=false&allowDefaultCodec=false"
+                        + "&decoders=#mllpIdleTimeout,#mllpFrameDecoder&encoders=#mllpFrameEncoder"
+                        + "&reuseAddress=true&disconnectOnNoReply=true&backlog=128")
+                .setProperty(INTERFACE, constant("{{interfaceId}}"))
+                .process(this::mllp);
+
+        // For senders that are not on MLLP: other Camel routes (file pickup, queues) and the
+        // HTTP endpoint hand messages to direct:hl7-<interfaceId>.
+        routeTemplate(InterfaceCatalog.HTTP_TEMPLATE)
+                .templateParameter("interfaceId").templateParameter("mapping")
+                .templateParameter("destinations", "").templateParameter("charset", "ISO-8859-1")
+                .templateParameter("description", "")
+                .from("direct:hl7-{{interfaceId}}")
+                .setProperty(INTERFACE, constant("{{interfaceId}}"))
+                .process(this::direct);
+    }
+
+    private void mllp(Exchange exchange) {
+        InterfaceDefinition iface = interfaces.get(exchange.getProperty(INTERFACE, String.class));
+        Object body = exchange.getMessage().getBody();
+        String peer = String.valueOf(exchange.getMessage().getHeader(NettyConstants.NETTY_REMOTE_ADDRESS));
+        IntakeResult result = body instanceof OversizedFrame frame
+                ? intake.oversized(iface, frame, "mllp:" + peer)
+                : intake.receive(iface, exchange.getMessage().getBody(byte[].class), null, "mllp:" + peer);
+        exchange.getMessage().setBody(result.ackBytes());
+    }
+
+    private void direct(Exchange exchange) {
+        InterfaceDefinition iface = interfaces.get(exchange.getProperty(INTERFACE, String.class));
+        String caller = exchange.getMessage().getHeader("SupplyHubCaller", "route:" + exchange.getFromRouteId(), String.class);
+        IntakeResult result = intake.receive(iface, exchange.getMessage().getBody(byte[].class), null, caller);
+        exchange.getMessage().setBody(result.ack());
+    }
+}

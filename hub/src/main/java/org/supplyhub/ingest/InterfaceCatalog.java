@@ -1,0 +1,238 @@
+package org.supplyhub.ingest;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.supplyhub.mapping.ConfigurationException;
+import org.supplyhub.mapping.ProfileLoader;
+import org.supplyhub.mapping.UsageMapper;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The interfaces declared in {@code routes/*.yaml}. Each file is Camel YAML DSL; Camel builds the
+ * routes from it. This catalog reads the same files first, so that an interface that uses one of the
+ * hub's templates is checked (parameters, mapping profile, crosswalk) before anything listens, and a
+ * mistake stops start-up with the file, the line and the problem.
+ */
+public final class InterfaceCatalog {
+
+    public static final String MLLP_TEMPLATE = "hl7-mllp-inbound";
+    public static final String HTTP_TEMPLATE = "hl7-http-inbound";
+
+    private static final Logger log = LoggerFactory.getLogger(InterfaceCatalog.class);
+    private static final Set<String> COMMON = Set.of("interfaceId", "mapping", "destinations", "charset", "description");
+    private static final Map<String, Set<String>> PARAMETERS = Map.of(
+            MLLP_TEMPLATE, union(COMMON, Set.of("port", "host")),
+            HTTP_TEMPLATE, COMMON);
+
+    private final Map<String, InterfaceDefinition> byId;
+
+    private InterfaceCatalog(Map<String, InterfaceDefinition> byId) {
+        this.byId = byId;
+    }
+
+    public Optional<InterfaceDefinition> find(String interfaceId) {
+        return Optional.ofNullable(byId.get(interfaceId));
+    }
+
+    public InterfaceDefinition get(String interfaceId) {
+        return find(interfaceId).orElseThrow(() -> new IllegalArgumentException("unknown interface " + interfaceId));
+    }
+
+    public Collection<InterfaceDefinition> all() {
+        return byId.values();
+    }
+
+    public static InterfaceCatalog load(Path routesDir, Path mappingsDir) {
+        if (!Files.isDirectory(routesDir)) {
+            throw new ConfigurationException("routes directory " + routesDir.toAbsolutePath() + " does not exist");
+        }
+        ProfileLoader profiles = new ProfileLoader(mappingsDir);
+        Map<String, InterfaceDefinition> byId = new LinkedHashMap<>();
+        Map<Integer, String> ports = new LinkedHashMap<>();
+        List<Path> files;
+        try (Stream<Path> list = Files.list(routesDir)) {
+            files = list.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+        } catch (IOException e) {
+            throw new ConfigurationException("cannot list " + routesDir + ": " + e.getMessage(), e);
+        }
+        for (Path file : files) {
+            String display = "routes/" + file.getFileName();
+            for (InterfaceDefinition def : readFile(file, display, profiles)) {
+                InterfaceDefinition previous = byId.putIfAbsent(def.id(), def);
+                if (previous != null) {
+                    throw new ConfigurationException(display + ": interface '" + def.id() + "' is already declared in "
+                            + previous.file());
+                }
+                if (def.mllpPort() != null) {
+                    String other = ports.putIfAbsent(def.mllpPort(), def.id());
+                    if (other != null) {
+                        throw new ConfigurationException(display + ": port " + def.mllpPort()
+                                + " is already used by interface '" + other + "'");
+                    }
+                }
+                log.info("Interface {} ({}{}) → destinations {}", def.id(), def.template(),
+                        def.mllpPort() == null ? "" : ", MLLP port " + def.mllpPort(), def.destinations());
+            }
+        }
+        return new InterfaceCatalog(byId);
+    }
+
+    private static List<InterfaceDefinition> readFile(Path file, String display, ProfileLoader profiles) {
+        Node root;
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            root = new Yaml().compose(reader);
+        } catch (YAMLException e) {
+            throw new ConfigurationException(display + ": not valid YAML: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ConfigurationException(display + ": cannot be read: " + e.getMessage(), e);
+        }
+        List<InterfaceDefinition> found = new ArrayList<>();
+        if (root == null) {
+            return found;
+        }
+        if (!(root instanceof SequenceNode entries)) {
+            throw new ConfigurationException(at(display, root) + "a Camel YAML DSL file is a list (each entry starts with '- ')");
+        }
+        for (Node entry : entries.getValue()) {
+            Node templated = entry instanceof MappingNode m ? child(m, "templatedRoute") : null;
+            if (!(templated instanceof MappingNode route)) {
+                continue; // routes, beans… of the engineer's own: Camel checks those
+            }
+            String template = scalar(child(route, "routeTemplateRef"));
+            if (!PARAMETERS.containsKey(template)) {
+                continue;
+            }
+            Map<String, String> params = parameters(display, route);
+            found.add(define(display, route, template, params, profiles));
+        }
+        return found;
+    }
+
+    private static InterfaceDefinition define(String display, MappingNode route, String template,
+                                              Map<String, String> params, ProfileLoader profiles) {
+        Set<String> allowed = PARAMETERS.get(template);
+        for (String name : params.keySet()) {
+            if (!allowed.contains(name)) {
+                throw new ConfigurationException(at(display, route) + "template " + template
+                        + " has no parameter '" + name + "' (it takes " + allowed + ")");
+            }
+        }
+        String id = params.get("interfaceId");
+        if (id == null || !id.matches("[a-z0-9][a-z0-9-]{0,63}")) {
+            throw new ConfigurationException(at(display, route) + "interfaceId must be lower-case letters, digits and"
+                    + " dashes, e.g. mercy-or (got " + (id == null ? "nothing" : "'" + id + "'") + ")");
+        }
+        String mapping = params.get("mapping");
+        if (mapping == null) {
+            throw new ConfigurationException(at(display, route) + "parameter 'mapping' (a file in mappings/) is required");
+        }
+        Integer port = null;
+        if (template.equals(MLLP_TEMPLATE)) {
+            String text = params.get("port");
+            try {
+                port = Integer.valueOf(text);
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 1 || port > 65535) {
+                throw new ConfigurationException(at(display, route) + "parameter 'port' must be a TCP port (got "
+                        + (text == null ? "nothing" : "'" + text + "'") + ")");
+            }
+        }
+        Charset charset = StandardCharsets.ISO_8859_1;
+        if (params.get("charset") != null) {
+            try {
+                charset = Charset.forName(params.get("charset"));
+            } catch (RuntimeException e) {
+                throw new ConfigurationException(at(display, route) + "charset '" + params.get("charset") + "' is unknown");
+            }
+        }
+        List<String> destinations = params.get("destinations") == null ? List.of()
+                : Arrays.stream(params.get("destinations").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        for (String destination : destinations) {
+            if (!destination.matches("[a-z0-9][a-z0-9-]{0,99}")) {
+                throw new ConfigurationException(at(display, route) + "destination name '" + destination
+                        + "' must be lower-case letters, digits and dashes");
+            }
+        }
+        UsageMapper mapper;
+        try {
+            mapper = profiles.load(id, mapping);
+        } catch (ConfigurationException e) {
+            throw new ConfigurationException(at(display, route) + "interface '" + id + "': " + e.getMessage(), e);
+        }
+        return new InterfaceDefinition(id, display, template, port, params.get("description"), mapper,
+                destinations, charset);
+    }
+
+    /** Camel's templatedRoute parameters: a list of {name, value} pairs. */
+    private static Map<String, String> parameters(String display, MappingNode route) {
+        Map<String, String> params = new LinkedHashMap<>();
+        Node node = child(route, "parameters");
+        if (node == null) {
+            return params;
+        }
+        if (!(node instanceof SequenceNode list)) {
+            throw new ConfigurationException(at(display, node) + "parameters is a list of '- name: … value: …' entries");
+        }
+        for (Node item : list.getValue()) {
+            if (!(item instanceof MappingNode pair)) {
+                throw new ConfigurationException(at(display, item) + "each parameter is '- name: … value: …'");
+            }
+            String name = scalar(child(pair, "name"));
+            String value = scalar(child(pair, "value"));
+            if (name == null) {
+                throw new ConfigurationException(at(display, item) + "parameter without a name");
+            }
+            if (params.put(name, value) != null) {
+                throw new ConfigurationException(at(display, item) + "parameter '" + name + "' is given twice");
+            }
+        }
+        return params;
+    }
+
+    private static Node child(MappingNode node, String key) {
+        for (NodeTuple tuple : node.getValue()) {
+            if (key.equals(scalar(tuple.getKeyNode()))) {
+                return tuple.getValueNode();
+            }
+        }
+        return null;
+    }
+
+    private static String scalar(Node node) {
+        return node instanceof ScalarNode s ? s.getValue().trim() : null;
+    }
+
+    private static String at(String display, Node node) {
+        return display + ": line " + (node.getStartMark().getLine() + 1) + ": ";
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
+    }
+}

@@ -1,0 +1,221 @@
+package org.supplyhub.mapping;
+
+import org.hl7.fhir.r4.model.ChargeItem;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.Device;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Money;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.SupplyDelivery;
+import org.supplyhub.mapping.SupplyUsage.Kind;
+import org.supplyhub.mapping.SupplyUsage.Line;
+import org.supplyhub.mapping.SupplyUsage.Ref;
+
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.TimeZone;
+import java.util.UUID;
+
+/**
+ * Canonical usage → the FHIR R4 resources the hub owns: a SupplyDelivery per line, a Device per
+ * implant and a ChargeItem per line. Resources the EHR owns are referenced by identifier only.
+ * Resource ids are name-based UUIDs of interface, transaction id and type, so mapping the same
+ * transaction again yields the same resources.
+ */
+public final class FhirMapper {
+
+    public static final String HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets";
+    public static final String FDA_UDI = "http://hl7.org/fhir/NamingSystem/fda-udi";
+    public static final String ITEM_MASTER = "urn:supplyhub:item-master";
+    private static final String SUPPLY_ITEM_TYPE = "http://terminology.hl7.org/CodeSystem/supply-item-type";
+
+    private FhirMapper() {
+    }
+
+    public static List<Resource> toFhir(SupplyUsage usage, MappingProfile.Systems systems) {
+        List<Resource> out = new ArrayList<>();
+        String txSystem = systems.transaction() != null ? systems.transaction()
+                : "urn:supplyhub:" + usage.interfaceId() + ":transaction";
+        String source = "urn:supplyhub:" + usage.interfaceId() + "#" + usage.controlId();
+        for (Line line : usage.lines()) {
+            Device device = line.implant() != null && line.kind() == Kind.CHARGE
+                    ? device(usage, line, txSystem, source) : null;
+            SupplyDelivery delivery = supplyDelivery(usage, line, txSystem, source, systems, device);
+            out.add(delivery);
+            if (device != null) {
+                out.add(device);
+            }
+            out.add(chargeItem(usage, line, txSystem, source, systems, device, delivery));
+        }
+        return out;
+    }
+
+    public static String resourceId(String interfaceId, String transactionId, String type) {
+        return UUID.nameUUIDFromBytes((interfaceId + "|" + transactionId + "|" + type)
+                .getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private static SupplyDelivery supplyDelivery(SupplyUsage usage, Line line, String txSystem, String source,
+                                                 MappingProfile.Systems systems, Device device) {
+        SupplyDelivery sd = new SupplyDelivery();
+        sd.setId(resourceId(usage.interfaceId(), line.transactionId(), "SupplyDelivery"));
+        sd.getMeta().setSource(source);
+        sd.addIdentifier(new Identifier().setSystem(txSystem).setValue(line.transactionId()));
+        sd.setStatus(SupplyDelivery.SupplyDeliveryStatus.COMPLETED);
+        sd.setPatient(ref("Patient", usage.patient()));
+        sd.setType(new CodeableConcept(new Coding(SUPPLY_ITEM_TYPE, "device", "Device")));
+        SupplyDelivery.SupplyDeliverySuppliedItemComponent item = sd.getSuppliedItem();
+        item.setQuantity(quantity(line));
+        if (device != null) {
+            item.setItem(new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device"));
+        } else {
+            item.setItem(itemConcept(line, systems));
+        }
+        if (line.serviceDate() != null) {
+            sd.setOccurrence(dateTime(line));
+        }
+        if (line.location() != null) {
+            sd.setDestination(ref("Location", line.location()));
+        }
+        if (line.performer() != null) {
+            sd.addReceiver(ref("Practitioner", line.performer()));
+        }
+        if (line.kind() == Kind.CREDIT && line.originalTransactionId() != null) {
+            sd.addPartOf(new Reference().setType("SupplyDelivery")
+                    .setIdentifier(new Identifier().setSystem(txSystem).setValue(line.originalTransactionId())));
+        }
+        return sd;
+    }
+
+    private static Device device(SupplyUsage usage, Line line, String txSystem, String source) {
+        SupplyUsage.Implant implant = line.implant();
+        Device d = new Device();
+        d.setId(resourceId(usage.interfaceId(), line.transactionId(), "Device"));
+        d.getMeta().setSource(source);
+        d.addIdentifier(new Identifier().setSystem(txSystem).setValue(line.transactionId()));
+        if (implant.deviceIdentifier() != null || implant.udiCarrier() != null) {
+            Device.DeviceUdiCarrierComponent udi = d.addUdiCarrier();
+            udi.setDeviceIdentifier(implant.deviceIdentifier());
+            if (implant.udiIssuer() != null) {
+                udi.setIssuer(implant.udiIssuer());
+            }
+            udi.setJurisdiction(FDA_UDI);
+            udi.setCarrierHRF(implant.udiCarrier());
+        }
+        d.setStatus(Device.FHIRDeviceStatus.ACTIVE);
+        d.setLotNumber(implant.lot());
+        d.setSerialNumber(implant.serial());
+        if (implant.manufactured() != null) {
+            d.setManufactureDateElement(dateOnly(implant.manufactured()));
+        }
+        if (implant.expiry() != null) {
+            d.setExpirationDateElement(dateOnly(implant.expiry()));
+        }
+        d.setManufacturer(implant.manufacturer());
+        String name = implant.model() != null ? implant.model() : line.master().description();
+        if (name != null) {
+            d.addDeviceName().setName(name).setType(implant.model() != null
+                    ? Device.DeviceNameType.MODELNAME : Device.DeviceNameType.USERFRIENDLYNAME);
+        }
+        d.setModelNumber(implant.catalogNumber());
+        d.setType(new CodeableConcept(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description())));
+        d.setPatient(ref("Patient", usage.patient()));
+        return d;
+    }
+
+    private static ChargeItem chargeItem(SupplyUsage usage, Line line, String txSystem, String source,
+                                         MappingProfile.Systems systems, Device device, SupplyDelivery delivery) {
+        SupplyUsage.Item master = line.master();
+        ChargeItem ci = new ChargeItem();
+        ci.setId(resourceId(usage.interfaceId(), line.transactionId(), "ChargeItem"));
+        ci.getMeta().setSource(source);
+        ci.addIdentifier(new Identifier().setSystem(txSystem).setValue(line.transactionId()));
+        ci.setStatus(master.chargeable() ? ChargeItem.ChargeItemStatus.BILLABLE : ChargeItem.ChargeItemStatus.NOTBILLABLE);
+        CodeableConcept code = new CodeableConcept();
+        if (master.chargeCode() != null) {
+            code.addCoding(new Coding(chargeCodeSystem(usage, systems), master.chargeCode(), master.description()));
+        }
+        if (master.hcpcs() != null) {
+            code.addCoding(new Coding(HCPCS, master.hcpcs(), null));
+        }
+        if (code.getCoding().isEmpty()) {
+            code.addCoding(new Coding(line.item().system(), line.item().value(), line.itemText()));
+        }
+        code.setText(master.description());
+        ci.setCode(code);
+        ci.setSubject(ref("Patient", usage.patient()));
+        if (usage.encounter() != null) {
+            ci.setContext(ref("Encounter", usage.encounter()));
+        }
+        if (usage.account() != null) {
+            ci.addAccount(ref("Account", usage.account()));
+        }
+        if (line.serviceDate() != null) {
+            ci.setOccurrence(dateTime(line));
+        }
+        if (line.performer() != null) {
+            ci.addPerformer().setActor(ref("Practitioner", line.performer()));
+        }
+        ci.setQuantity(quantity(line));
+        if (line.extendedPrice() != null) {
+            ci.setPriceOverride(new Money().setValue(line.extendedPrice()).setCurrency(line.currency()));
+        }
+        if (line.costCenter() != null) {
+            ci.setCostCenter(ref("Organization", line.costCenter()));
+        }
+        if (device != null) {
+            ci.setProduct(new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device"));
+        } else {
+            ci.setProduct(itemConcept(line, systems));
+        }
+        ci.addService(new Reference("urn:uuid:" + delivery.getIdElement().getIdPart()).setType("SupplyDelivery"));
+        if (line.kind() == Kind.CREDIT && line.originalTransactionId() != null) {
+            ci.addPartOf(new Reference().setType("ChargeItem")
+                    .setIdentifier(new Identifier().setSystem(txSystem).setValue(line.originalTransactionId())));
+        }
+        return ci;
+    }
+
+    private static String chargeCodeSystem(SupplyUsage usage, MappingProfile.Systems systems) {
+        return systems.chargeCode() != null ? systems.chargeCode() : "urn:supplyhub:" + usage.interfaceId() + ":charge-code";
+    }
+
+    private static CodeableConcept itemConcept(Line line, MappingProfile.Systems systems) {
+        CodeableConcept cc = new CodeableConcept();
+        String system = systems.item() != null ? systems.item() : line.item().system();
+        cc.addCoding(new Coding(system, line.item().value(), line.itemText()));
+        cc.addCoding(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description()));
+        cc.setText(line.itemText() != null ? line.itemText() : line.master().description());
+        return cc;
+    }
+
+    private static Quantity quantity(Line line) {
+        Quantity q = new Quantity().setValue(line.quantity());
+        q.setUnit(line.master().unit());
+        return q;
+    }
+
+    private static DateTimeType dateTime(Line line) {
+        DateTimeType dt = new DateTimeType(Date.from(line.serviceDate().toInstant()));
+        dt.setTimeZone(TimeZone.getTimeZone(line.serviceDate().getOffset()));
+        return dt;
+    }
+
+    private static DateTimeType dateOnly(LocalDate date) {
+        return new DateTimeType(date.toString());
+    }
+
+    private static Reference ref(String type, Ref ref) {
+        if (ref == null) {
+            return null;
+        }
+        return new Reference().setType(type).setIdentifier(new Identifier().setSystem(ref.system()).setValue(ref.value()));
+    }
+}

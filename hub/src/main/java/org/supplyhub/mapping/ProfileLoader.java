@@ -1,0 +1,166 @@
+package org.supplyhub.mapping;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Reads mapping profiles from {@code mappings/} and checks them before the hub accepts traffic:
+ * unknown keys, malformed Terser paths, missing required fields and a broken crosswalk all stop
+ * start-up with a message that names the file and, where YAML knows it, the line.
+ */
+public final class ProfileLoader {
+
+    /** {@code [GROUP(n)/…]SEG[(n)]-field[(rep)][-component[-subcomponent]]} */
+    private static final Pattern TERSER_PATH = Pattern.compile(
+            "^/?([A-Z][A-Z0-9_]*(\\(\\d+\\))?/)*[A-Z][A-Z0-9]{2}(\\(\\d+\\))?-\\d+(\\(\\d+\\))?(-\\d+){0,2}$");
+
+    private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
+            .registerModule(new JavaTimeModule())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+    private final Path mappingsDir;
+
+    public ProfileLoader(Path mappingsDir) {
+        this.mappingsDir = mappingsDir;
+    }
+
+    public UsageMapper load(String interfaceId, String fileName) {
+        Path file = mappingsDir.resolve(fileName);
+        String display = "mappings/" + fileName;
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigurationException(display + ": not found (looked in " + mappingsDir.toAbsolutePath() + ")");
+        }
+        MappingProfile profile;
+        try {
+            profile = yaml.readValue(file.toFile(), MappingProfile.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new ConfigurationException(display + ": line " + line(e.getLocation()) + ": unknown key '"
+                    + e.getPropertyName() + "' (known here: " + e.getKnownPropertyIds() + ")", e);
+        } catch (JsonProcessingException e) {
+            throw new ConfigurationException(display + ": line " + line(e.getLocation()) + ": "
+                    + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new ConfigurationException(display + ": cannot be read: " + e.getMessage(), e);
+        }
+        if (profile == null) {
+            throw new ConfigurationException(display + ": is empty");
+        }
+        List<String> problems = check(profile);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(display + ": " + String.join("; ", problems));
+        }
+        String masterFile = profile.itemMaster().file();
+        ItemMaster master = ItemMaster.load(mappingsDir.resolve(masterFile), "mappings/" + masterFile);
+        return new UsageMapper(interfaceId, profile, master);
+    }
+
+    private static int line(JsonLocation location) {
+        return location == null ? 0 : location.getLineNr();
+    }
+
+    private static List<String> check(MappingProfile p) {
+        List<String> problems = new ArrayList<>();
+        if (p.accept() == null || p.accept().messageTypes() == null || p.accept().messageTypes().isEmpty()) {
+            problems.add("accept.messageTypes must list at least one message type, e.g. DFT^P03");
+        }
+        if (p.systems() == null || p.systems().patient() == null) {
+            problems.add("systems.patient (the sender's patient identifier system) is required");
+        }
+        if (p.message() == null || p.message().patient() == null) {
+            problems.add("message.patient is required");
+        } else {
+            checkRule("message.patient", p.message().patient(), problems);
+            checkRule("message.account", p.message().account(), problems);
+            checkRule("message.encounter", p.message().encounter(), problems);
+        }
+        MappingProfile.LineFields line = p.line();
+        if (line == null) {
+            problems.add("line is required");
+        } else {
+            if (line.group() == null || !line.group().matches("[A-Z][A-Z0-9_]*")) {
+                problems.add("line.group must name the repeating group of each line, e.g. FINANCIAL");
+            }
+            requireRule("line.transactionId", line.transactionId(), problems);
+            requireRule("line.quantity", line.quantity(), problems);
+            if (line.item() == null) {
+                problems.add("line.item is required");
+            } else {
+                requireRule("line.item.code", line.item().code(), problems);
+                checkRule("line.item.system", line.item().system(), problems);
+                checkRule("line.item.text", line.item().text(), problems);
+            }
+            checkRule("line.kind", line.kind(), problems);
+            checkRule("line.serviceDate", line.serviceDate(), problems);
+            checkRule("line.unitPrice", line.unitPrice(), problems);
+            checkRule("line.extendedPrice", line.extendedPrice(), problems);
+            checkRule("line.currency", line.currency(), problems);
+            checkRule("line.department", line.department(), problems);
+            checkRule("line.location", line.location(), problems);
+            checkRule("line.performer", line.performer(), problems);
+            checkRule("line.procedure", line.procedure(), problems);
+            checkRule("line.originalTransactionId", line.originalTransactionId(), problems);
+            if (line.kind() != null && line.kind().map() != null) {
+                line.kind().map().forEach((from, to) -> {
+                    if (!to.equals("charge") && !to.equals("credit")) {
+                        problems.add("line.kind.map: '" + from + "' maps to '" + to + "', expected charge or credit");
+                    }
+                });
+            }
+            MappingProfile.Implant implant = line.implant();
+            if (implant != null) {
+                checkRule("line.implant.udi", implant.udi(), problems);
+                checkRule("line.implant.deviceIdentifier", implant.deviceIdentifier(), problems);
+                checkRule("line.implant.lot", implant.lot(), problems);
+                checkRule("line.implant.serial", implant.serial(), problems);
+                checkRule("line.implant.expiry", implant.expiry(), problems);
+                checkRule("line.implant.manufactureDate", implant.manufactureDate(), problems);
+                checkRule("line.implant.manufacturer", implant.manufacturer(), problems);
+                checkRule("line.implant.catalogNumber", implant.catalogNumber(), problems);
+                checkRule("line.implant.model", implant.model(), problems);
+                checkRule("line.implant.bodySite", implant.bodySite(), problems);
+            }
+        }
+        if (p.itemMaster() == null || p.itemMaster().file() == null) {
+            problems.add("itemMaster.file (the crosswalk CSV) is required");
+        } else if (p.itemMaster().match() != null
+                && !p.itemMaster().match().replace("{item.system}", "").replace("{item.code}", "").matches("[^{}]*")) {
+            problems.add("itemMaster.match may only use {item.system} and {item.code}");
+        }
+        return problems;
+    }
+
+    private static void requireRule(String name, FieldRule rule, List<String> problems) {
+        if (rule == null) {
+            problems.add(name + " is required");
+        } else {
+            checkRule(name, rule, problems);
+        }
+    }
+
+    private static void checkRule(String name, FieldRule rule, List<String> problems) {
+        if (rule == null) {
+            return;
+        }
+        if (rule.paths().isEmpty() && rule.defaultValue() == null) {
+            problems.add(name + " needs a path, a join or a default");
+        }
+        for (String path : rule.paths()) {
+            if (!TERSER_PATH.matcher(path).matches()) {
+                problems.add(name + ": '" + path + "' is not a Terser path like PID-3-1 or ZIM-2");
+            }
+        }
+    }
+}

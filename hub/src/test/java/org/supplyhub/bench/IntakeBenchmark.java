@@ -1,0 +1,234 @@
+package org.supplyhub.bench;
+
+import org.supplyhub.support.Mllp;
+import org.supplyhub.support.Samples;
+import org.supplyhub.support.TestDatabases;
+import org.supplyhub.support.TestInterfaces;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Intake benchmark (a command, not a test): starts the hub on PostgreSQL in its own JVM (-Xmx512m),
+ * sends unique DFT^P03 (3 FT1 lines, one implant) over K MLLP connections and prints sustained msg/s
+ * and ACK latency percentiles; then the same at a fixed offered rate; then the bare baseline (a
+ * camel-mllp listener that only parses and ACKs) with the same client, and the ratio.
+ *
+ * <pre>./mvnw -pl hub -Pbench verify  [-Dbench.messages=20000 -Dbench.connections=8 -Dbench.rate=1000]</pre>
+ */
+public final class IntakeBenchmark {
+
+    static final int MESSAGES = Integer.getInteger("bench.messages", 20_000);
+    static final int CONNECTIONS = Integer.getInteger("bench.connections", 8);
+    static final int RATE = Integer.getInteger("bench.rate", 1000);
+    static final int RATE_SECONDS = Integer.getInteger("bench.rateSeconds", 15);
+    static final String TEMPLATE = Samples.read(Samples.MERCY);
+    static final AtomicLong SEQUENCE = new AtomicLong();
+    static final String RUN = Long.toString(System.currentTimeMillis(), 36).toUpperCase();
+
+    public static void main(String[] args) throws Exception {
+        System.out.printf("Supply Hub intake benchmark: %d messages, %d MLLP connections, %d cores%n",
+                MESSAGES, CONNECTIONS, Runtime.getRuntime().availableProcessors());
+        Map<String, String> db = TestDatabases.postgres();
+        TestInterfaces interfaces = TestInterfaces.copyOfShipped();
+        int port = interfaces.ports.get("mercy-or");
+        int httpPort = TestInterfaces.freePort();
+
+        List<String> hubArgs = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC",
+                "org.supplyhub.SupplyHubApplication", "--server.port=" + httpPort, "--logging.level.root=WARN"));
+        db.forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
+        interfaces.properties().forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
+        Process hub = startJvm(hubArgs, "hub");
+        try {
+            waitForPort(port, 120);
+            Result warm = closedLoop(port, Math.min(5000, MESSAGES / 2), CONNECTIONS);
+            System.out.printf("hub warm-up         %8.0f msg/s%n", warm.throughput());
+            Result hubRun = closedLoop(port, MESSAGES, CONNECTIONS);
+            print("hub (PostgreSQL)", hubRun);
+            Result paced = openLoop(port, RATE, RATE_SECONDS, CONNECTIONS);
+            print("hub @ " + RATE + " msg/s offered", paced);
+            long heapMax = heap(httpPort, "max");
+            long heapUsed = heap(httpPort, "used");
+            System.out.printf("hub heap            used %d MB of max %d MB (-Xmx512m)%n", heapUsed >> 20, heapMax >> 20);
+            System.out.printf("journal rows        %d messages%n", journaled(db));
+
+            hub.destroy();
+            hub.waitFor(30, TimeUnit.SECONDS);
+
+            int barePort = TestInterfaces.freePort();
+            Process bare = startJvm(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC",
+                    BareMllpServer.class.getName(), String.valueOf(barePort)), "bare");
+            try {
+                waitForPort(barePort, 60);
+                closedLoop(barePort, Math.min(5000, MESSAGES / 2), CONNECTIONS);
+                Result bareRun = closedLoop(barePort, MESSAGES, CONNECTIONS);
+                print("bare (parse + ACK)", bareRun);
+                System.out.printf("%nratio hub / bare    %.2f   (target >= 0.5)%n", hubRun.throughput() / bareRun.throughput());
+                System.out.printf("p99 at %d msg/s     %.1f ms (target <= 20 ms)%n", RATE, paced.percentile(99));
+            } finally {
+                bare.destroy();
+            }
+        } finally {
+            hub.destroy();
+        }
+    }
+
+    record Result(int count, long nanos, long[] latencies, int failures) {
+        double throughput() {
+            return count / (nanos / 1e9);
+        }
+
+        double percentile(double p) {
+            long[] sorted = latencies.clone();
+            Arrays.sort(sorted);
+            int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+            return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
+        }
+    }
+
+    static void print(String name, Result r) {
+        System.out.printf("%-20s%8.0f msg/s   ACK latency p50 %.2f ms  p95 %.2f ms  p99 %.2f ms   (%d messages, %d not AA)%n",
+                name, r.throughput(), r.percentile(50), r.percentile(95), r.percentile(99), r.count(), r.failures());
+    }
+
+    /** Each connection sends as fast as its ACKs come back. */
+    static Result closedLoop(int port, int messages, int connections) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(connections);
+        int perConnection = messages / connections;
+        long[] latencies = new long[perConnection * connections];
+        AtomicLong failures = new AtomicLong();
+        long started = System.nanoTime();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int c = 0; c < connections; c++) {
+            int offset = c * perConnection;
+            futures.add(pool.submit(() -> {
+                try (Mllp mllp = new Mllp(port)) {
+                    for (int i = 0; i < perConnection; i++) {
+                        long t0 = System.nanoTime();
+                        String ack = mllp.send(nextMessage(), StandardCharsets.UTF_8);
+                        latencies[offset + i] = System.nanoTime() - t0;
+                        if (ack == null || !ack.contains("\rMSA|AA|")) {
+                            failures.incrementAndGet();
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        long elapsed = System.nanoTime() - started;
+        pool.shutdown();
+        return new Result(latencies.length, elapsed, latencies, (int) failures.get());
+    }
+
+    /** A fixed offered rate spread over the connections; latency counts from the scheduled send time. */
+    static Result openLoop(int port, int rate, int seconds, int connections) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(connections);
+        int perConnection = rate * seconds / connections;
+        long intervalNanos = 1_000_000_000L * connections / rate;
+        long[] latencies = new long[perConnection * connections];
+        AtomicLong failures = new AtomicLong();
+        long started = System.nanoTime();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int c = 0; c < connections; c++) {
+            int offset = c * perConnection;
+            long phase = intervalNanos * c / connections;
+            futures.add(pool.submit(() -> {
+                try (Mllp mllp = new Mllp(port)) {
+                    for (int i = 0; i < perConnection; i++) {
+                        long due = started + phase + i * intervalNanos;
+                        long wait = due - System.nanoTime();
+                        if (wait > 0) {
+                            TimeUnit.NANOSECONDS.sleep(wait);
+                        }
+                        String ack = mllp.send(nextMessage(), StandardCharsets.UTF_8);
+                        latencies[offset + i] = System.nanoTime() - due;
+                        if (ack == null || !ack.contains("\rMSA|AA|")) {
+                            failures.incrementAndGet();
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        long elapsed = System.nanoTime() - started;
+        pool.shutdown();
+        return new Result(latencies.length, elapsed, latencies, (int) failures.get());
+    }
+
+    /** The Mercy sample with a unique control id and unique transaction ids. */
+    static String nextMessage() {
+        long n = SEQUENCE.incrementAndGet();
+        String id = "B" + RUN + "-" + n;
+        return Samples.withControlId(TEMPLATE, id).replace("TX-88120-", "TX-" + RUN + n + "-");
+    }
+
+    static Process startJvm(List<String> args, String name) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(new File(System.getProperty("java.io.tmpdir"), "supplyhub-bench-" + name + ".log"));
+        pb.directory(TestInterfaces.projectRoot().toFile());
+        return pb.start();
+    }
+
+    static void waitForPort(int port, int seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(200);
+            }
+        }
+        throw new IllegalStateException("nothing listening on " + port + " after " + seconds + " s; see the log in "
+                + System.getProperty("java.io.tmpdir"));
+    }
+
+    static long heap(int httpPort, String which) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + httpPort + "/actuator/metrics/jvm.memory." + which + "?tag=area:heap")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String body = r.body();
+        int at = body.indexOf("\"value\":");
+        if (at < 0) {
+            return -1;
+        }
+        String number = body.substring(at + 8).split("[,}]")[0];
+        return (long) Double.parseDouble(number);
+    }
+
+    static long journaled(Map<String, String> db) throws Exception {
+        try (Connection c = DriverManager.getConnection(db.get("spring.datasource.url"),
+                TestDatabases.postgresUser(), TestDatabases.postgresPassword())) {
+            var rs = c.createStatement().executeQuery("select count(*) from message");
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

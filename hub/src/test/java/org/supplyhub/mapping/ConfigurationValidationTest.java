@@ -1,0 +1,142 @@
+package org.supplyhub.mapping;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.support.TestInterfaces;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Broken interface and mapping files stop start-up with the file, the line and the problem. */
+class ConfigurationValidationTest {
+
+    @TempDir
+    Path dir;
+
+    Path routes;
+    Path mappings;
+
+    void setUp() throws IOException {
+        routes = Files.createDirectories(dir.resolve("routes"));
+        mappings = Files.createDirectories(dir.resolve("mappings"));
+        Path shipped = TestInterfaces.projectRoot().resolve("mappings");
+        for (String f : new String[] {"mercy-or.yaml", "item-master.csv"}) {
+            Files.copy(shipped.resolve(f), mappings.resolve(f));
+        }
+    }
+
+    void route(String name, String yaml) throws IOException {
+        Files.writeString(routes.resolve(name), yaml);
+    }
+
+    static String mllp(String id, String port, String extra) {
+        return """
+                - templatedRoute:
+                    routeTemplateRef: hl7-mllp-inbound
+                    parameters:
+                      - name: interfaceId
+                        value: %s
+                      - name: port
+                        value: "%s"
+                      - name: mapping
+                        value: mercy-or.yaml
+                %s""".formatted(id, port, extra);
+    }
+
+    @Test
+    void theShippedInterfacesLoad() {
+        Path root = TestInterfaces.projectRoot();
+        InterfaceCatalog catalog = InterfaceCatalog.load(root.resolve("routes"), root.resolve("mappings"));
+        assertThat(catalog.all()).extracting(i -> i.id()).containsExactlyInAnyOrder("mercy-or", "lakeside-cath");
+        assertThat(catalog.get("mercy-or").mllpPort()).isEqualTo(2575);
+        assertThat(catalog.get("lakeside-cath").mllpPort()).isEqualTo(2576);
+    }
+
+    @Test
+    void unknownTemplateParameterNamesFileAndLine() throws IOException {
+        setUp();
+        route("acme.yaml", mllp("acme", "3000", "          - name: prot\n            value: \"1\"\n"));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("routes/acme.yaml: line 2:")
+                .hasMessageContaining("no parameter 'prot'");
+    }
+
+    @Test
+    void badPortAndDuplicatePortAreCaught() throws IOException {
+        setUp();
+        route("a.yaml", mllp("a", "99999", ""));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("routes/a.yaml").hasMessageContaining("'port' must be a TCP port");
+        route("a.yaml", mllp("a", "3001", ""));
+        route("b.yaml", mllp("b", "3001", ""));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("routes/b.yaml").hasMessageContaining("port 3001 is already used by interface 'a'");
+    }
+
+    @Test
+    void brokenYamlIsReportedWithItsFile() throws IOException {
+        setUp();
+        route("broken.yaml", "- templatedRoute:\n    routeTemplateRef: [unclosed\n");
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("routes/broken.yaml: not valid YAML");
+    }
+
+    @Test
+    void unknownMappingKeyNamesFileAndLine() throws IOException {
+        setUp();
+        String profile = Files.readString(mappings.resolve("mercy-or.yaml")).replace("  quantity: FT1-10", "  quantty: FT1-10");
+        Files.writeString(mappings.resolve("mercy-or.yaml"), profile);
+        route("acme.yaml", mllp("acme", "3002", ""));
+        int line = lineOf(profile, "quantty");
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("mappings/mercy-or.yaml: line " + line + ": unknown key 'quantty'");
+    }
+
+    @Test
+    void badTerserPathAndMissingRequiredFieldsAreListed() throws IOException {
+        setUp();
+        String profile = Files.readString(mappings.resolve("mercy-or.yaml"))
+                .replace("transactionId: FT1-2", "transactionId: FT1_2")
+                .replace("  quantity: FT1-10\n", "");
+        Files.writeString(mappings.resolve("mercy-or.yaml"), profile);
+        route("acme.yaml", mllp("acme", "3003", ""));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("mappings/mercy-or.yaml")
+                .hasMessageContaining("'FT1_2' is not a Terser path")
+                .hasMessageContaining("line.quantity is required");
+    }
+
+    @Test
+    void badItemMasterRowNamesItsLine() throws IOException {
+        setUp();
+        Files.writeString(mappings.resolve("item-master.csv"), Files.readString(mappings.resolve("item-master.csv"))
+                .replace("10080196123452", "10080196123453"));
+        route("acme.yaml", mllp("acme", "3004", ""));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("mappings/item-master.csv: line 3: gtin '10080196123453' is not a valid GTIN");
+    }
+
+    @Test
+    void missingMappingFileIsNamed() throws IOException {
+        setUp();
+        route("acme.yaml", mllp("acme", "3005", "").replace("mercy-or.yaml", "nope.yaml"));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("routes/acme.yaml").hasMessageContaining("mappings/nope.yaml: not found");
+    }
+
+    private static int lineOf(String text, String needle) {
+        String[] lines = text.split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].contains(needle)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError(needle);
+    }
+}

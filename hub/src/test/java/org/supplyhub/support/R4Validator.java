@@ -1,0 +1,58 @@
+package org.supplyhub.support;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
+import ca.uhn.fhir.validation.FhirValidator;
+import ca.uhn.fhir.validation.ResultSeverityEnum;
+import ca.uhn.fhir.validation.SingleValidationMessage;
+import ca.uhn.fhir.validation.ValidationResult;
+import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
+import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
+import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** HAPI's FhirValidator against the base R4 profiles: every produced resource must have no errors. */
+public final class R4Validator {
+
+    private static FhirValidator validator;
+
+    private R4Validator() {
+    }
+
+    private static synchronized FhirValidator validator() {
+        if (validator == null) {
+            FhirContext ctx = FhirContext.forR4Cached();
+            ValidationSupportChain chain = new ValidationSupportChain(
+                    new DefaultProfileValidationSupport(ctx),
+                    new CommonCodeSystemsTerminologyService(ctx),
+                    new InMemoryTerminologyServerValidationSupport(ctx),
+                    new SnapshotGeneratingValidationSupport(ctx));
+            FhirInstanceValidator module = new FhirInstanceValidator(chain);
+            validator = ctx.newValidator().registerValidatorModule(module);
+        }
+        return validator;
+    }
+
+    /** Errors (and fatals) the validator reports for the resource. */
+    public static List<String> errors(IBaseResource resource) {
+        ValidationResult result = validator().validateWithResult(resource);
+        return result.getMessages().stream()
+                .filter(m -> m.getSeverity() == ResultSeverityEnum.ERROR || m.getSeverity() == ResultSeverityEnum.FATAL)
+                .map(SingleValidationMessage::toString)
+                .toList();
+    }
+
+    public static void assertValid(IBaseResource resource) {
+        assertThat(errors(resource)).as("FhirValidator errors for %s", resource.getIdElement().getValue()).isEmpty();
+    }
+
+    public static void assertValid(String json) {
+        assertValid(FhirContext.forR4Cached().newJsonParser().parseResource(json));
+    }
+}

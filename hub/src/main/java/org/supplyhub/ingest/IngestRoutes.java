@@ -52,10 +52,16 @@ public class IngestRoutes extends RouteBuilder {
         InterfaceDefinition iface = interfaces.get(exchange.getProperty(INTERFACE, String.class));
         Object body = exchange.getMessage().getBody();
         String peer = String.valueOf(exchange.getMessage().getHeader(NettyConstants.NETTY_REMOTE_ADDRESS));
-        IntakeResult result = body instanceof OversizedFrame frame
-                ? intake.oversized(iface, frame, "mllp:" + peer)
-                : intake.receive(iface, exchange.getMessage().getBody(byte[].class), null, "mllp:" + peer);
-        exchange.getMessage().setBody(result.ackBytes());
+        try {
+            IntakeResult result = body instanceof OversizedFrame frame
+                    ? intake.oversized(iface, frame, "mllp:" + peer)
+                    : intake.receive(iface, exchange.getMessage().getBody(byte[].class), null, "mllp:" + peer);
+            exchange.getMessage().setBody(result.ackBytes());
+        } catch (RuntimeException e) {
+            // no ACK could be built: close the connection (disconnectOnNoReply) so the sender resends
+            log.error("Interface {}: no answer could be built; closing the connection from {}", iface.id(), peer, e);
+            exchange.getMessage().setBody(null);
+        }
     }
 
     private void direct(Exchange exchange) {

@@ -72,12 +72,21 @@ public class IntakeService {
      */
     public IntakeResult receive(InterfaceDefinition iface, byte[] raw, Charset declared, String caller) {
         long started = System.nanoTime();
-        IntakeResult result = process(iface, raw, declared, caller);
+        IntakeResult result = processSafely(iface, raw, declared, caller);
         intakeTimer.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
         counters.computeIfAbsent(iface.id() + "|" + result.ackCode(), k -> Counter.builder("hub.messages")
                 .tag("interface", iface.id()).tag("ack", result.ackCode())
                 .description("Messages answered, by interface and ACK code").register(meters)).increment();
         return result;
+    }
+
+    private IntakeResult processSafely(InterfaceDefinition iface, byte[] raw, Charset declared, String caller) {
+        try {
+            return process(iface, raw, declared, caller);
+        } catch (RuntimeException e) {
+            // the journal's resend lookup failed, or something unforeseen: never leave the sender without an answer
+            return unexpected(iface, raw, declared, e);
+        }
     }
 
     /** A frame over the size limit: AR, and only its head is kept. */
@@ -148,6 +157,22 @@ public class IntakeService {
         }
         log.debug("Interface {}: accepted {} ({} lines)", iface.id(), header.controlId(), usage.lines().size());
         return new IntakeResult("AA", ack, charset, MessageStatus.ACCEPTED, false);
+    }
+
+    private IntakeResult unexpected(InterfaceDefinition iface, byte[] raw, Charset declared, RuntimeException e) {
+        Charset charset = declared != null ? declared : Hl7Charsets.detect(raw, iface.defaultCharset());
+        Hl7Header header = Hl7Header.read(normalizeSegments(new String(raw, charset)));
+        boolean storage = e instanceof DataAccessException;
+        if (storage) {
+            log.error("Interface {}: journal unavailable, {} not stored: {}", iface.id(),
+                    header == null ? "?" : header.controlId(), e.getClass().getSimpleName());
+        } else {
+            log.error("Interface {}: intake failed for {}", iface.id(), header == null ? "?" : header.controlId(), e);
+        }
+        HL7Exception error = new HL7Exception(storage
+                ? "the hub could not store the message; it was not accepted, resend it later"
+                : "internal error; the message was not accepted, resend it later", ErrorCode.APPLICATION_INTERNAL_ERROR);
+        return new IntakeResult("AE", hl7.nack(header, AcknowledgmentCode.AE, error), charset, null, false);
     }
 
     private IntakeResult mappingError(InterfaceDefinition iface, byte[] raw, Charset charset, Hl7Header header,

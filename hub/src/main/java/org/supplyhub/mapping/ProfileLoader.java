@@ -3,12 +3,20 @@ package org.supplyhub.mapping;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,11 +55,12 @@ public final class ProfileLoader {
         try {
             profile = yaml.readValue(file.toFile(), MappingProfile.class);
         } catch (UnrecognizedPropertyException e) {
-            throw new ConfigurationException(display + ": line " + line(e.getLocation()) + ": unknown key '"
+            throw new ConfigurationException(display + ": line " + line(file, e) + ": unknown key '"
                     + e.getPropertyName() + "' (known here: " + e.getKnownPropertyIds() + ")", e);
+        } catch (JsonMappingException e) {
+            throw new ConfigurationException(display + ": line " + line(file, e) + ": " + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
-            throw new ConfigurationException(display + ": line " + line(e.getLocation()) + ": "
-                    + e.getOriginalMessage(), e);
+            throw new ConfigurationException(display + ": line " + line(e.getLocation()) + ": " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new ConfigurationException(display + ": cannot be read: " + e.getMessage(), e);
         }
@@ -65,6 +74,33 @@ public final class ProfileLoader {
         String masterFile = profile.itemMaster().file();
         ItemMaster master = ItemMaster.load(mappingsDir.resolve(masterFile), "mappings/" + masterFile);
         return new UsageMapper(interfaceId, profile, master);
+    }
+
+    /**
+     * The line of the key a mapping error points at. Jackson buffers record properties, so its own
+     * location can be lines later; the YAML node tree knows where each key is.
+     */
+    private static int line(Path file, JsonMappingException e) {
+        try (Reader reader = Files.newBufferedReader(file)) {
+            Node node = new Yaml().compose(reader);
+            Node found = null;
+            for (JsonMappingException.Reference ref : e.getPath()) {
+                if (!(node instanceof MappingNode mapping) || ref.getFieldName() == null) {
+                    break;
+                }
+                Node next = null;
+                for (NodeTuple tuple : mapping.getValue()) {
+                    if (tuple.getKeyNode() instanceof ScalarNode key && key.getValue().equals(ref.getFieldName())) {
+                        found = tuple.getKeyNode();
+                        next = tuple.getValueNode();
+                    }
+                }
+                node = next;
+            }
+            return found != null ? found.getStartMark().getLine() + 1 : line(e.getLocation());
+        } catch (IOException | RuntimeException ignored) {
+            return line(e.getLocation());
+        }
     }
 
     private static int line(JsonLocation location) {

@@ -51,8 +51,8 @@ class DatabaseOutageTest {
                 "127.0.0.1:" + proxy.port());
         db.forEach((k, v) -> registry.add(k, () -> v));
         registry.add("spring.datasource.url", () -> viaProxy);
-        registry.add("spring.datasource.hikari.connection-timeout", () -> "1000");
-        registry.add("spring.datasource.hikari.validation-timeout", () -> "500");
+        registry.add("spring.datasource.hikari.connection-timeout", () -> "250");
+        registry.add("spring.datasource.hikari.validation-timeout", () -> "250");
         INTERFACES.properties().forEach((k, v) -> registry.add(k, () -> v));
     }
 
@@ -72,7 +72,7 @@ class DatabaseOutageTest {
             if (i == 100) {
                 proxy.cut();
             }
-            if (i == 200) {
+            if (i == 130) {
                 proxy.restore();
             }
             String controlId = "OUT" + i;

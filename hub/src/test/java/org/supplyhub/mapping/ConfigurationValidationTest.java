@@ -60,7 +60,7 @@ class ConfigurationValidationTest {
     @Test
     void unknownTemplateParameterNamesFileAndLine() throws IOException {
         setUp();
-        route("acme.yaml", mllp("acme", "3000", "          - name: prot\n            value: \"1\"\n"));
+        route("acme.yaml", mllp("acme", "3000", "      - name: prot\n        value: \"1\"\n"));
         assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("routes/acme.yaml: line 2:")

@@ -146,13 +146,13 @@ public class IntakeService {
         ReceivedMessage received = new ReceivedMessage(iface.id(), header.sender(), header.controlId(), type,
                 header.version(), MessageStatus.ACCEPTED, Instant.now(), caller, charset.name(), raw, "AA", ack, null);
         try {
-            journal.accept(received, toJson(usage), usage.lines().size(), outputs(resources),
-                    iface.destinations(), orderingKey(usage));
+            journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(resources),
+                    iface.destinations(), orderingKey(usage)));
         } catch (DuplicateMessageException e) {
             // the same message raced in on another connection or node: answer what that one got
             return journal.originalAck(dedupKey).map(a -> resend(iface, header, a, charset))
                     .orElseGet(() -> storageFailure(iface, header, message, charsetField, charset, e));
-        } catch (DataAccessException | IllegalStateException e) {
+        } catch (DataAccessException e) {
             return storageFailure(iface, header, message, charsetField, charset, e);
         }
         log.debug("Interface {}: accepted {} ({} lines)", iface.id(), header.controlId(), usage.lines().size());
@@ -188,7 +188,7 @@ public class IntakeService {
         } catch (DuplicateMessageException dup) {
             return journal.originalAck(header.sender() + "|" + header.controlId())
                     .map(a -> resend(iface, header, a, charset)).orElse(new IntakeResult("AE", ack, charset, null, false));
-        } catch (DataAccessException | IllegalStateException storage) {
+        } catch (DataAccessException storage) {
             return storageFailure(iface, header, message, charsetField, charset, storage);
         }
         return new IntakeResult("AE", ack, charset, MessageStatus.ERROR, false);

@@ -9,6 +9,9 @@ public class FhirConfiguration {
 
     @Bean
     FhirContext fhirContext() {
-        return FhirContext.forR4Cached();
+        FhirContext context = FhirContext.forR4();
+        // our references are urn:uuid or identifiers; skipping the contained-resource scan halves encoding time
+        context.getParserOptions().setAutoContainReferenceTargetsWithNoId(false);
+        return context;
     }
 }

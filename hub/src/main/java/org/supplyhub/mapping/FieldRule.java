@@ -13,11 +13,11 @@ import java.util.Map;
  * or, for values spread over components, {@code { join: [FT1-16-1, FT1-16-2], separator: "-" }}.
  */
 public record FieldRule(String path, List<String> join, String separator, Map<String, String> map,
-                        String defaultValue, boolean required) {
+                        String defaultValue, boolean required, List<Hl7Path> compiled) {
 
     @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     public static FieldRule of(String path) {
-        return new FieldRule(path, null, null, null, null, false);
+        return new FieldRule(path, null, null, null, null, false, compile(path == null ? List.of() : List.of(path)));
     }
 
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -26,8 +26,14 @@ public record FieldRule(String path, List<String> join, String separator, Map<St
                                @JsonProperty("map") Map<String, String> map,
                                @JsonProperty("default") String defaultValue,
                                @JsonProperty("required") Boolean required) {
+        List<String> paths = path != null ? List.of(path) : join == null ? List.of() : join;
         return new FieldRule(path, join, separator == null ? "^" : separator, map, defaultValue,
-                Boolean.TRUE.equals(required));
+                Boolean.TRUE.equals(required), compile(paths));
+    }
+
+    /** Paths parsed once; a malformed one is left out here and reported by the profile check. */
+    private static List<Hl7Path> compile(List<String> paths) {
+        return paths.stream().filter(Hl7Path::isValid).map(Hl7Path::parse).toList();
     }
 
     /** The paths this rule reads, in order. */

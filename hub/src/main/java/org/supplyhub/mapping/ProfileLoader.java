@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Reads mapping profiles from {@code mappings/} and checks them before the hub accepts traffic:
@@ -30,9 +29,6 @@ import java.util.regex.Pattern;
  */
 public final class ProfileLoader {
 
-    /** {@code [GROUP(n)/…]SEG[(n)]-field[(rep)][-component[-subcomponent]]} */
-    private static final Pattern TERSER_PATH = Pattern.compile(
-            "^/?([A-Z][A-Z0-9_]*(\\(\\d+\\))?/)*[A-Z][A-Z0-9]{2}(\\(\\d+\\))?-\\d+(\\(\\d+\\))?(-\\d+){0,2}$");
 
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
             .registerModule(new JavaTimeModule())
@@ -194,7 +190,7 @@ public final class ProfileLoader {
             problems.add(name + " needs a path, a join or a default");
         }
         for (String path : rule.paths()) {
-            if (!TERSER_PATH.matcher(path).matches()) {
+            if (!Hl7Path.isValid(path)) {
                 problems.add(name + ": '" + path + "' is not a Terser path like PID-3-1 or ZIM-2");
             }
         }

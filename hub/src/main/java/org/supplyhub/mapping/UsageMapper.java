@@ -4,7 +4,7 @@ import ca.uhn.hl7v2.ErrorCode;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Group;
 import ca.uhn.hl7v2.model.Message;
-import ca.uhn.hl7v2.util.Terser;
+import ca.uhn.hl7v2.model.Structure;
 import org.supplyhub.mapping.MappingProfile.LineFields;
 import org.supplyhub.mapping.SupplyUsage.Implant;
 import org.supplyhub.mapping.SupplyUsage.Item;
@@ -55,34 +55,30 @@ public final class UsageMapper {
     }
 
     public SupplyUsage map(Message message, String sender, String controlId, String messageType) {
-        Terser terser = new Terser(message);
+        Group terser = (Group) message;
         MappingProfile.Systems systems = profile.systems();
         MappingProfile.MessageFields fields = profile.message();
 
-        String patientId = value(terser, "", fields.patient(), 0);
+        String patientId = value(terser, fields.patient(), 0);
         if (patientId == null) {
             throw new MappingException(fields.patient().describe(), 0, ErrorCode.REQUIRED_FIELD_MISSING,
                     fields.patient().describe() + ": patient identifier is missing");
         }
         Ref patient = Ref.of(systems.patient(), patientId);
-        Ref account = Ref.of(systems.account(), value(terser, "", fields.account(), 0));
-        Ref encounter = Ref.of(systems.encounter(), value(terser, "", fields.encounter(), 0));
+        Ref account = Ref.of(systems.account(), value(terser, fields.account(), 0));
+        Ref encounter = Ref.of(systems.encounter(), value(terser, fields.encounter(), 0));
 
         LineFields lf = profile.line();
-        int lineCount;
+        Structure[] groups;
         try {
-            lineCount = ((Group) message).getAll(lf.group()).length;
+            groups = ((Group) message).getAll(lf.group());
         } catch (HL7Exception e) {
             throw new MappingException(lf.group(), 0, ErrorCode.SEGMENT_SEQUENCE_ERROR,
                     "the message has no " + lf.group() + " group");
         }
-        List<Line> lines = new ArrayList<>(lineCount);
-        for (int i = 0; i < lineCount; i++) {
-            String prefix = "/" + lf.group() + "(" + i + ")/";
-            if (value(terser, prefix, lf.transactionId(), i + 1) == null && value(terser, prefix, lf.item().code(), i + 1) == null) {
-                continue; // an empty group HAPI created while navigating, not a line the sender sent
-            }
-            lines.add(mapLine(terser, prefix, i + 1, lf));
+        List<Line> lines = new ArrayList<>(groups.length);
+        for (int i = 0; i < groups.length; i++) {
+            lines.add(mapLine((Group) groups[i], i + 1, lf));
         }
         if (lines.isEmpty()) {
             throw new MappingException(lf.item().code().describe(), 0, ErrorCode.REQUIRED_FIELD_MISSING,
@@ -91,23 +87,23 @@ public final class UsageMapper {
         return new SupplyUsage(interfaceId, sender, controlId, messageType, patient, account, encounter, lines);
     }
 
-    private Line mapLine(Terser t, String prefix, int index, LineFields lf) {
+    private Line mapLine(Group t, int index, LineFields lf) {
         MappingProfile.Systems systems = profile.systems();
-        String transactionId = required(t, prefix, lf.transactionId(), index, "transaction id");
-        String itemCode = required(t, prefix, lf.item().code(), index, "item code");
-        String itemSystem = value(t, prefix, lf.item().system(), index);
+        String transactionId = required(t, lf.transactionId(), index, "transaction id");
+        String itemCode = required(t, lf.item().code(), index, "item code");
+        String itemSystem = value(t, lf.item().system(), index);
         String sourceCode = matchKey(itemSystem, itemCode);
         Item master = itemMaster.find(sourceCode).orElseThrow(() -> new MappingException(
                 lf.item().code().describe(), index, ErrorCode.TABLE_VALUE_NOT_FOUND,
                 lf.item().code().describe() + " (line " + index + "): item '" + sourceCode + "' is not in the item master"));
 
-        BigDecimal quantity = decimal(t, prefix, lf.quantity(), index, true);
+        BigDecimal quantity = decimal(t, lf.quantity(), index, true);
         if (quantity.signum() == 0) {
             throw new MappingException(lf.quantity().describe(), index, ErrorCode.DATA_TYPE_ERROR,
                     lf.quantity().describe() + " (line " + index + "): quantity is zero");
         }
         Kind kind = Kind.CHARGE;
-        String kindValue = value(t, prefix, lf.kind(), index);
+        String kindValue = value(t, lf.kind(), index);
         if (kindValue != null) {
             if (!kindValue.equals("charge") && !kindValue.equals("credit")) {
                 throw new MappingException(lf.kind().describe(), index, ErrorCode.TABLE_VALUE_NOT_FOUND,
@@ -122,11 +118,11 @@ public final class UsageMapper {
         // Canonical quantities are signed: usage positive, credits (returns) negative.
         BigDecimal signedQuantity = kind == Kind.CREDIT ? quantity.abs().negate() : quantity.abs();
 
-        BigDecimal unitPrice = decimal(t, prefix, lf.unitPrice(), index, false);
+        BigDecimal unitPrice = decimal(t, lf.unitPrice(), index, false);
         if (unitPrice == null) {
             unitPrice = master.unitPrice();
         }
-        BigDecimal extended = decimal(t, prefix, lf.extendedPrice(), index, false);
+        BigDecimal extended = decimal(t, lf.extendedPrice(), index, false);
         if (extended == null && unitPrice != null) {
             extended = unitPrice.multiply(quantity.abs());
         }
@@ -134,31 +130,31 @@ public final class UsageMapper {
             extended = kind == Kind.CREDIT ? extended.abs().negate() : extended.abs();
         }
 
-        Implant implant = implant(t, prefix, index, lf.implant(), master);
+        Implant implant = implant(t, index, lf.implant(), master);
         return new Line(index, transactionId, kind,
-                dateTime(t, prefix, lf.serviceDate(), index),
+                dateTime(t, lf.serviceDate(), index),
                 Ref.of(itemSystem, itemCode),
-                value(t, prefix, lf.item().text(), index),
+                value(t, lf.item().text(), index),
                 master, signedQuantity, unitPrice, extended,
-                Objects.requireNonNullElse(value(t, prefix, lf.currency(), index), "USD"),
-                Ref.of(systems.costCenter(), value(t, prefix, lf.department(), index)),
-                Ref.of(systems.location(), value(t, prefix, lf.location(), index)),
-                Ref.of(systems.practitioner(), value(t, prefix, lf.performer(), index)),
-                Ref.of(systems.procedure(), value(t, prefix, lf.procedure(), index)),
-                value(t, prefix, lf.originalTransactionId(), index),
+                Objects.requireNonNullElse(value(t, lf.currency(), index), "USD"),
+                Ref.of(systems.costCenter(), value(t, lf.department(), index)),
+                Ref.of(systems.location(), value(t, lf.location(), index)),
+                Ref.of(systems.practitioner(), value(t, lf.performer(), index)),
+                Ref.of(systems.procedure(), value(t, lf.procedure(), index)),
+                value(t, lf.originalTransactionId(), index),
                 implant);
     }
 
-    private Implant implant(Terser t, String prefix, int index, MappingProfile.Implant rules, Item master) {
+    private Implant implant(Group t, int index, MappingProfile.Implant rules, Item master) {
         if (rules == null) {
             return null;
         }
-        String hrf = value(t, prefix, rules.udi(), index);
-        String di = value(t, prefix, rules.deviceIdentifier(), index);
-        String lot = value(t, prefix, rules.lot(), index);
-        String serial = value(t, prefix, rules.serial(), index);
-        LocalDate expiry = date(t, prefix, rules.expiry(), index);
-        LocalDate manufactured = date(t, prefix, rules.manufactureDate(), index);
+        String hrf = value(t, rules.udi(), index);
+        String di = value(t, rules.deviceIdentifier(), index);
+        String lot = value(t, rules.lot(), index);
+        String serial = value(t, rules.serial(), index);
+        LocalDate expiry = date(t, rules.expiry(), index);
+        LocalDate manufactured = date(t, rules.manufactureDate(), index);
         if (hrf == null && di == null && lot == null && serial == null) {
             return null; // not an implant line
         }
@@ -186,10 +182,10 @@ public final class UsageMapper {
                     + " of item " + master.itemId());
         }
         return new Implant(hrf, issuer, di, lot, serial, expiry, manufactured,
-                Objects.requireNonNullElse(value(t, prefix, rules.manufacturer(), index), master.manufacturer()),
-                Objects.requireNonNullElse(value(t, prefix, rules.catalogNumber(), index), master.catalogNumber()),
-                value(t, prefix, rules.model(), index),
-                value(t, prefix, rules.bodySite(), index));
+                Objects.requireNonNullElse(value(t, rules.manufacturer(), index), master.manufacturer()),
+                Objects.requireNonNullElse(value(t, rules.catalogNumber(), index), master.catalogNumber()),
+                value(t, rules.model(), index),
+                value(t, rules.bodySite(), index));
     }
 
     /** A field sent both inside the UDI and on its own must say the same thing. */
@@ -206,8 +202,8 @@ public final class UsageMapper {
         return pattern.replace("{item.system}", system == null ? "" : system).replace("{item.code}", code);
     }
 
-    private String required(Terser t, String prefix, FieldRule rule, int index, String what) {
-        String v = value(t, prefix, rule, index);
+    private String required(Group t, FieldRule rule, int index, String what) {
+        String v = value(t, rule, index);
         if (v == null) {
             throw new MappingException(rule.describe(), index, ErrorCode.REQUIRED_FIELD_MISSING,
                     rule.describe() + " (line " + index + "): " + what + " is missing");
@@ -215,8 +211,8 @@ public final class UsageMapper {
         return v;
     }
 
-    private BigDecimal decimal(Terser t, String prefix, FieldRule rule, int index, boolean required) {
-        String v = required ? required(t, prefix, rule, index, "number") : value(t, prefix, rule, index);
+    private BigDecimal decimal(Group t, FieldRule rule, int index, boolean required) {
+        String v = required ? required(t, rule, index, "number") : value(t, rule, index);
         if (v == null) {
             return null;
         }
@@ -228,8 +224,8 @@ public final class UsageMapper {
         }
     }
 
-    private LocalDate date(Terser t, String prefix, FieldRule rule, int index) {
-        String v = value(t, prefix, rule, index);
+    private LocalDate date(Group t, FieldRule rule, int index) {
+        String v = value(t, rule, index);
         if (v == null) {
             return null;
         }
@@ -241,8 +237,8 @@ public final class UsageMapper {
         }
     }
 
-    private OffsetDateTime dateTime(Terser t, String prefix, FieldRule rule, int index) {
-        String v = value(t, prefix, rule, index);
+    private OffsetDateTime dateTime(Group t, FieldRule rule, int index) {
+        String v = value(t, rule, index);
         if (v == null) {
             return null;
         }
@@ -255,17 +251,18 @@ public final class UsageMapper {
     }
 
     /** Reads a rule's value: joined paths, value map, default. Absent optional segments read as null. */
-    private static String value(Terser t, String prefix, FieldRule rule, int index) {
+    private static String value(Group root, FieldRule rule, int index) {
         if (rule == null) {
             return null;
         }
         String raw;
-        if (rule.path() != null) {
-            raw = get(t, prefix + rule.path());
+        List<Hl7Path> paths = rule.compiled();
+        if (paths.size() == 1) {
+            raw = paths.get(0).read(root);
         } else {
             StringBuilder joined = new StringBuilder();
-            for (String path : rule.paths()) {
-                String part = get(t, prefix + path);
+            for (Hl7Path path : paths) {
+                String part = path.read(root);
                 if (part != null) {
                     if (!joined.isEmpty()) {
                         joined.append(rule.separator());
@@ -290,14 +287,5 @@ public final class UsageMapper {
                     rule.describe() + (index > 0 ? " (line " + index + ")" : "") + ": is required and missing");
         }
         return raw;
-    }
-
-    private static String get(Terser t, String path) {
-        try {
-            String v = t.get(path.startsWith("/") ? path : "/" + path);
-            return v == null || v.isBlank() ? null : v.trim();
-        } catch (HL7Exception e) {
-            return null; // a z-segment or optional segment this line does not have
-        }
     }
 }

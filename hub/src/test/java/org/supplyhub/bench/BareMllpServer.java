@@ -5,7 +5,9 @@ import ca.uhn.hl7v2.HapiContext;
 import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.parser.PipeParser;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
+import ca.uhn.hl7v2.util.idgenerator.InMemoryIDGenerator;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.mllp.MllpConstants;
 import org.apache.camel.impl.DefaultCamelContext;
 
 /**
@@ -18,6 +20,7 @@ public final class BareMllpServer {
         int port = Integer.parseInt(args[0]);
         HapiContext hapi = new DefaultHapiContext();
         hapi.setValidationContext(ValidationContextFactory.noValidation());
+        hapi.getParserConfiguration().setIdGenerator(new InMemoryIDGenerator());
         PipeParser parser = hapi.getPipeParser();
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.addRoutes(new RouteBuilder() {
@@ -26,7 +29,7 @@ public final class BareMllpServer {
                 from("mllp://0.0.0.0:" + port + "?autoAck=false&maxConcurrentConsumers=64&hl7Headers=false")
                         .process(exchange -> {
                             Message message = parser.parse(exchange.getMessage().getBody(String.class));
-                            exchange.getMessage().setBody(parser.encode(message.generateACK()));
+                            exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT_STRING, parser.encode(message.generateACK()));
                         });
             }
         });

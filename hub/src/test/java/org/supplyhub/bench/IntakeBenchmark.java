@@ -194,7 +194,9 @@ public final class IntakeBenchmark {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(new File(System.getProperty("java.io.tmpdir"), "supplyhub-bench-" + name + ".log"));
         pb.directory(TestInterfaces.projectRoot().toFile());
-        return pb.start();
+        Process process = pb.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
+        return process;
     }
 
     static void waitForPort(int port, int seconds) throws Exception {

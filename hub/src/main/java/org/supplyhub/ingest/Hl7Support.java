@@ -25,7 +25,8 @@ public class Hl7Support {
     private static final Set<String> VERSIONS = Set.of("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8");
 
     private final HapiContext context;
-    private final PipeParser parser;
+    /** One parser per thread: PipeParser fills a structure-definition cache (a plain HashMap) as it goes. */
+    private final ThreadLocal<PipeParser> parsers;
 
     public Hl7Support() {
         context = new DefaultHapiContext();
@@ -33,15 +34,15 @@ public class Hl7Support {
         // reject real-world variations before the profile sees them.
         context.setValidationContext(ValidationContextFactory.noValidation());
         context.getParserConfiguration().setIdGenerator(new AckIds());
-        parser = context.getPipeParser();
+        parsers = ThreadLocal.withInitial(() -> new PipeParser(context));
     }
 
     public Message parse(String er7) throws HL7Exception {
-        return parser.parse(er7);
+        return parsers.get().parse(er7);
     }
 
     public String encode(Message message) throws HL7Exception {
-        return parser.encode(message);
+        return parsers.get().encode(message);
     }
 
     /** An ACK for a message HAPI parsed. */
@@ -51,7 +52,7 @@ public class Hl7Support {
             if (charsetField != null) {
                 new Terser(ack).set("MSH-18", charsetField);
             }
-            return parser.encode(ack);
+            return parsers.get().encode(ack);
         } catch (HL7Exception | IOException e) {
             // generateACK only fails on a broken inbound MSH; answer from the header we read by hand
             return nack(null, code, error);
@@ -65,7 +66,7 @@ public class Hl7Support {
     public String nack(Hl7Header header, AcknowledgmentCode code, HL7Exception error) {
         try {
             ACK ack = new ACK(context.getModelClassFactory());
-            ack.setParser(parser);
+            ack.setParser(parsers.get());
             MSH msh = ack.getMSH();
             msh.getFieldSeparator().setValue("|");
             msh.getEncodingCharacters().setValue("^~\\&");
@@ -93,7 +94,7 @@ public class Hl7Support {
             if (error != null) {
                 error.populateResponse(ack, code, 0);
             }
-            return parser.encode(ack);
+            return parsers.get().encode(ack);
         } catch (HL7Exception | IOException e) {
             throw new IllegalStateException("cannot build a NACK", e);
         }

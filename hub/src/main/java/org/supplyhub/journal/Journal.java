@@ -5,7 +5,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DataAccessResourceFailureException;
-import org.springframework.dao.DuplicateKeyException;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
@@ -159,8 +159,13 @@ public class Journal {
         }
     }
 
-    private static RuntimeException translate(RuntimeException e, Entry entry) {
-        return e instanceof DuplicateKeyException ? new DuplicateMessageException(entry.message().dedupKey()) : e;
+    /** A constraint failure on a message whose sender + control id is already journaled is a resend. */
+    private RuntimeException translate(RuntimeException e, Entry entry) {
+        String key = entry.message().dedupKey();
+        if (e instanceof DataIntegrityViolationException && key != null && originalAck(key).isPresent()) {
+            return new DuplicateMessageException(key);
+        }
+        return e;
     }
 
     private long[] inTransaction(List<Entry> entries) {

@@ -21,13 +21,14 @@ public final class BareMllpServer {
         HapiContext hapi = new DefaultHapiContext();
         hapi.setValidationContext(ValidationContextFactory.noValidation());
         hapi.getParserConfiguration().setIdGenerator(new InMemoryIDGenerator());
-        PipeParser parser = hapi.getPipeParser();
+        ThreadLocal<PipeParser> parsers = ThreadLocal.withInitial(() -> new PipeParser(hapi)); // PipeParser is not thread-safe
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 from("mllp://0.0.0.0:" + port + "?autoAck=false&maxConcurrentConsumers=64&hl7Headers=false")
                         .process(exchange -> {
+                            PipeParser parser = parsers.get();
                             Message message = parser.parse(exchange.getMessage().getBody(String.class));
                             exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT_STRING, parser.encode(message.generateACK()));
                         });

@@ -58,7 +58,7 @@ public final class IntakeBenchmark {
         Process hub = startJvm(hubArgs, "hub");
         try {
             waitForPort(port, 120);
-            Result warm = closedLoop(port, Math.min(5000, MESSAGES / 2), CONNECTIONS);
+            Result warm = closedLoop(port, Math.min(10_000, MESSAGES / 2), CONNECTIONS); // let the JIT settle
             System.out.printf("hub warm-up         %8.0f msg/s%n", warm.throughput());
             Result hubRun = closedLoop(port, MESSAGES, CONNECTIONS);
             print("hub (PostgreSQL)", hubRun);
@@ -77,7 +77,7 @@ public final class IntakeBenchmark {
                     BareMllpServer.class.getName(), String.valueOf(barePort)), "bare");
             try {
                 waitForPort(barePort, 60);
-                closedLoop(barePort, Math.min(5000, MESSAGES / 2), CONNECTIONS);
+                closedLoop(barePort, Math.min(10_000, MESSAGES / 2), CONNECTIONS);
                 Result bareRun = closedLoop(barePort, MESSAGES, CONNECTIONS);
                 print("bare (parse + ACK)", bareRun);
                 System.out.printf("%nratio hub / bare    %.2f   (target >= 0.5)%n", hubRun.throughput() / bareRun.throughput());

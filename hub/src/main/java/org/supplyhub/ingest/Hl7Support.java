@@ -5,6 +5,8 @@ import ca.uhn.hl7v2.DefaultHapiContext;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.HapiContext;
 import ca.uhn.hl7v2.model.Message;
+import ca.uhn.hl7v2.model.Segment;
+import ca.uhn.hl7v2.parser.DefaultModelClassFactory;
 import ca.uhn.hl7v2.model.v251.message.ACK;
 import ca.uhn.hl7v2.model.v251.segment.MSH;
 import ca.uhn.hl7v2.parser.PipeParser;
@@ -15,6 +17,9 @@ import org.springframework.stereotype.Component;
 
 import java.io.IOException;
 import java.util.Calendar;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -29,7 +34,7 @@ public class Hl7Support {
     private final ThreadLocal<PipeParser> parsers;
 
     public Hl7Support() {
-        context = new DefaultHapiContext();
+        context = new DefaultHapiContext(new SegmentClassCache());
         // Structure is checked by the mapping, which names the field; HAPI's rule checks would only
         // reject real-world variations before the profile sees them.
         context.setValidationContext(ValidationContextFactory.noValidation());
@@ -97,6 +102,25 @@ public class Hl7Support {
             return parsers.get().encode(ack);
         } catch (HL7Exception | IOException e) {
             throw new IllegalStateException("cannot build a NACK", e);
+        }
+    }
+
+    /**
+     * HAPI looks up a class for every z-segment (ZIM…) of every message and fails, through the class
+     * loader each time; remembering the answer, including "none", takes that off the hot path.
+     */
+    static final class SegmentClassCache extends DefaultModelClassFactory {
+        private final Map<String, Optional<Class<? extends Segment>>> segments = new ConcurrentHashMap<>();
+
+        @Override
+        public Class<? extends Segment> getSegmentClass(String name, String version) throws HL7Exception {
+            String key = version + "|" + name;
+            Optional<Class<? extends Segment>> known = segments.get(key);
+            if (known == null) {
+                known = Optional.ofNullable(super.getSegmentClass(name, version));
+                segments.put(key, known);
+            }
+            return known.orElse(null);
         }
     }
 

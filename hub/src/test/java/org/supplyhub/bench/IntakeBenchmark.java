@@ -51,7 +51,12 @@ public final class IntakeBenchmark {
         int port = interfaces.ports.get("mercy-or");
         int httpPort = TestInterfaces.freePort();
 
-        List<String> hubArgs = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC",
+        List<String> hubArgs = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC"));
+        String extra = System.getProperty("bench.hubJvmArgs", ""); // e.g. a JFR recording
+        if (!extra.isBlank()) {
+            hubArgs.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        hubArgs.addAll(List.of(
                 "org.supplyhub.SupplyHubApplication", "--server.port=" + httpPort, "--logging.level.root=WARN"));
         db.forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
         interfaces.properties().forEach((k, v) -> hubArgs.add("--" + k + "=" + v));

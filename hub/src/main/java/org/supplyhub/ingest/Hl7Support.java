@@ -46,6 +46,11 @@ public class Hl7Support {
         return parsers.get().parse(er7);
     }
 
+    /** A new, empty message bound to this context (its id generator and parser). */
+    public <T extends Message> T newMessage(Class<T> type) throws HL7Exception {
+        return context.newMessage(type);
+    }
+
     public String encode(Message message) throws HL7Exception {
         return parsers.get().encode(message);
     }

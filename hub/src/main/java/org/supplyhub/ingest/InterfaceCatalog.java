@@ -2,6 +2,7 @@ package org.supplyhub.ingest;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.supplyhub.delivery.DestinationDefinition;
 import org.supplyhub.mapping.ConfigurationException;
 import org.supplyhub.mapping.ProfileLoader;
 import org.supplyhub.mapping.UsageMapper;
@@ -39,6 +40,7 @@ public final class InterfaceCatalog {
 
     public static final String MLLP_TEMPLATE = "hl7-mllp-inbound";
     public static final String HTTP_TEMPLATE = "hl7-http-inbound";
+    public static final String DELIVERY_TEMPLATE = "outbox-delivery";
 
     private static final Logger log = LoggerFactory.getLogger(InterfaceCatalog.class);
     private static final Set<String> COMMON = Set.of("interfaceId", "mapping", "destinations", "charset", "description");
@@ -47,9 +49,23 @@ public final class InterfaceCatalog {
             HTTP_TEMPLATE, COMMON);
 
     private final Map<String, InterfaceDefinition> byId;
+    private final Map<String, DestinationDefinition> destinations;
 
-    private InterfaceCatalog(Map<String, InterfaceDefinition> byId) {
+    private InterfaceCatalog(Map<String, InterfaceDefinition> byId, Map<String, DestinationDefinition> destinations) {
         this.byId = byId;
+        this.destinations = destinations;
+    }
+
+    public DestinationDefinition destination(String name) {
+        DestinationDefinition d = destinations.get(name);
+        if (d == null) {
+            throw new IllegalArgumentException("unknown destination " + name);
+        }
+        return d;
+    }
+
+    public Collection<DestinationDefinition> destinations() {
+        return destinations.values();
     }
 
     public Optional<InterfaceDefinition> find(String interfaceId) {
@@ -77,9 +93,26 @@ public final class InterfaceCatalog {
         } catch (IOException e) {
             throw new ConfigurationException("cannot list " + routesDir + ": " + e.getMessage(), e);
         }
+        Map<String, DestinationDefinition> destinations = new LinkedHashMap<>();
+        for (Path file : files) {
+            String display = "routes/" + file.getFileName();
+            for (DestinationDefinition d : Destinations.read(file, display)) {
+                DestinationDefinition previous = destinations.putIfAbsent(d.name(), d);
+                if (previous != null) {
+                    throw new ConfigurationException(display + ": destination '" + d.name() + "' is already declared in "
+                            + previous.file());
+                }
+            }
+        }
         for (Path file : files) {
             String display = "routes/" + file.getFileName();
             for (InterfaceDefinition def : readFile(file, display, profiles)) {
+                for (String destination : def.destinations()) {
+                    if (!destinations.containsKey(destination)) {
+                        throw new ConfigurationException(display + ": interface '" + def.id() + "' sends to destination '"
+                                + destination + "', which no routes file declares (template " + DELIVERY_TEMPLATE + ")");
+                    }
+                }
                 InterfaceDefinition previous = byId.putIfAbsent(def.id(), def);
                 if (previous != null) {
                     throw new ConfigurationException(display + ": interface '" + def.id() + "' is already declared in "
@@ -96,19 +129,23 @@ public final class InterfaceCatalog {
                         def.mllpPort() == null ? "" : ", MLLP port " + def.mllpPort(), def.destinations());
             }
         }
-        return new InterfaceCatalog(byId);
+        return new InterfaceCatalog(byId, destinations);
     }
 
-    private static List<InterfaceDefinition> readFile(Path file, String display, ProfileLoader profiles) {
-        Node root;
+    static Node compose(Path file, String display) {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            root = new Yaml().compose(reader);
+            return new Yaml().compose(reader);
         } catch (YAMLException e) {
             throw new ConfigurationException(display + ": not valid YAML: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ConfigurationException(display + ": cannot be read: " + e.getMessage(), e);
         }
-        List<InterfaceDefinition> found = new ArrayList<>();
+    }
+
+    /** The parameters of each templatedRoute in the file that uses the given template. */
+    static List<Map.Entry<MappingNode, Map<String, String>>> templatedRoutes(Path file, String display, String template) {
+        Node root = compose(file, display);
+        List<Map.Entry<MappingNode, Map<String, String>>> found = new ArrayList<>();
         if (root == null) {
             return found;
         }
@@ -117,15 +154,19 @@ public final class InterfaceCatalog {
         }
         for (Node entry : entries.getValue()) {
             Node templated = entry instanceof MappingNode m ? child(m, "templatedRoute") : null;
-            if (!(templated instanceof MappingNode route)) {
-                continue; // routes, beans… of the engineer's own: Camel checks those
+            if (templated instanceof MappingNode route && template.equals(scalar(child(route, "routeTemplateRef")))) {
+                found.add(Map.entry(route, parameters(display, route)));
             }
-            String template = scalar(child(route, "routeTemplateRef"));
-            if (!PARAMETERS.containsKey(template)) {
-                continue;
+        }
+        return found;
+    }
+
+    private static List<InterfaceDefinition> readFile(Path file, String display, ProfileLoader profiles) {
+        List<InterfaceDefinition> found = new ArrayList<>();
+        for (String template : List.of(MLLP_TEMPLATE, HTTP_TEMPLATE)) {
+            for (Map.Entry<MappingNode, Map<String, String>> route : templatedRoutes(file, display, template)) {
+                found.add(define(display, route.getKey(), template, route.getValue(), profiles));
             }
-            Map<String, String> params = parameters(display, route);
-            found.add(define(display, route, template, params, profiles));
         }
         return found;
     }
@@ -188,7 +229,7 @@ public final class InterfaceCatalog {
     }
 
     /** Camel's templatedRoute parameters: a list of {name, value} pairs. */
-    private static Map<String, String> parameters(String display, MappingNode route) {
+    static Map<String, String> parameters(String display, MappingNode route) {
         Map<String, String> params = new LinkedHashMap<>();
         Node node = child(route, "parameters");
         if (node == null) {
@@ -226,7 +267,7 @@ public final class InterfaceCatalog {
         return node instanceof ScalarNode s ? s.getValue().trim() : null;
     }
 
-    private static String at(String display, Node node) {
+    static String at(String display, Node node) {
         return display + ": line " + (node.getStartMark().getLine() + 1) + ": ";
     }
 

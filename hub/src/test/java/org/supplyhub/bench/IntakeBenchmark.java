@@ -57,7 +57,8 @@ public final class IntakeBenchmark {
             hubArgs.addAll(List.of(extra.trim().split("\\s+")));
         }
         hubArgs.addAll(List.of(
-                "org.supplyhub.SupplyHubApplication", "--server.port=" + httpPort, "--logging.level.root=WARN"));
+                "org.supplyhub.SupplyHubApplication", "--server.port=" + httpPort, "--logging.level.root=WARN",
+                "--hub.delivery.enabled=false")); // intake alone; deliveries are the end-to-end benchmark's
         db.forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
         interfaces.properties().forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
         Process hub = startJvm(hubArgs, "hub");

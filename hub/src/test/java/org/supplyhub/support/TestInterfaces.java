@@ -21,12 +21,15 @@ public final class TestInterfaces {
 
     public final Path routesDir;
     public final Path mappingsDir;
+    /** Where the shipped file destinations write in this test. */
+    public final Path outDir;
     /** interface id → the MLLP port it listens on in this test. */
     public final Map<String, Integer> ports = new HashMap<>();
 
     private TestInterfaces(Path routesDir, Path mappingsDir) {
         this.routesDir = routesDir;
         this.mappingsDir = mappingsDir;
+        this.outDir = routesDir.resolveSibling(routesDir.getFileName() + "-out");
     }
 
     public static TestInterfaces copyOfShipped() {
@@ -45,7 +48,9 @@ public final class TestInterfaces {
                         t.ports.put(file.getFileName().toString().replace(".yaml", ""), port);
                     }
                     m.appendTail(out);
-                    Files.writeString(dir.resolve(file.getFileName()), out.toString());
+                    // file destinations write below this test's own directory
+                    String text2 = out.toString().replace("value: data/out/", "value: " + t.outDir + "/");
+                    Files.writeString(dir.resolve(file.getFileName()), text2);
                 }
             }
             return t;

@@ -1,0 +1,37 @@
+package org.supplyhub.delivery;
+
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * One file per delivery, written atomically: a temp file in the same directory, then a rename, so
+ * a reader never sees half a file. The name comes from the idempotency key, so a retry rewrites the
+ * same file instead of adding a second one.
+ */
+@Component
+public class FileConnector implements Connector {
+
+    @Override
+    public String send(DestinationDefinition destination, Payload payload) throws DeliveryException {
+        Path dir = destination.directory();
+        Path target = dir.resolve(payload.idempotencyKey() + "." + payload.extension());
+        try {
+            Files.createDirectories(dir);
+            Path temp = Files.createTempFile(dir, ".incoming-", ".tmp");
+            Files.write(temp, payload.body());
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return target.getFileName().toString();
+        } catch (IOException e) {
+            throw new DeliveryException("cannot write to " + dir + ": " + e.getClass().getSimpleName(), "IO", false, e);
+        }
+    }
+}

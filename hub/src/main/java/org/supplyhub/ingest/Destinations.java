@@ -1,0 +1,111 @@
+package org.supplyhub.ingest;
+
+import org.springframework.boot.convert.DurationStyle;
+import org.supplyhub.delivery.Connector;
+import org.supplyhub.delivery.DestinationDefinition;
+import org.supplyhub.delivery.DestinationDefinition.Format;
+import org.supplyhub.delivery.DestinationDefinition.Output;
+import org.supplyhub.mapping.ConfigurationException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Reads and checks the {@code outbox-delivery} entries of a routes file. */
+final class Destinations {
+
+    private static final Set<String> PARAMETERS = Set.of("destination", "connector", "output", "directory", "format",
+            "maxAttempts", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description");
+
+    private Destinations() {
+    }
+
+    static List<DestinationDefinition> read(Path file, String display) {
+        List<DestinationDefinition> found = new ArrayList<>();
+        for (Map.Entry<MappingNode, Map<String, String>> route
+                : InterfaceCatalog.templatedRoutes(file, display, InterfaceCatalog.DELIVERY_TEMPLATE)) {
+            found.add(define(InterfaceCatalog.at(display, route.getKey()), display, route.getValue()));
+        }
+        return found;
+    }
+
+    private static DestinationDefinition define(String at, String display, Map<String, String> p) {
+        for (String name : p.keySet()) {
+            if (!PARAMETERS.contains(name)) {
+                throw new ConfigurationException(at + "template " + InterfaceCatalog.DELIVERY_TEMPLATE
+                        + " has no parameter '" + name + "' (it takes " + PARAMETERS + ")");
+            }
+        }
+        String name = p.get("destination");
+        if (name == null || !name.matches("[a-z0-9][a-z0-9-]{0,99}")) {
+            throw new ConfigurationException(at + "destination must be lower-case letters, digits and dashes (got "
+                    + (name == null ? "nothing" : "'" + name + "'") + ")");
+        }
+        Connector.Kind connector = choice(at, "connector", p.get("connector"), Connector.Kind.class, null);
+        Output output = choice(at, "output", p.get("output"), Output.class, null);
+        Format format = choice(at, "format", p.get("format"), Format.class,
+                output == Output.CHARGES ? Format.ER7 : Format.JSON);
+        if (format == Format.ER7 && output != Output.CHARGES) {
+            throw new ConfigurationException(at + "format er7 is for charges only");
+        }
+        String directory = p.get("directory");
+        if (connector == Connector.Kind.FILE && (directory == null || directory.isBlank())) {
+            throw new ConfigurationException(at + "the file connector needs a 'directory'");
+        }
+        return new DestinationDefinition(name, display, connector, output,
+                directory == null ? null : Path.of(directory), format,
+                number(at, "maxAttempts", p.get("maxAttempts"), 10),
+                duration(at, "initialBackoff", p.get("initialBackoff"), Duration.ofSeconds(2)),
+                duration(at, "maxBackoff", p.get("maxBackoff"), Duration.ofMinutes(10)),
+                duration(at, "pollInterval", p.get("pollInterval"), Duration.ofSeconds(1)),
+                duration(at, "lease", p.get("lease"), Duration.ofMinutes(2)),
+                number(at, "batchSize", p.get("batchSize"), 50));
+    }
+
+    private static <E extends Enum<E>> E choice(String at, String name, String value, Class<E> type, E fallback) {
+        if (value == null || value.isBlank()) {
+            if (fallback != null) {
+                return fallback;
+            }
+            throw new ConfigurationException(at + "parameter '" + name + "' is required (one of "
+                    + List.of(type.getEnumConstants()).toString().toLowerCase(Locale.ROOT) + ")");
+        }
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException(at + name + " '" + value + "' is not one of "
+                    + List.of(type.getEnumConstants()).toString().toLowerCase(Locale.ROOT));
+        }
+    }
+
+    private static int number(String at, String name, String value, int fallback) {
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new ConfigurationException(at + name + " must be a positive whole number (got '" + value + "')");
+    }
+
+    private static Duration duration(String at, String name, String value, Duration fallback) {
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return DurationStyle.detectAndParse(value.trim());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException(at + name + " '" + value + "' is not a duration like 500ms, 2s or 10m");
+        }
+    }
+}

@@ -3,7 +3,7 @@ package org.supplyhub.delivery;
 /** Sends one rendered delivery to a destination. */
 public interface Connector {
 
-    enum Kind { FILE }
+    enum Kind { FILE, HTTP, MLLP }
 
     /**
      * @return a short outcome code for the attempt journal (file name, ACK code, HTTP status…)

@@ -30,11 +30,11 @@ public class DeliveryWorker {
     private final ObjectMapper json;
     private final MeterRegistry meters;
 
-    public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, ObjectMapper json,
-                          MeterRegistry meters) {
+    public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
+                          MllpConnector mllp, ObjectMapper json, MeterRegistry meters) {
         this.outbox = outbox;
         this.payloads = payloads;
-        this.connectors = Map.of(Connector.Kind.FILE, file);
+        this.connectors = Map.of(Connector.Kind.FILE, file, Connector.Kind.HTTP, http, Connector.Kind.MLLP, mllp);
         this.json = json;
         this.meters = meters;
     }

@@ -14,6 +14,8 @@ public record DestinationDefinition(
         Connector.Kind connector,
         Output output,
         Path directory,
+        java.net.URI url,
+        Duration timeout,
         Format format,
         int maxAttempts,
         Duration initialBackoff,

@@ -8,6 +8,8 @@ import org.supplyhub.delivery.DestinationDefinition.Output;
 import org.supplyhub.mapping.ConfigurationException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +22,7 @@ import java.util.Set;
 final class Destinations {
 
     private static final Set<String> PARAMETERS = Set.of("destination", "connector", "output", "directory", "format",
-            "maxAttempts", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description");
+            "maxAttempts", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description", "url", "timeout");
 
     private Destinations() {
     }
@@ -57,8 +59,28 @@ final class Destinations {
         if (connector == Connector.Kind.FILE && (directory == null || directory.isBlank())) {
             throw new ConfigurationException(at + "the file connector needs a 'directory'");
         }
+        URI url = null;
+        if (connector != Connector.Kind.FILE) {
+            String scheme = connector == Connector.Kind.MLLP ? "mllp" : "http";
+            try {
+                url = p.get("url") == null ? null : new URI(p.get("url").trim());
+            } catch (URISyntaxException e) {
+                url = null;
+            }
+            if (url == null || url.getScheme() == null || !url.getScheme().startsWith(scheme) || url.getHost() == null
+                    || (connector == Connector.Kind.MLLP && url.getPort() < 1)) {
+                throw new ConfigurationException(at + "the " + connector.name().toLowerCase(Locale.ROOT)
+                        + " connector needs a 'url' like " + (connector == Connector.Kind.MLLP
+                        ? "mllp://billing.example.org:6661" : "https://inventory.example.org/api/stock-movements")
+                        + " (got " + (p.get("url") == null ? "nothing" : "'" + p.get("url") + "'") + ")");
+            }
+        }
+        if (connector == Connector.Kind.MLLP && (output != Output.CHARGES || format != Format.ER7)) {
+            throw new ConfigurationException(at + "the mllp connector sends charges as er7");
+        }
         return new DestinationDefinition(name, display, connector, output,
-                directory == null ? null : Path.of(directory), format,
+                directory == null || directory.isBlank() ? null : Path.of(directory), url,
+                duration(at, "timeout", p.get("timeout"), Duration.ofSeconds(30)), format,
                 number(at, "maxAttempts", p.get("maxAttempts"), 10),
                 duration(at, "initialBackoff", p.get("initialBackoff"), Duration.ofSeconds(2)),
                 duration(at, "maxBackoff", p.get("maxBackoff"), Duration.ofMinutes(10)),

@@ -3,7 +3,7 @@ package org.supplyhub.delivery;
 /** Sends one rendered delivery to a destination. */
 public interface Connector {
 
-    enum Kind { FILE, HTTP, MLLP }
+    enum Kind { FILE, HTTP, MLLP, FHIR }
 
     /**
      * @return a short outcome code for the attempt journal (file name, ACK code, HTTP status…)

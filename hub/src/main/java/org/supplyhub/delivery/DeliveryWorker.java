@@ -31,10 +31,11 @@ public class DeliveryWorker {
     private final MeterRegistry meters;
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
-                          MllpConnector mllp, ObjectMapper json, MeterRegistry meters) {
+                          MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters) {
         this.outbox = outbox;
         this.payloads = payloads;
-        this.connectors = Map.of(Connector.Kind.FILE, file, Connector.Kind.HTTP, http, Connector.Kind.MLLP, mllp);
+        this.connectors = Map.of(Connector.Kind.FILE, file, Connector.Kind.HTTP, http, Connector.Kind.MLLP, mllp,
+                Connector.Kind.FHIR, fhir);
         this.json = json;
         this.meters = meters;
     }

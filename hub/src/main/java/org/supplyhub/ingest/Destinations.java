@@ -61,7 +61,7 @@ final class Destinations {
         }
         URI url = null;
         if (connector != Connector.Kind.FILE) {
-            String scheme = connector == Connector.Kind.MLLP ? "mllp" : "http";
+            String scheme = connector == Connector.Kind.MLLP ? "mllp" : "http"; // http also matches https
             try {
                 url = p.get("url") == null ? null : new URI(p.get("url").trim());
             } catch (URISyntaxException e) {
@@ -71,9 +71,13 @@ final class Destinations {
                     || (connector == Connector.Kind.MLLP && url.getPort() < 1)) {
                 throw new ConfigurationException(at + "the " + connector.name().toLowerCase(Locale.ROOT)
                         + " connector needs a 'url' like " + (connector == Connector.Kind.MLLP
-                        ? "mllp://billing.example.org:6661" : "https://inventory.example.org/api/stock-movements")
+                        ? "mllp://billing.example.org:6661" : connector == Connector.Kind.FHIR
+                        ? "https://fhir.example.org/r4" : "https://inventory.example.org/api/stock-movements")
                         + " (got " + (p.get("url") == null ? "nothing" : "'" + p.get("url") + "'") + ")");
             }
+        }
+        if (connector == Connector.Kind.FHIR && output != Output.FHIR) {
+            throw new ConfigurationException(at + "the fhir connector sends the fhir output (a transaction Bundle)");
         }
         if (connector == Connector.Kind.MLLP && (output != Output.CHARGES || format != Format.ER7)) {
             throw new ConfigurationException(at + "the mllp connector sends charges as er7");

@@ -1,0 +1,46 @@
+package org.supplyhub.delivery;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import org.springframework.stereotype.Component;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Posts the message's transaction Bundle to a FHIR server's base URL. Every entry is a conditional
+ * create on the resource's identifier, so a retry creates nothing twice. 5xx, 408, 429 or no answer
+ * → retry; any other 4xx → dead with the server's status.
+ */
+@Component
+public class FhirConnector implements Connector {
+
+    private final FhirContext fhir;
+    private final Map<String, IGenericClient> clients = new ConcurrentHashMap<>();
+
+    public FhirConnector(FhirContext fhir) {
+        this.fhir = fhir;
+    }
+
+    @Override
+    public String send(DestinationDefinition d, Payload payload) throws DeliveryException {
+        IGenericClient client = clients.computeIfAbsent(d.name(), name -> {
+            fhir.getRestfulClientFactory().setSocketTimeout((int) d.timeout().toMillis());
+            fhir.getRestfulClientFactory().setConnectTimeout((int) d.timeout().toMillis());
+            return fhir.newRestfulGenericClient(d.url().toString());
+        });
+        try {
+            client.transaction().withBundle(new String(payload.body(), StandardCharsets.UTF_8)).execute();
+            return "200";
+        } catch (FhirClientConnectionException e) {
+            throw new DeliveryException("no answer from " + d.url().getHost(), "IO", false, e);
+        } catch (BaseServerResponseException e) {
+            int code = e.getStatusCode();
+            boolean retry = code == 408 || code == 429 || code >= 500;
+            throw new DeliveryException("HTTP " + code + " from " + d.url().getHost(), String.valueOf(code), !retry, e);
+        }
+    }
+}

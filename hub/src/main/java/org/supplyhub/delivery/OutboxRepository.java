@@ -27,11 +27,16 @@ public class OutboxRepository {
     /** A leased outbox row. {@code attempt} counts this one. */
     public record Claimed(long id, long messageId, String orderingKey, int attempt, Instant createdAt) { }
 
-    /** Due rows that head their account's queue: the oldest pending row of each ordering key. */
+    /**
+     * Due rows that head their account's queue: the oldest pending row of each ordering key. The
+     * conditions on {@code o} itself (status included) are what PostgreSQL re-checks on the newest
+     * version of a row it had to wait for: without {@code o.status} a row another node delivered a
+     * moment ago would pass the re-check and go out twice.
+     */
     private static final String DUE = """
             o.id in (select min(h.id) from outbox h where h.destination = ? and h.status = 'PENDING'
                      group by h.ordering_key)
-              and o.next_attempt_at <= ? and (o.lease_until is null or o.lease_until < ?)""";
+              and o.status = 'PENDING' and o.next_attempt_at <= ? and (o.lease_until is null or o.lease_until < ?)""";
 
     private static final RowMapper<Claimed> CLAIMED = (rs, n) -> new Claimed(rs.getLong("id"), rs.getLong("message_id"),
             rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("created_at").toInstant());
@@ -52,7 +57,7 @@ public class OutboxRepository {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         if (postgres) {
-            return jdbc.query("update outbox set lease_until = ?, attempts = attempts + 1 where id in ("
+            return jdbc.query("update outbox set lease_until = ?, attempts = attempts + 1 where status = 'PENDING' and id in ("
                     + " select o.id from outbox o where " + DUE + " order by o.id limit ? for update skip locked)"
                     + " returning id, message_id, ordering_key, attempts, created_at", CLAIMED,
                     until, destination, now, now, max);

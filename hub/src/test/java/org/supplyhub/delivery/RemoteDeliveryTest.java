@@ -9,7 +9,10 @@ import ca.uhn.hl7v2.util.Terser;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -40,6 +43,7 @@ import static org.supplyhub.delivery.FileDeliveryTest.await;
  */
 @SpringBootTest
 @DirtiesContext
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RemoteDeliveryTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
@@ -51,6 +55,8 @@ class RemoteDeliveryTest {
     static final List<String> stockBodies = new CopyOnWriteArrayList<>();
     static final AtomicInteger httpCalls = new AtomicInteger();
     static final List<String> billingControlIds = new CopyOnWriteArrayList<>();
+    /** What billing received, in order: "MSH-10 FT1-2:FT1-6 …". */
+    static final List<String> billingReceived = new CopyOnWriteArrayList<>();
     static final AtomicInteger mllpCalls = new AtomicInteger();
 
     static HttpServer http;
@@ -146,7 +152,14 @@ class RemoteDeliveryTest {
             @Override
             public Message processMessage(Message message, Map<String, Object> metadata) {
                 try {
-                    controlIds.add(new Terser(message).get("/MSH-10"));
+                    Terser terser = new Terser(message);
+                    controlIds.add(terser.get("/MSH-10"));
+                    StringBuilder lines = new StringBuilder(terser.get("/MSH-10"));
+                    for (int i = 0; terser.get("/FINANCIAL(" + i + ")/FT1-2") != null; i++) {
+                        lines.append(' ').append(terser.get("/FINANCIAL(" + i + ")/FT1-2")).append(':')
+                                .append(terser.get("/FINANCIAL(" + i + ")/FT1-6"));
+                    }
+                    billingReceived.add(lines.toString());
                     return message.generateACK(ca.uhn.hl7v2.AcknowledgmentCode.valueOf(code.get()), null);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
@@ -169,6 +182,7 @@ class RemoteDeliveryTest {
     }
 
     @Test
+    @Order(1)
     void retriedWithTheSameKeysThenDeliveredOrDeadWithTheReason() throws Exception {
         String er7 = Samples.withControlId(Samples.read(Samples.MERCY), "REMOTE-1");
         assertThat(intake.receive(catalog.get("remote-or"), er7.getBytes(StandardCharsets.UTF_8), null, "test").ackCode())
@@ -192,6 +206,39 @@ class RemoteDeliveryTest {
         assertThat(attempts(id, "rejecting-inventory")).containsExactly("DEAD 400");
         assertThat(jdbc.queryForObject("select last_error from outbox where message_id = ? and destination = ?",
                 String.class, id, "rejecting-inventory")).isEqualTo("HTTP 400 from 127.0.0.1");
+    }
+
+    @Test
+    @Order(2)
+    void aCreditReachesBillingAfterItsChargeAndPutsStockBack() throws Exception {
+        String charge = Samples.withControlId(Samples.read(Samples.MERCY), "CHARGE-1");
+        String credit = Samples.withControlId(Samples.read(Samples.MERCY_CREDIT), "CREDIT-1")
+                .replace("270001188^LAP SPONGE 18X18 5PK", "270004512^SUTURE VICRYL 2-0 CT-1") // a chargeable return
+                .replace("||||||TX-88120-2\r", "||||||TX-88120-1\r");
+        mllpCalls.set(0); // billing answers AE once more: the credit must wait for the charge's retry
+        for (String er7 : List.of(charge, credit)) {
+            assertThat(intake.receive(catalog.get("remote-or"), er7.getBytes(StandardCharsets.UTF_8), null, "test")
+                    .ackCode()).isEqualTo("AA");
+        }
+        long chargeId = jdbc.queryForObject("select id from message where control_id = 'CHARGE-1'", Long.class);
+        long creditId = jdbc.queryForObject("select id from message where control_id = 'CREDIT-1'", Long.class);
+        await(() -> status(creditId, "remote-billing").equals("DELIVERED")
+                && status(creditId, "remote-inventory").equals("DELIVERED"));
+
+        String chargeRow = "SH" + outboxId(chargeId, "remote-billing");
+        String creditRow = "SH" + outboxId(creditId, "remote-billing");
+        List<String> received = billingReceived.stream()
+                .filter(m -> m.startsWith(chargeRow + " ") || m.startsWith(creditRow + " ")).toList();
+        assertThat(received).containsExactly(
+                chargeRow + " TX-88120-1:CG TX-88120-3:CG",  // AE: retried
+                chargeRow + " TX-88120-1:CG TX-88120-3:CG",  // AA
+                creditRow + " TX-88120-2R:CD");
+        assertThat(stockBodies.get(stockBodies.size() - 1)).contains("\"quantity\":1").contains("\"originalTransactionId\"");
+    }
+
+    long outboxId(long messageId, String destination) {
+        return jdbc.queryForObject("select id from outbox where message_id = ? and destination = ?", Long.class,
+                messageId, destination);
     }
 
     String status(long messageId, String destination) {

@@ -54,7 +54,11 @@ public class DeliveryRoutes extends RouteBuilder {
         if (now < nextPoll.getOrDefault(d.name(), 0L)) {
             return;
         }
-        int claimed = worker.poll(d);
+        // drain back to back while rows keep coming (for up to a second, then let the timer breathe)
+        int claimed;
+        do {
+            claimed = worker.poll(d);
+        } while (claimed > 0 && System.currentTimeMillis() - now < 1000);
         nextPoll.put(d.name(), claimed > 0 ? now : now + d.pollInterval().toMillis());
     }
 }

@@ -8,7 +8,15 @@ import org.springframework.stereotype.Service;
 import org.supplyhub.delivery.OutboxRepository.Claimed;
 import org.supplyhub.mapping.SupplyUsage;
 
+import jakarta.annotation.PreDestroy;
+import org.springframework.beans.factory.annotation.Value;
+
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +37,16 @@ public class DeliveryWorker {
     private final Map<Connector.Kind, Connector> connectors;
     private final ObjectMapper json;
     private final MeterRegistry meters;
+    private final ExecutorService senders;
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
-                          MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters) {
+                          MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters,
+                          @Value("${hub.delivery.senders:8}") int senderThreads) {
+        this.senders = Executors.newFixedThreadPool(senderThreads, r -> {
+            Thread t = new Thread(r, "delivery-sender");
+            t.setDaemon(true);
+            return t;
+        });
         this.outbox = outbox;
         this.payloads = payloads;
         this.connectors = Map.of(Connector.Kind.FILE, file, Connector.Kind.HTTP, http, Connector.Kind.MLLP, mllp,
@@ -40,13 +55,38 @@ public class DeliveryWorker {
         this.meters = meters;
     }
 
-    /** One pass over the due rows; returns how many were claimed (the caller polls again soon if any). */
+    /**
+     * One pass over the due rows; returns how many were claimed (the caller polls again soon if any).
+     * A claim holds at most one row per account, so its rows go out in parallel without breaking
+     * any account's order; the pass ends when all of them are settled.
+     */
     public int poll(DestinationDefinition destination) {
         List<Claimed> rows = outbox.claim(destination.name(), destination.batchSize(), destination.lease());
-        for (Claimed row : rows) {
-            deliver(destination, row);
+        if (rows.size() == 1) {
+            deliver(destination, rows.get(0));
+        } else if (!rows.isEmpty()) {
+            List<Future<?>> sends = new ArrayList<>(rows.size());
+            for (Claimed row : rows) {
+                sends.add(senders.submit(() -> deliver(destination, row)));
+            }
+            for (Future<?> send : sends) {
+                try {
+                    send.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return rows.size(); // rows left leased are due again when the lease runs out
+                } catch (ExecutionException e) {
+                    log.warn("Destination {}: a send failed outside its handler: {}", destination.name(),
+                            e.getCause().getClass().getSimpleName());
+                }
+            }
         }
         return rows.size();
+    }
+
+    @PreDestroy
+    void stop() {
+        senders.shutdownNow();
     }
 
     private void deliver(DestinationDefinition d, Claimed row) {

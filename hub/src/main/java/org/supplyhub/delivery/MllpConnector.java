@@ -6,6 +6,7 @@ import ca.uhn.hl7v2.HapiContext;
 import ca.uhn.hl7v2.app.Connection;
 import ca.uhn.hl7v2.llp.LLPException;
 import ca.uhn.hl7v2.model.Message;
+import ca.uhn.hl7v2.parser.PipeParser;
 import ca.uhn.hl7v2.util.Terser;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import jakarta.annotation.PreDestroy;
@@ -23,10 +24,13 @@ import java.nio.charset.StandardCharsets;
 public class MllpConnector implements Connector {
 
     private final HapiContext hapi;
+    /** PipeParser is not thread-safe, and sends run in parallel. */
+    private final ThreadLocal<PipeParser> parsers;
 
     public MllpConnector() {
         hapi = new DefaultHapiContext();
         hapi.setValidationContext(ValidationContextFactory.noValidation());
+        parsers = ThreadLocal.withInitial(() -> new PipeParser(hapi));
     }
 
     @Override
@@ -34,7 +38,7 @@ public class MllpConnector implements Connector {
         String host = d.url().getHost();
         Connection connection = null;
         try {
-            Message message = hapi.getPipeParser().parse(new String(payload.body(), StandardCharsets.UTF_8));
+            Message message = parsers.get().parse(new String(payload.body(), StandardCharsets.UTF_8));
             connection = hapi.newClient(host, d.url().getPort(), false);
             connection.getInitiator().setTimeout(d.timeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             Message ack = connection.getInitiator().sendAndReceive(message);

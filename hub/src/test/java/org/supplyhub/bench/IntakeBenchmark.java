@@ -44,6 +44,24 @@ public final class IntakeBenchmark {
     static final String RUN = Long.toString(System.currentTimeMillis(), 36).toUpperCase();
 
     public static void main(String[] args) throws Exception {
+        if ("e2e".equals(System.getProperty("bench.mode"))) {
+            int barePort = TestInterfaces.freePort();
+            Process bare = startJvm(List.of("-Xmx512m", "-XX:+UseParallelGC", BareMllpServer.class.getName(),
+                    String.valueOf(barePort)), "bare");
+            double bareThroughput;
+            try {
+                waitForPort(barePort, 60);
+                closedLoop(barePort, Math.min(10_000, MESSAGES / 2), CONNECTIONS);
+                Result bareRun = closedLoop(barePort, MESSAGES, CONNECTIONS);
+                print("bare (parse + ACK)", bareRun);
+                bareThroughput = bareRun.throughput();
+            } finally {
+                bare.destroy();
+                bare.waitFor(30, TimeUnit.SECONDS);
+            }
+            EndToEndBenchmark.run(bareThroughput);
+            return;
+        }
         System.out.printf("Supply Hub intake benchmark: %d messages, %d MLLP connections, %d cores%n",
                 MESSAGES, CONNECTIONS, Runtime.getRuntime().availableProcessors());
         Map<String, String> db = TestDatabases.postgres();
@@ -166,11 +184,12 @@ public final class IntakeBenchmark {
         return new Result(latencies.length, elapsed, latencies, (int) failures.get());
     }
 
-    /** The Mercy sample with a unique control id and unique transaction ids. */
+    /** The Mercy sample with a unique control id and transaction ids, spread over 500 patient accounts. */
     static String nextMessage() {
         long n = SEQUENCE.incrementAndGet();
         String id = "B" + RUN + "-" + n;
-        return Samples.withControlId(TEMPLATE, id).replace("TX-88120-", "TX-" + RUN + n + "-");
+        return Samples.withControlId(TEMPLATE, id).replace("TX-88120-", "TX-" + RUN + n + "-")
+                .replace("ACCT90017733", "ACCT" + (90_000_000 + n % 500));
     }
 
     static Process startJvm(List<String> args, String name) throws IOException {

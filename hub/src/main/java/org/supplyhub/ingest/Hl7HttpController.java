@@ -9,6 +9,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.supplyhub.ingest.IngestConfiguration.HubProperties;
+import org.supplyhub.journal.AuditLog;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,7 +64,7 @@ public class Hl7HttpController {
             return problem(HttpStatus.BAD_REQUEST, "Empty body", "The request body must hold one HL7 v2 message.");
         }
         Charset declared = type.getCharset();
-        String caller = principal != null ? "http:" + principal.getName() : "http:" + request.getRemoteAddr();
+        String caller = principal != null ? AuditLog.client(principal) : AuditLog.anonymous(request.getRemoteAddr());
         IntakeResult result = intake.receive(iface, body, declared, caller);
         return ResponseEntity.ok()
                 .contentType(new MediaType(HL7, result.charset()))

@@ -17,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Service;
+import org.supplyhub.journal.AuditLog;
 import org.supplyhub.journal.DuplicateMessageException;
 import org.supplyhub.journal.Journal;
 import org.supplyhub.journal.JournalOutput;
@@ -46,14 +47,16 @@ public class IntakeService {
     private final InterfaceCatalog interfaces;
     private final Hl7Support hl7;
     private final Journal journal;
+    private final AuditLog audit;
     private final ObjectMapper json;
     private final FhirContext fhir;
     private final MeterRegistry meters;
     private final Timer intakeTimer;
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
 
-    public IntakeService(InterfaceCatalog interfaces, Hl7Support hl7, Journal journal, ObjectMapper json,
+    public IntakeService(InterfaceCatalog interfaces, Hl7Support hl7, Journal journal, AuditLog audit, ObjectMapper json,
                          FhirContext fhir, MeterRegistry meters) {
+        this.audit = audit;
         this.interfaces = interfaces;
         this.hl7 = hl7;
         this.journal = journal;
@@ -148,7 +151,7 @@ public class IntakeService {
                     iface.destinations(), orderingKey(usage)));
         } catch (DuplicateMessageException e) {
             // the same message raced in on another connection or node: answer what that one got
-            return journal.originalAck(dedupKey).map(a -> resend(iface, header, a, charset))
+            return journal.originalAck(dedupKey).map(a -> resend(iface, header, a, charset, caller))
                     .orElseGet(() -> storageFailure(iface, header, message, charsetField, charset, e));
         } catch (DataAccessException e) {
             return storageFailure(iface, header, message, charsetField, charset, e);
@@ -185,7 +188,7 @@ public class IntakeService {
             journal.record(received);
         } catch (DuplicateMessageException dup) {
             return journal.originalAck(header.sender() + "|" + header.controlId())
-                    .map(a -> resend(iface, header, a, charset)).orElse(new IntakeResult("AE", ack, charset, null, false));
+                    .map(a -> resend(iface, header, a, charset, caller)).orElse(new IntakeResult("AE", ack, charset, null, false));
         } catch (DataAccessException storage) {
             return storageFailure(iface, header, message, charsetField, charset, storage);
         }
@@ -211,9 +214,11 @@ public class IntakeService {
         return new IntakeResult("AR", ack, charset, MessageStatus.REJECTED, false);
     }
 
-    private IntakeResult resend(InterfaceDefinition iface, Hl7Header header, String originalAck, Charset charset) {
+    private IntakeResult resend(InterfaceDefinition iface, Hl7Header header, String originalAck, Charset charset,
+                                String caller) {
         log.debug("Interface {}: {} is a resend; answering the original ACK", iface.id(), header.controlId());
         String code = originalAck.contains("\rMSA|AA") ? "AA" : originalAck.contains("\rMSA|AE") ? "AE" : "AR";
+        audit.record(caller, "INGEST", iface.id(), "resend", code, "control id " + header.controlId());
         return new IntakeResult(code, originalAck, charset, null, true);
     }
 

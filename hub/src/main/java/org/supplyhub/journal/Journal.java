@@ -222,6 +222,21 @@ public class Journal {
                 outbox.executeBatch();
             }
         }
+        // the ingest's audit row commits with the message, so neither exists without the other
+        try (PreparedStatement audit = con.prepareStatement(AuditLog.INSERT)) {
+            for (int i = 0; i < ids.length; i++) {
+                ReceivedMessage m = entries.get(i).message();
+                audit.setTimestamp(1, Timestamp.from(m.receivedAt()));
+                audit.setString(2, truncate(m.caller() == null ? "unknown" : m.caller(), 300));
+                audit.setString(3, "INGEST");
+                audit.setString(4, m.interfaceId());
+                audit.setString(5, "message " + ids[i]);
+                audit.setString(6, m.ackCode());
+                audit.setString(7, m.controlId() == null ? null : truncate("control id " + m.controlId(), 500));
+                audit.addBatch();
+            }
+            audit.executeBatch();
+        }
         return ids;
     }
 

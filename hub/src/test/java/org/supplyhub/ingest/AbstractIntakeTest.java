@@ -23,6 +23,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.support.R4Validator;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestInterfaces;
+import org.supplyhub.support.Tokens;
 
 import java.math.BigDecimal;
 import java.net.URI;
@@ -85,7 +86,10 @@ abstract class AbstractIntakeTest {
     }
 
     HttpResponse<String> postHttp(String iface, String er7) throws Exception {
+        String client = iface.startsWith("lakeside") ? Tokens.LAKESIDE : Tokens.MERCY;
+        String token = Tokens.sample(httpPort, client, client.equals(Tokens.LAKESIDE) ? "ingest:lakeside-cath" : "ingest:mercy-or");
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/hl7/" + iface))
+                .header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/hl7-v2; charset=UTF-8")
                 .POST(HttpRequest.BodyPublishers.ofString(er7)).build();
         return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
@@ -332,11 +336,13 @@ abstract class AbstractIntakeTest {
 
     @Test
     void unknownInterfaceAndWrongContentTypeAreProblems() throws Exception {
+        // no client holds ingest:no-such-interface, so an unknown interface is as closed as another's
         HttpResponse<String> unknown = postHttp("no-such-interface", Samples.read(Samples.MERCY));
-        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.statusCode()).isEqualTo(403);
         assertThat(unknown.headers().firstValue("Content-Type").orElseThrow()).contains("application/problem+json");
 
         HttpRequest json = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/hl7/mercy-or"))
+                .header("Authorization", "Bearer " + Tokens.sample(httpPort, Tokens.MERCY, "ingest:mercy-or"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build();
         assertThat(HttpClient.newHttpClient().send(json, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(415);
     }

@@ -1,0 +1,134 @@
+package org.supplyhub.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.springframework.format.annotation.DateTimeFormat;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.supplyhub.journal.AuditLog;
+
+import java.io.IOException;
+import java.security.Principal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The admin API over the journal: find messages, read one (summary, raw ER7, FHIR outputs, delivery
+ * attempts), replay its dead deliveries, and read the audit trail. Scopes: {@code messages:read}
+ * for reads, {@code messages:replay} for replays (see SecurityConfiguration). Every call is audited.
+ */
+@RestController
+@RequestMapping("/api")
+public class AdminController {
+
+    private final MessageQueries messages;
+    private final AuditLog audit;
+    private final ObjectMapper json;
+
+    public AdminController(MessageQueries messages, AuditLog audit, ObjectMapper json) {
+        this.messages = messages;
+        this.audit = audit;
+        this.json = json;
+    }
+
+    @GetMapping("/messages")
+    public List<MessageQueries.Summary> search(@RequestParam(name = "interface", required = false) String interfaceId,
+                                               @RequestParam(required = false) String status,
+                                               @RequestParam(required = false) String controlId,
+                                               @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) Instant since,
+                                               @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) Instant until,
+                                               @RequestParam(defaultValue = "50") int limit,
+                                               Principal caller) {
+        List<MessageQueries.Summary> found = messages.search(interfaceId, status, controlId, since, until,
+                Math.max(1, Math.min(limit, 500)));
+        audit.record(AuditLog.client(caller), "MESSAGE_SEARCH", interfaceId,
+                controlId != null ? "control id " + controlId : "status " + (status == null ? "any" : status),
+                "OK", found.size() + " found");
+        return found;
+    }
+
+    @GetMapping("/messages/{id}")
+    public ResponseEntity<?> one(@PathVariable long id, Principal caller) {
+        return messages.find(id).<ResponseEntity<?>>map(m -> {
+            audit.record(AuditLog.client(caller), "MESSAGE_READ", m.interfaceId(), "message " + id, "OK", "summary");
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("message", m);
+            body.put("deliveries", messages.deliveries(id));
+            return ResponseEntity.ok(body);
+        }).orElseGet(() -> notFound(caller, id));
+    }
+
+    @GetMapping("/messages/{id}/raw")
+    public ResponseEntity<?> raw(@PathVariable long id, Principal caller) {
+        return messages.raw(id).<ResponseEntity<?>>map(raw -> {
+            audit.record(AuditLog.client(caller), "MESSAGE_READ", null, "message " + id, "OK", "raw");
+            // segments end with CR on the wire; LF makes them readable in a terminal
+            return ResponseEntity.ok().contentType(MediaType.TEXT_PLAIN).body(raw.replace('\r', '\n'));
+        }).orElseGet(() -> notFound(caller, id));
+    }
+
+    @GetMapping("/messages/{id}/outputs")
+    public ResponseEntity<?> outputs(@PathVariable long id, Principal caller) throws IOException {
+        if (messages.find(id).isEmpty()) {
+            return notFound(caller, id);
+        }
+        List<Map<String, Object>> body = new ArrayList<>();
+        for (MessageQueries.Output o : messages.outputs(id)) {
+            JsonNode resource = json.readTree(o.resource());
+            body.add(Map.of("line", o.lineNo(), "resourceType", o.resourceType(), "id", o.resourceId(), "resource", resource));
+        }
+        audit.record(AuditLog.client(caller), "MESSAGE_READ", null, "message " + id, "OK", "outputs");
+        return ResponseEntity.ok(body);
+    }
+
+    @GetMapping("/messages/{id}/attempts")
+    public ResponseEntity<?> attempts(@PathVariable long id, Principal caller) {
+        if (messages.find(id).isEmpty()) {
+            return notFound(caller, id);
+        }
+        audit.record(AuditLog.client(caller), "MESSAGE_READ", null, "message " + id, "OK", "attempts");
+        return ResponseEntity.ok(messages.deliveries(id));
+    }
+
+    @PostMapping("/messages/{id}/replay")
+    public ResponseEntity<?> replay(@PathVariable long id, @RequestParam(required = false) String destination,
+                                    Principal caller) {
+        if (messages.find(id).isEmpty()) {
+            return notFound(caller, id);
+        }
+        int replayed = messages.replay(id, destination);
+        audit.record(AuditLog.client(caller), "REPLAY", null, "message " + id + (destination == null ? "" : " to " + destination),
+                "OK", replayed + " dead deliveries made due");
+        return ResponseEntity.ok(Map.of("message", id, "replayed", replayed));
+    }
+
+    @GetMapping("/audit")
+    public List<AuditLog.Event> audit(@RequestParam(required = false) String actor,
+                                      @RequestParam(required = false) String action,
+                                      @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) Instant since,
+                                      @RequestParam(defaultValue = "100") int limit,
+                                      Principal caller) {
+        List<AuditLog.Event> events = audit.search(actor, action, since, limit);
+        audit.record(AuditLog.client(caller), "AUDIT_READ", null, actor != null ? "actor " + actor : "all", "OK",
+                events.size() + " events");
+        return events;
+    }
+
+    private ResponseEntity<ProblemDetail> notFound(Principal caller, long id) {
+        audit.record(AuditLog.client(caller), "MESSAGE_READ", null, "message " + id, "404", null);
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "No message " + id + " in the journal.");
+        problem.setTitle("Message not found");
+        return ResponseEntity.status(HttpStatus.NOT_FOUND).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+    }
+}

@@ -1,0 +1,125 @@
+package org.supplyhub.admin;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Repository;
+
+import java.nio.charset.Charset;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Read side of the journal for the admin API, and the replay of a message's outbox rows. */
+@Repository
+public class MessageQueries {
+
+    public record Summary(long id, String interfaceId, String sender, String controlId, String messageType,
+                          String status, Instant receivedAt, String caller, String ackCode, Integer lineCount,
+                          String error) { }
+
+    public record Output(int lineNo, String resourceType, String resourceId, String resource) { }
+
+    public record Attempt(int attempt, Instant startedAt, long durationMs, String outcome, String code, String detail) { }
+
+    public record Delivery(long outboxId, String destination, String status, int attempts, Instant nextAttemptAt,
+                           Instant deliveredAt, String lastError, List<Attempt> history) { }
+
+    private static final String SUMMARY = "select id, interface_id, sender, control_id, message_type, status,"
+            + " received_at, caller, ack_code, line_count, error from message";
+
+    private final JdbcTemplate jdbc;
+
+    public MessageQueries(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public List<Summary> search(String interfaceId, String status, String controlId, Instant since, Instant until,
+                                int limit) {
+        StringBuilder sql = new StringBuilder(SUMMARY).append(" where 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (interfaceId != null) {
+            sql.append(" and interface_id = ?");
+            args.add(interfaceId);
+        }
+        if (status != null) {
+            sql.append(" and status = ?");
+            args.add(status);
+        }
+        if (controlId != null) {
+            sql.append(" and control_id = ?");
+            args.add(controlId);
+        }
+        if (since != null) {
+            sql.append(" and received_at >= ?");
+            args.add(Timestamp.from(since));
+        }
+        if (until != null) {
+            sql.append(" and received_at < ?");
+            args.add(Timestamp.from(until));
+        }
+        sql.append(" order by id desc fetch first ").append(limit).append(" rows only");
+        return jdbc.query(sql.toString(), (rs, i) -> summary(rs), args.toArray());
+    }
+
+    public Optional<Summary> find(long id) {
+        return jdbc.query(SUMMARY + " where id = ?", (rs, i) -> summary(rs), id).stream().findFirst();
+    }
+
+    /** The bytes as received, decoded with the charset they were read with. */
+    public Optional<String> raw(long id) {
+        return jdbc.query("select raw, charset from message where id = ?",
+                (rs, i) -> new String(rs.getBytes(1), Charset.forName(rs.getString(2))), id).stream().findFirst();
+    }
+
+    public List<Output> outputs(long id) {
+        return jdbc.query("select line_no, resource_type, resource_id, resource_json from message_output"
+                        + " where message_id = ? order by id",
+                (rs, i) -> new Output(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4)), id);
+    }
+
+    public List<Delivery> deliveries(long id) {
+        List<Delivery> rows = jdbc.query("select id, destination, status, attempts, next_attempt_at, delivered_at,"
+                        + " last_error from outbox where message_id = ? order by id",
+                (rs, i) -> new Delivery(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), instant(rs, 5),
+                        instant(rs, 6), rs.getString(7), List.of()), id);
+        return rows.stream().map(d -> new Delivery(d.outboxId(), d.destination(), d.status(), d.attempts(),
+                d.nextAttemptAt(), d.deliveredAt(), d.lastError(), jdbc.query(
+                        "select attempt, started_at, duration_ms, outcome, code, detail from delivery_attempt"
+                                + " where outbox_id = ? order by id",
+                        (rs, i) -> new Attempt(rs.getInt(1), instant(rs, 2), rs.getLong(3), rs.getString(4),
+                                rs.getString(5), rs.getString(6)), d.outboxId()))).toList();
+    }
+
+    /**
+     * Makes a message's dead deliveries due again, with a fresh attempt budget. Delivered rows stay
+     * delivered: sending them again is what the receivers' de-duplication is for, not a replay's job.
+     */
+    public int replay(long id, String destination) {
+        String sql = "update outbox set status = 'PENDING', attempts = 0, next_attempt_at = ?, lease_until = null,"
+                + " last_error = null where message_id = ? and status = 'DEAD'";
+        Timestamp now = Timestamp.from(Instant.now());
+        return destination == null ? jdbc.update(sql, now, id)
+                : jdbc.update(sql + " and destination = ?", now, id, destination);
+    }
+
+    private static Summary summary(ResultSet rs) throws SQLException {
+        int lines = rs.getInt("line_count");
+        return new Summary(rs.getLong("id"), rs.getString("interface_id"), rs.getString("sender"),
+                rs.getString("control_id"), rs.getString("message_type"), rs.getString("status"),
+                instant(rs, "received_at"), rs.getString("caller"), rs.getString("ack_code"),
+                rs.wasNull() ? null : lines, rs.getString("error"));
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        Timestamp t = rs.getTimestamp(column);
+        return t == null ? null : t.toInstant();
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        Timestamp t = rs.getTimestamp(column);
+        return t == null ? null : t.toInstant();
+    }
+}

@@ -1,0 +1,85 @@
+package org.supplyhub.journal;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Repository;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The audit trail in the journal database: every ingest, admin read, replay and refused connection,
+ * with the caller's identity and ids only. Ingests are written by the {@link Journal} in the same
+ * transaction as the message; everything else comes through here.
+ */
+@Repository
+public class AuditLog {
+
+    private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
+
+    static final String INSERT = "insert into audit_event (at, actor, action, interface_id, target, outcome, detail)"
+            + " values (?, ?, ?, ?, ?, ?, ?)";
+
+    /** One audited event. */
+    public record Event(long id, Instant at, String actor, String action, String interfaceId, String target,
+                       String outcome, String detail) { }
+
+    private final JdbcTemplate jdbc;
+
+    public AuditLog(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** The actor an OAuth2 client is audited as (its client id, the token's subject). */
+    public static String client(java.security.Principal principal) {
+        return "client:" + principal.getName();
+    }
+
+    public static String anonymous(String peer) {
+        return "anonymous@" + peer;
+    }
+
+    public void record(String actor, String action, String interfaceId, String target, String outcome, String detail) {
+        try {
+            jdbc.update(INSERT, Timestamp.from(Instant.now()), cut(actor, 300), action, interfaceId, cut(target, 200),
+                    outcome, cut(detail, 500));
+        } catch (RuntimeException e) {
+            // the refusal or read itself stands; losing its audit row is reported, not hidden
+            log.error("Audit event {} for {} could not be written: {}", action, interfaceId, e.getClass().getSimpleName());
+        }
+    }
+
+    public void denied(String actor, String target, String status, String reason) {
+        record(actor, "ACCESS_DENIED", null, target, status, reason);
+    }
+
+    /** Newest first, optionally only one actor's or one action's. */
+    public List<Event> search(String actor, String action, Instant since, int limit) {
+        StringBuilder sql = new StringBuilder("select id, at, actor, action, interface_id, target, outcome, detail"
+                + " from audit_event where 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (actor != null) {
+            sql.append(" and actor = ?");
+            args.add(actor);
+        }
+        if (action != null) {
+            sql.append(" and action = ?");
+            args.add(action);
+        }
+        if (since != null) {
+            sql.append(" and at >= ?");
+            args.add(Timestamp.from(since));
+        }
+        sql.append(" order by id desc fetch first ").append(Math.max(1, Math.min(limit, 1000))).append(" rows only");
+        return jdbc.query(sql.toString(), (rs, i) -> new Event(rs.getLong("id"), rs.getTimestamp("at").toInstant(),
+                rs.getString("actor"), rs.getString("action"), rs.getString("interface_id"), rs.getString("target"),
+                rs.getString("outcome"), rs.getString("detail")), args.toArray());
+    }
+
+    private static String cut(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max);
+    }
+}

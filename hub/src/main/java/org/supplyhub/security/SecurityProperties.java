@@ -1,0 +1,44 @@
+package org.supplyhub.security;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.core.io.Resource;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * {@code hub.security.*}: what a bearer token must carry, and the embedded issuer's clients.
+ *
+ * @param issuer     the embedded issuer's identifier ({@code iss}); with an external issuer given only by
+ *                   {@code jwk-set-uri}, the issuer its tokens must carry
+ * @param audience   the {@code aud} every token must name
+ * @param clockSkew  tolerance on {@code exp} and {@code nbf}
+ * @param signingKey PEM (PKCS#8) RSA key the embedded issuer signs with; nodes sharing a database must
+ *                   share it. Without it a key is generated at start, and tokens end with the process.
+ * @param clients    the embedded issuer's OAuth2 clients (client_credentials)
+ */
+@ConfigurationProperties("hub.security")
+public record SecurityProperties(String issuer, String audience, Duration clockSkew, Resource signingKey,
+                                 List<Client> clients) {
+
+    public SecurityProperties {
+        audience = audience == null || audience.isBlank() ? "supply-hub" : audience;
+        clockSkew = clockSkew == null ? Duration.ofSeconds(60) : clockSkew;
+        clients = clients == null ? List.of() : List.copyOf(clients);
+    }
+
+    /**
+     * One client of the embedded issuer.
+     *
+     * @param secret   hashed, with its encoder prefix ({@code {bcrypt}…}); plain text is refused
+     * @param scopes   the scopes it may ask for, e.g. {@code ingest:mercy-or}, {@code messages:read}
+     * @param tokenTtl how long its tokens live (default 15 minutes)
+     * @param audience the {@code aud} of its tokens when they are meant for another API (default the hub's)
+     */
+    public record Client(String id, String secret, List<String> scopes, Duration tokenTtl, String audience) {
+        public Client {
+            scopes = scopes == null ? List.of() : List.copyOf(scopes);
+            tokenTtl = tokenTtl == null ? Duration.ofMinutes(15) : tokenTtl;
+        }
+    }
+}

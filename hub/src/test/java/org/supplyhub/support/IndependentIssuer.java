@@ -30,11 +30,21 @@ public final class IndependentIssuer implements AutoCloseable {
         this.issuer = issuer;
     }
 
+    /** An issuer whose name is its own URL, as OIDC discovery (issuer-uri) needs. */
+    public static IndependentIssuer startDiscoverable(String... scopes) {
+        int port = TestInterfaces.freePort();
+        return start("http://127.0.0.1:" + port, port, scopes);
+    }
+
     /** Its client {@value #CLIENT} may ask for any of {@code scopes}. */
     public static IndependentIssuer start(String issuer, String... scopes) {
+        return start(issuer, 0, scopes);
+    }
+
+    private static IndependentIssuer start(String issuer, int port, String... scopes) {
         try {
             Map<String, Object> props = new HashMap<>();
-            props.put("server.port", "0");
+            props.put("server.port", String.valueOf(port));
             props.put("spring.datasource.url", "jdbc:h2:mem:issuer-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
             props.put("hub.routes-dir", Files.createTempDirectory("no-routes").toString());
             props.put("hub.mappings-dir", TestInterfaces.projectRoot().resolve("mappings").toString());

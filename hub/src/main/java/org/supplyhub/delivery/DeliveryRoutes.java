@@ -40,7 +40,8 @@ public class DeliveryRoutes extends RouteBuilder {
                 .templateParameter("maxAttempts", "").templateParameter("initialBackoff", "")
                 .templateParameter("maxBackoff", "").templateParameter("pollInterval", "")
                 .templateParameter("lease", "").templateParameter("batchSize", "")
-                .templateParameter("description", "")
+                .templateParameter("description", "").templateParameter("url", "").templateParameter("timeout", "")
+                .templateParameter("oauth2", "").templateParameter("onReject", "")
                 .from("timer:outbox-{{destination}}?period=100&delay=500")
                 .setProperty(DESTINATION, constant("{{destination}}"))
                 .process(exchange -> drain(catalog.destination(exchange.getProperty(DESTINATION, String.class))));

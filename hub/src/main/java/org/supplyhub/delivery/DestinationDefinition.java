@@ -6,7 +6,9 @@ import java.time.Duration;
 /**
  * A delivery destination, declared in {@code routes/*.yaml} with the {@code outbox-delivery}
  * template: which connector, what it takes (charges, stock movements or FHIR resources), and how
- * hard to try.
+ * hard to try. {@code oauth2Registration} names a {@code spring.security.oauth2.client.registration}
+ * (client_credentials) whose token goes with every request; {@code retryRejected} makes an MLLP AR
+ * a retry instead of dead (for receivers that answer AR for passing trouble).
  */
 public record DestinationDefinition(
         String name,
@@ -22,7 +24,9 @@ public record DestinationDefinition(
         Duration maxBackoff,
         Duration pollInterval,
         Duration lease,
-        int batchSize) {
+        int batchSize,
+        String oauth2Registration,
+        boolean retryRejected) {
 
     /** What a destination is owed for each accepted message. */
     public enum Output {

@@ -5,6 +5,7 @@ import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import org.springframework.stereotype.Component;
+import org.supplyhub.security.OutboundTokens;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -19,10 +20,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public class FhirConnector implements Connector {
 
     private final FhirContext fhir;
+    private final OutboundTokens tokens;
     private final Map<String, IGenericClient> clients = new ConcurrentHashMap<>();
 
-    public FhirConnector(FhirContext fhir) {
+    public FhirConnector(FhirContext fhir, OutboundTokens tokens) {
         this.fhir = fhir;
+        this.tokens = tokens;
     }
 
     @Override
@@ -33,12 +36,19 @@ public class FhirConnector implements Connector {
             return fhir.newRestfulGenericClient(d.url().toString());
         });
         try {
-            client.transaction().withBundle(new String(payload.body(), StandardCharsets.UTF_8)).execute();
+            var transaction = client.transaction().withBundle(new String(payload.body(), StandardCharsets.UTF_8));
+            if (d.oauth2Registration() != null) {
+                transaction.withAdditionalHeader("Authorization", "Bearer " + tokens.bearer(d));
+            }
+            transaction.execute();
             return "200";
         } catch (FhirClientConnectionException e) {
             throw new DeliveryException("no answer from " + d.url().getHost(), "IO", false, e);
         } catch (BaseServerResponseException e) {
             int code = e.getStatusCode();
+            if ((code == 401 || code == 403) && d.oauth2Registration() != null) {
+                throw tokens.refused(d, code, d.url().getHost());
+            }
             boolean retry = code == 408 || code == 429 || code >= 500;
             throw new DeliveryException("HTTP " + code + " from " + d.url().getHost(), String.valueOf(code), !retry, e);
         }

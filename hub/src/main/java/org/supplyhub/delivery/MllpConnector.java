@@ -17,7 +17,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Sends billing DFTs over MLLP with HAPI's client and waits for the ACK: AA → delivered; AE →
- * retry; AR → dead (the receiver rejects the message itself); no ACK in time → retry with the same
+ * retry; AR → dead (the receiver rejects the message itself; {@code onReject: retry} makes it a
+ * retry); no ACK in time → retry with the same
  * control id, so the receiver can tell a resend from a new charge.
  */
 @Component
@@ -46,7 +47,7 @@ public class MllpConnector implements Connector {
             if ("AA".equals(code) || "CA".equals(code)) {
                 return code;
             }
-            boolean rejected = "AR".equals(code) || "CR".equals(code);
+            boolean rejected = ("AR".equals(code) || "CR".equals(code)) && !d.retryRejected();
             throw new DeliveryException(host + " answered " + code, code, rejected, null);
         } catch (HL7Exception | LLPException | IOException e) {
             if (connection != null) {

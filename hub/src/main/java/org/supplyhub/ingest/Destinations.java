@@ -22,7 +22,8 @@ import java.util.Set;
 final class Destinations {
 
     private static final Set<String> PARAMETERS = Set.of("destination", "connector", "output", "directory", "format",
-            "maxAttempts", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description", "url", "timeout");
+            "maxAttempts", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description", "url", "timeout", "oauth2",
+            "onReject");
 
     private Destinations() {
     }
@@ -90,7 +91,29 @@ final class Destinations {
                 duration(at, "maxBackoff", p.get("maxBackoff"), Duration.ofMinutes(10)),
                 duration(at, "pollInterval", p.get("pollInterval"), Duration.ofSeconds(1)),
                 duration(at, "lease", p.get("lease"), Duration.ofMinutes(2)),
-                number(at, "batchSize", p.get("batchSize"), 50));
+                number(at, "batchSize", p.get("batchSize"), 50),
+                oauth2(at, connector, p.get("oauth2")),
+                "retry".equals(choiceText(at, "onReject", p.get("onReject"), List.of("dead", "retry"), "dead")));
+    }
+
+    private static String oauth2(String at, Connector.Kind connector, String registration) {
+        if (registration == null || registration.isBlank()) {
+            return null;
+        }
+        if (connector != Connector.Kind.HTTP && connector != Connector.Kind.FHIR) {
+            throw new ConfigurationException(at + "oauth2 is for the http and fhir connectors (bearer tokens)");
+        }
+        return registration.trim();
+    }
+
+    private static String choiceText(String at, String name, String value, List<String> allowed, String fallback) {
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        if (!allowed.contains(value.trim())) {
+            throw new ConfigurationException(at + name + " '" + value + "' is not one of " + allowed);
+        }
+        return value.trim();
     }
 
     private static <E extends Enum<E>> E choice(String at, String name, String value, Class<E> type, E fallback) {

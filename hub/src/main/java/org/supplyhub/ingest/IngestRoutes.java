@@ -4,6 +4,9 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.netty.NettyConstants;
 import org.springframework.stereotype.Component;
+import org.supplyhub.journal.AuditLog;
+
+import javax.security.auth.x500.X500Principal;
 
 /**
  * The route templates interfaces are made of. {@code routes/*.yaml} instantiates them with
@@ -37,6 +40,22 @@ public class IngestRoutes extends RouteBuilder {
                 .setProperty(INTERFACE, constant("{{interfaceId}}"))
                 .process(this::mllp);
 
+        // MLLP over TLS: the same listener behind an SSL handler whose context (key, CAs, the
+        // certificates bound to the interface) MllpTls registers; refused handshakes are audited.
+        routeTemplate(InterfaceCatalog.MLLP_TLS_TEMPLATE)
+                .templateParameter("interfaceId").templateParameter("port").templateParameter("mapping")
+                .templateParameter("destinations", "").templateParameter("host", "0.0.0.0")
+                .templateParameter("charset", "ISO-8859-1").templateParameter("description", "")
+                .templateParameter("tls").templateParameter("needClientAuth", "true")
+                .templateParameter("clientCertificates", "")
+                .from("netty:tcp://{{host}}:{{port}}?sync=true&textline=false&allowDefaultCodec=false"
+                        + "&ssl=true&sslContextParameters=#mllpTls-{{interfaceId}}&needClientAuth={{needClientAuth}}"
+                        + "&sslClientCertHeaders=true"
+                        + "&decoders=#mllpTlsAudit,#mllpIdleTimeout,#mllpFrameDecoder&encoders=#mllpFrameEncoder"
+                        + "&reuseAddress=true&disconnectOnNoReply=true&backlog=128")
+                .setProperty(INTERFACE, constant("{{interfaceId}}"))
+                .process(this::mllp);
+
         // For senders that are not on MLLP: other Camel routes (file pickup, queues) and the
         // HTTP endpoint hand messages to direct:hl7-<interfaceId>.
         routeTemplate(InterfaceCatalog.HTTP_TEMPLATE)
@@ -52,10 +71,14 @@ public class IngestRoutes extends RouteBuilder {
         InterfaceDefinition iface = interfaces.get(exchange.getProperty(INTERFACE, String.class));
         Object body = exchange.getMessage().getBody();
         String peer = String.valueOf(exchange.getMessage().getHeader(NettyConstants.NETTY_REMOTE_ADDRESS));
+        // the certificate subject for TLS senders; the peer address is all a plain MLLP sender proves
+        String subject = exchange.getMessage().getHeader(NettyConstants.NETTY_SSL_CLIENT_CERT_SUBJECT_NAME, String.class);
+        String caller = subject != null ? "cert:" + new X500Principal(subject).getName()
+                : AuditLog.anonymous(peer.replaceFirst("^/", ""));
         try {
             IntakeResult result = body instanceof OversizedFrame frame
-                    ? intake.oversized(iface, frame, "mllp:" + peer)
-                    : intake.receive(iface, exchange.getMessage().getBody(byte[].class), null, "mllp:" + peer);
+                    ? intake.oversized(iface, frame, caller)
+                    : intake.receive(iface, exchange.getMessage().getBody(byte[].class), null, caller);
             exchange.getMessage().setBody(result.ackBytes());
         } catch (RuntimeException e) {
             // no ACK could be built: close the connection (disconnectOnNoReply) so the sender resends

@@ -39,6 +39,7 @@ import java.util.stream.Stream;
 public final class InterfaceCatalog {
 
     public static final String MLLP_TEMPLATE = "hl7-mllp-inbound";
+    public static final String MLLP_TLS_TEMPLATE = "hl7-mllp-tls-inbound";
     public static final String HTTP_TEMPLATE = "hl7-http-inbound";
     public static final String DELIVERY_TEMPLATE = "outbox-delivery";
 
@@ -46,6 +47,7 @@ public final class InterfaceCatalog {
     private static final Set<String> COMMON = Set.of("interfaceId", "mapping", "destinations", "charset", "description");
     private static final Map<String, Set<String>> PARAMETERS = Map.of(
             MLLP_TEMPLATE, union(COMMON, Set.of("port", "host")),
+            MLLP_TLS_TEMPLATE, union(COMMON, Set.of("port", "host", "tls", "needClientAuth", "clientCertificates")),
             HTTP_TEMPLATE, COMMON);
 
     private final Map<String, InterfaceDefinition> byId;
@@ -163,7 +165,7 @@ public final class InterfaceCatalog {
 
     private static List<InterfaceDefinition> readFile(Path file, String display, ProfileLoader profiles) {
         List<InterfaceDefinition> found = new ArrayList<>();
-        for (String template : List.of(MLLP_TEMPLATE, HTTP_TEMPLATE)) {
+        for (String template : List.of(MLLP_TEMPLATE, MLLP_TLS_TEMPLATE, HTTP_TEMPLATE)) {
             for (Map.Entry<MappingNode, Map<String, String>> route : templatedRoutes(file, display, template)) {
                 found.add(define(display, route.getKey(), template, route.getValue(), profiles));
             }
@@ -190,7 +192,7 @@ public final class InterfaceCatalog {
             throw new ConfigurationException(at(display, route) + "parameter 'mapping' (a file in mappings/) is required");
         }
         Integer port = null;
-        if (template.equals(MLLP_TEMPLATE)) {
+        if (template.equals(MLLP_TEMPLATE) || template.equals(MLLP_TLS_TEMPLATE)) {
             String text = params.get("port");
             try {
                 port = Integer.valueOf(text);
@@ -224,8 +226,41 @@ public final class InterfaceCatalog {
         } catch (ConfigurationException e) {
             throw new ConfigurationException(at(display, route) + "interface '" + id + "': " + e.getMessage(), e);
         }
+        InterfaceDefinition.Tls tls = template.equals(MLLP_TLS_TEMPLATE) ? tls(at(display, route), params) : null;
         return new InterfaceDefinition(id, display, template, port, params.get("description"), mapper,
-                destinations, charset);
+                destinations, charset, tls);
+    }
+
+    /** TLS material comes from a Spring SSL bundle (secrets stay out of routes/); the binding lives here. */
+    private static InterfaceDefinition.Tls tls(String at, Map<String, String> params) {
+        String bundle = params.get("tls");
+        if (bundle == null || bundle.isBlank()) {
+            throw new ConfigurationException(at + "parameter 'tls' names the SSL bundle (spring.ssl.bundle.*.<name>)"
+                    + " with the listener's key and the CAs it trusts");
+        }
+        String need = params.getOrDefault("needClientAuth", "true").trim();
+        if (!need.equals("true") && !need.equals("false")) {
+            throw new ConfigurationException(at + "needClientAuth is true or false (got '" + need + "')");
+        }
+        List<javax.security.auth.x500.X500Principal> clients = new java.util.ArrayList<>();
+        String listed = params.get("clientCertificates");
+        if (listed != null) {
+            for (String subject : listed.split(";")) {
+                if (!subject.isBlank()) {
+                    try {
+                        clients.add(new javax.security.auth.x500.X500Principal(subject.trim()));
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigurationException(at + "clientCertificates: '" + subject.trim()
+                                + "' is not a certificate subject like CN=ormgr.mercy.org,O=Mercy General");
+                    }
+                }
+            }
+        }
+        if (need.equals("true") && clients.isEmpty()) {
+            throw new ConfigurationException(at + "with needClientAuth, list the certificate subjects bound to this"
+                    + " interface in clientCertificates (separated by ';')");
+        }
+        return new InterfaceDefinition.Tls(bundle.trim(), Boolean.parseBoolean(need), List.copyOf(clients));
     }
 
     /** Camel's templatedRoute parameters: a list of {name, value} pairs. */

@@ -17,4 +17,12 @@ public record InterfaceDefinition(
         String description,
         UsageMapper mapper,
         List<String> destinations,
-        Charset defaultCharset) { }
+        Charset defaultCharset,
+        Tls tls) {
+
+    /**
+     * MLLP over TLS: the SSL bundle with the listener's key and trusted CAs, whether a client
+     * certificate is required, and the certificate subjects bound to this interface.
+     */
+    public record Tls(String bundle, boolean needClientAuth, List<javax.security.auth.x500.X500Principal> clients) { }
+}

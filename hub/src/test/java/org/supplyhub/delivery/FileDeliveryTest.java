@@ -15,6 +15,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.supplyhub.support.Await;
 import org.supplyhub.support.Mllp;
 import org.supplyhub.support.R4Validator;
 import org.supplyhub.support.Samples;
@@ -148,16 +149,10 @@ class FileDeliveryTest {
     }
 
     static void await(BooleanSupplier condition) throws InterruptedException {
-        await(condition, 20);
+        Await.until(condition);
     }
 
     static void await(BooleanSupplier condition, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + seconds + " s");
-            }
-            Thread.sleep(50);
-        }
+        Await.until(condition, seconds);
     }
 }

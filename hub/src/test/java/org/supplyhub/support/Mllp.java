@@ -15,7 +15,12 @@ public final class Mllp implements AutoCloseable {
     private final OutputStream out;
 
     public Mllp(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(new Socket("127.0.0.1", port));
+    }
+
+    /** Over a socket made elsewhere, e.g. a TLS one. */
+    public Mllp(Socket socket) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(20_000);
         in = socket.getInputStream();
         out = socket.getOutputStream();

@@ -1,0 +1,181 @@
+package org.supplyhub.security;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import org.apache.camel.CamelContext;
+import org.apache.camel.support.jsse.KeyManagersParameters;
+import org.apache.camel.support.jsse.SSLContextParameters;
+import org.apache.camel.support.jsse.SSLContextServerParameters;
+import org.apache.camel.support.jsse.SecureSocketProtocolsParameters;
+import org.apache.camel.support.jsse.TrustManagersParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.ssl.NoSuchSslBundleException;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.stereotype.Component;
+import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.ingest.InterfaceDefinition;
+import org.supplyhub.journal.AuditLog;
+import org.supplyhub.mapping.ConfigurationException;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+import java.net.InetSocketAddress;
+import java.security.cert.CertificateExpiredException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * MLLP over TLS. For each interface on the {@code hl7-mllp-tls-inbound} template, the listener's
+ * key and trusted CAs come from its Spring SSL bundle; only TLS 1.2 and 1.3 are spoken; a client
+ * certificate, when required, must chain to a trusted CA, be in date, and be bound to the
+ * interface. The SSL context is registered for the route as {@code #mllpTls-<interfaceId>}; this
+ * bean is also the route's first channel handler ({@code #mllpTlsAudit}), which audits every
+ * refused handshake.
+ */
+@Component("mllpTlsAudit")
+@ChannelHandler.Sharable
+public class MllpTls extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(MllpTls.class);
+    static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    private final AuditLog audit;
+    private final Map<Integer, String> interfaceByPort = new ConcurrentHashMap<>();
+    private final Map<String, InterfaceBoundTrustManager> trustByInterface = new ConcurrentHashMap<>();
+
+    public MllpTls(InterfaceCatalog catalog, SslBundles bundles, CamelContext camel, AuditLog audit) {
+        this.audit = audit;
+        for (InterfaceDefinition iface : catalog.all()) {
+            if (iface.tls() == null) {
+                continue;
+            }
+            camel.getRegistry().bind("mllpTls-" + iface.id(), sslContext(iface, bundles));
+            interfaceByPort.put(iface.mllpPort(), iface.id());
+        }
+    }
+
+    private SSLContextParameters sslContext(InterfaceDefinition iface, SslBundles bundles) {
+        SslBundle bundle;
+        try {
+            bundle = bundles.getBundle(iface.tls().bundle());
+        } catch (NoSuchSslBundleException e) {
+            throw new ConfigurationException(iface.file() + ": interface '" + iface.id() + "' names SSL bundle '"
+                    + iface.tls().bundle() + "', which spring.ssl.bundle does not define");
+        }
+        String[] configured = bundle.getOptions().getEnabledProtocols();
+        if (configured != null && !PROTOCOLS.containsAll(List.of(configured))) {
+            throw new ConfigurationException("SSL bundle '" + iface.tls().bundle() + "' enables " + List.of(configured)
+                    + "; MLLP listeners speak only " + PROTOCOLS);
+        }
+        KeyManager[] keys = bundle.getManagers().getKeyManagerFactory().getKeyManagers();
+        X509ExtendedTrustManager ca = null;
+        for (TrustManager tm : bundle.getManagers().getTrustManagerFactory().getTrustManagers()) {
+            if (tm instanceof X509ExtendedTrustManager x509) {
+                ca = x509;
+            }
+        }
+        if (ca == null) {
+            throw new ConfigurationException("SSL bundle '" + iface.tls().bundle() + "' has no X.509 trust store");
+        }
+        InterfaceBoundTrustManager trust = new InterfaceBoundTrustManager(iface.id(), ca, iface.tls().clients());
+        trustByInterface.put(iface.id(), trust);
+
+        SSLContextParameters params = new SSLContextParameters();
+        params.setKeyManagers(new KeyManagersParameters() {
+            @Override
+            public KeyManager[] createKeyManagers() {
+                return keys;
+            }
+        });
+        TrustManagersParameters trustParams = new TrustManagersParameters();
+        trustParams.setTrustManager(trust);
+        params.setTrustManagers(trustParams);
+        SecureSocketProtocolsParameters protocols = new SecureSocketProtocolsParameters();
+        protocols.setSecureSocketProtocol(PROTOCOLS);
+        params.setSecureSocketProtocols(protocols);
+        SSLContextServerParameters server = new SSLContextServerParameters();
+        server.setClientAuthentication(iface.tls().needClientAuth() ? "REQUIRE" : "NONE");
+        params.setServerParameters(server);
+        log.info("Interface {}: MLLP over TLS ({}), client certificate {}", iface.id(), PROTOCOLS,
+                iface.tls().needClientAuth() ? "required, " + iface.tls().clients().size() + " bound" : "not required");
+        return params;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+            refused(ctx, done.cause());
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    private void refused(ChannelHandlerContext ctx, Throwable cause) {
+        int port = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
+        String interfaceId = interfaceByPort.get(port);
+        String peer = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "?";
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        InterfaceBoundTrustManager trust = interfaceId == null ? null : trustByInterface.get(interfaceId);
+        String subject = trust == null || ssl == null ? null : trust.presentedBy(ssl.engine());
+        String reason = reason(cause);
+        String actor = subject != null ? "cert:" + subject : AuditLog.anonymous(peer);
+        log.warn("Interface {}: TLS connection from {} refused: {}", interfaceId, peer, reason);
+        // off the I/O thread: a refusal must not stall the listener's other connections
+        CompletableFuture.runAsync(() -> audit.record(actor, "TLS_REFUSED", interfaceId, "mllp port " + port, "REFUSED",
+                reason + " (from " + peer + ")"));
+    }
+
+    /**
+     * Handshake errors end here. They must not travel on to Camel's handler, which logs them with
+     * their message — and Netty's message for plain text on a TLS port is a hex dump of the HL7.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (isTls(cause)) {
+            ctx.close();
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
+    }
+
+    private static boolean isTls(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof NotSslRecordException || t instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String reason(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof NotSslRecordException) {
+                return "plain text on a TLS port";
+            }
+            if (t instanceof CertificateExpiredException) {
+                return "client certificate expired";
+            }
+        }
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            String message = t.getMessage() == null ? "" : t.getMessage();
+            if (message.contains("is not bound to interface")) {
+                return message;
+            }
+            if (message.contains("PKIX path") || message.contains("unable to find valid certification path")) {
+                return "client certificate not issued by a trusted CA";
+            }
+            if (message.contains("Empty client certificate chain") || message.contains("certificate_required")) {
+                return "no client certificate";
+            }
+        }
+        return "handshake failed: " + cause.getClass().getSimpleName();
+    }
+}

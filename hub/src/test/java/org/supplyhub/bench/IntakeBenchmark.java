@@ -220,9 +220,11 @@ public final class IntakeBenchmark {
     }
 
     static long heap(int httpPort, String which) throws Exception {
+        // metrics need metrics:read, like any scraper: the sample admin client has it
+        String token = org.supplyhub.support.Tokens.sample(httpPort, org.supplyhub.support.Tokens.ADMIN, "metrics:read");
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                "http://127.0.0.1:" + httpPort + "/actuator/metrics/jvm.memory." + which + "?tag=area:heap")).build(),
-                HttpResponse.BodyHandlers.ofString());
+                "http://127.0.0.1:" + httpPort + "/actuator/metrics/jvm.memory." + which + "?tag=area:heap"))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
         String body = r.body();
         int at = body.indexOf("\"value\":");
         if (at < 0) {

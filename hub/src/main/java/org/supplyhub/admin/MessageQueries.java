@@ -109,13 +109,8 @@ public class MessageQueries {
         int lines = rs.getInt("line_count");
         return new Summary(rs.getLong("id"), rs.getString("interface_id"), rs.getString("sender"),
                 rs.getString("control_id"), rs.getString("message_type"), rs.getString("status"),
-                instant(rs, "received_at"), rs.getString("caller"), rs.getString("ack_code"),
+                instant(rs, rs.findColumn("received_at")), rs.getString("caller"), rs.getString("ack_code"),
                 rs.wasNull() ? null : lines, rs.getString("error"));
-    }
-
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
-        Timestamp t = rs.getTimestamp(column);
-        return t == null ? null : t.toInstant();
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

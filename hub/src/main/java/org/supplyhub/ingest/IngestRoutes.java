@@ -2,6 +2,7 @@ package org.supplyhub.ingest;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.RouteTemplateDefinition;
 import org.apache.camel.component.netty.NettyConstants;
 import org.springframework.stereotype.Component;
 import org.supplyhub.journal.AuditLog;
@@ -30,31 +31,16 @@ public class IngestRoutes extends RouteBuilder {
     @Override
     public void configure() {
         // MLLP over TCP (Netty): one listener per interface port, a reply per frame, frames bounded.
-        routeTemplate(InterfaceCatalog.MLLP_TEMPLATE)
-                .templateParameter("interfaceId").templateParameter("port").templateParameter("mapping")
-                .templateParameter("destinations", "").templateParameter("host", "0.0.0.0")
-                .templateParameter("charset", "ISO-8859-1").templateParameter("description", "")
-                .from("netty:tcp://{{host}}:{{port}}?sync=true&textline=false&allowDefaultCodec=false"
-                        + "&decoders=#mllpIdleTimeout,#mllpFrameDecoder&encoders=#mllpFrameEncoder"
-                        + "&reuseAddress=true&disconnectOnNoReply=true&backlog=128")
-                .setProperty(INTERFACE, constant("{{interfaceId}}"))
-                .process(this::mllp);
+        mllpTemplate(InterfaceCatalog.MLLP_TEMPLATE, "", "#mllpIdleTimeout,#mllpFrameDecoder");
 
         // MLLP over TLS: the same listener behind an SSL handler whose context (key, CAs, the
         // certificates bound to the interface) MllpTls registers; refused handshakes are audited.
-        routeTemplate(InterfaceCatalog.MLLP_TLS_TEMPLATE)
-                .templateParameter("interfaceId").templateParameter("port").templateParameter("mapping")
-                .templateParameter("destinations", "").templateParameter("host", "0.0.0.0")
-                .templateParameter("charset", "ISO-8859-1").templateParameter("description", "")
+        mllpTemplate(InterfaceCatalog.MLLP_TLS_TEMPLATE,
+                "&ssl=true&sslContextParameters=#mllpTls-{{interfaceId}}&needClientAuth={{needClientAuth}}"
+                        + "&sslClientCertHeaders=true",
+                "#mllpTlsAudit,#mllpIdleTimeout,#mllpFrameDecoder")
                 .templateParameter("tls").templateParameter("needClientAuth", "true")
-                .templateParameter("clientCertificates", "")
-                .from("netty:tcp://{{host}}:{{port}}?sync=true&textline=false&allowDefaultCodec=false"
-                        + "&ssl=true&sslContextParameters=#mllpTls-{{interfaceId}}&needClientAuth={{needClientAuth}}"
-                        + "&sslClientCertHeaders=true"
-                        + "&decoders=#mllpTlsAudit,#mllpIdleTimeout,#mllpFrameDecoder&encoders=#mllpFrameEncoder"
-                        + "&reuseAddress=true&disconnectOnNoReply=true&backlog=128")
-                .setProperty(INTERFACE, constant("{{interfaceId}}"))
-                .process(this::mllp);
+                .templateParameter("clientCertificates", "");
 
         // For senders that are not on MLLP: other Camel routes (file pickup, queues) and the
         // HTTP endpoint hand messages to direct:hl7-<interfaceId>.
@@ -65,6 +51,20 @@ public class IngestRoutes extends RouteBuilder {
                 .from("direct:hl7-{{interfaceId}}")
                 .setProperty(INTERFACE, constant("{{interfaceId}}"))
                 .process(this::direct);
+    }
+
+    /** An MLLP listener template; {@code options} and {@code decoders} are what TLS adds to plain TCP. */
+    private RouteTemplateDefinition mllpTemplate(String name, String options, String decoders) {
+        RouteTemplateDefinition template = routeTemplate(name)
+                .templateParameter("interfaceId").templateParameter("port").templateParameter("mapping")
+                .templateParameter("destinations", "").templateParameter("host", "0.0.0.0")
+                .templateParameter("charset", "ISO-8859-1").templateParameter("description", "");
+        template.from("netty:tcp://{{host}}:{{port}}?sync=true&textline=false&allowDefaultCodec=false" + options
+                        + "&decoders=" + decoders + "&encoders=#mllpFrameEncoder"
+                        + "&reuseAddress=true&disconnectOnNoReply=true&backlog=128")
+                .setProperty(INTERFACE, constant("{{interfaceId}}"))
+                .process(this::mllp);
+        return template;
     }
 
     private void mllp(Exchange exchange) {

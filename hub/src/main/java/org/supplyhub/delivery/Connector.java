@@ -1,5 +1,7 @@
 package org.supplyhub.delivery;
 
+import ca.uhn.hl7v2.model.Message;
+
 /** Sends one rendered delivery to a destination. */
 public interface Connector {
 
@@ -11,6 +13,16 @@ public interface Connector {
      */
     String send(DestinationDefinition destination, Payload payload) throws DeliveryException;
 
-    /** What to send; {@code idempotencyKey} is the same on every retry of the same outbox row. */
-    record Payload(String idempotencyKey, long messageId, String contentType, String extension, byte[] body) { }
+    /**
+     * What to send; {@code idempotencyKey} is the same on every retry of the same outbox row.
+     * {@code hl7} is the HAPI message an ER7 body was encoded from (else null), so an MLLP send
+     * need not parse it back.
+     */
+    record Payload(String idempotencyKey, long messageId, String contentType, String extension, byte[] body,
+                   Message hl7) {
+
+        public Payload(String idempotencyKey, long messageId, String contentType, String extension, byte[] body) {
+            this(idempotencyKey, messageId, contentType, extension, body, null);
+        }
+    }
 }

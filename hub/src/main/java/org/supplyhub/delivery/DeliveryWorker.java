@@ -2,25 +2,27 @@ package org.supplyhub.delivery;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Service;
 import org.supplyhub.delivery.OutboxRepository.Claimed;
+import org.supplyhub.delivery.OutboxRepository.Outcome;
+import org.supplyhub.delivery.OutboxRepository.Settlement;
 import org.supplyhub.mapping.SupplyUsage;
 
-import jakarta.annotation.PreDestroy;
-import org.springframework.beans.factory.annotation.Value;
-
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
 
 /**
  * Drains one destination's outbox: claim due rows, render, send, then mark delivered, schedule a
@@ -58,27 +60,41 @@ public class DeliveryWorker {
     /**
      * One pass over the due rows; returns how many were claimed (the caller polls again soon if any).
      * A claim holds at most one row per account, so its rows go out in parallel without breaking
-     * any account's order; the pass ends when all of them are settled.
+     * any account's order; the pass ends when all of them are settled, in one transaction.
      */
     public int poll(DestinationDefinition destination) {
         List<Claimed> rows = outbox.claim(destination.name(), destination.batchSize(), destination.lease());
+        if (rows.isEmpty()) {
+            return 0;
+        }
+        Map<Long, List<String>> resources = destination.output() == DestinationDefinition.Output.FHIR
+                ? outbox.resources(rows.stream().map(Claimed::messageId).collect(Collectors.toSet())) : Map.of();
+        List<Settlement> settled = new ArrayList<>(rows.size());
         if (rows.size() == 1) {
-            deliver(destination, rows.get(0));
-        } else if (!rows.isEmpty()) {
-            List<Future<?>> sends = new ArrayList<>(rows.size());
+            settled.add(deliver(destination, rows.get(0), resources));
+        } else {
+            List<Future<Settlement>> sends = new ArrayList<>(rows.size());
             for (Claimed row : rows) {
-                sends.add(senders.submit(() -> deliver(destination, row)));
+                sends.add(senders.submit(() -> deliver(destination, row, resources)));
             }
-            for (Future<?> send : sends) {
+            for (Future<Settlement> send : sends) {
                 try {
-                    send.get();
+                    settled.add(send.get());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return rows.size(); // rows left leased are due again when the lease runs out
+                    break; // rows left unsettled are due again when the lease runs out
                 } catch (ExecutionException e) {
                     log.warn("Destination {}: a send failed outside its handler: {}", destination.name(),
                             e.getCause().getClass().getSimpleName());
                 }
+            }
+        }
+        outbox.settle(settled);
+        for (Settlement s : settled) {
+            meters.counter("hub.deliveries", "destination", destination.name(), "outcome", s.outcome().name()).increment();
+            if (s.outcome() == Outcome.DEAD) {
+                log.warn("Destination {}: outbox row {} (message {}) is dead after {} attempts: {}", destination.name(),
+                        s.row().id(), s.row().messageId(), s.row().attempt(), s.detail());
             }
         }
         return rows.size();
@@ -89,44 +105,33 @@ public class DeliveryWorker {
         senders.shutdownNow();
     }
 
-    private void deliver(DestinationDefinition d, Claimed row) {
+    private Settlement deliver(DestinationDefinition d, Claimed row, Map<Long, List<String>> resources) {
         Instant started = Instant.now();
         long t0 = System.nanoTime();
-        String outcome;
-        String code;
-        String detail = null;
         try {
-            SupplyUsage usage = json.readValue(outbox.usageJson(row.messageId()), SupplyUsage.class);
-            List<String> resources = d.output() == DestinationDefinition.Output.FHIR ? outbox.resources(row.messageId()) : List.of();
-            Connector.Payload payload = payloads.render(d, row.id(), row.messageId(), usage, resources);
-            code = payload == null ? "NOTHING-OWED" : connectors.get(d.connector()).send(d, payload);
-            outbox.delivered(row.id());
-            outcome = "DELIVERED";
+            SupplyUsage usage = json.readValue(row.usageJson(), SupplyUsage.class);
+            Connector.Payload payload = payloads.render(d, row.id(), row.messageId(), usage,
+                    resources.getOrDefault(row.messageId(), List.of()));
+            String code = payload == null ? "NOTHING-OWED" : connectors.get(d.connector()).send(d, payload);
+            return Settlement.delivered(row, started, elapsedMs(t0), code);
         } catch (DeliveryException e) {
-            code = e.code();
-            detail = e.getMessage();
-            outcome = giveUp(d, row, e.permanent()) ? "DEAD" : "RETRY";
-            if (outcome.equals("DEAD")) {
-                outbox.dead(row.id(), detail);
-                log.warn("Destination {}: outbox row {} (message {}) is dead after {} attempts: {}", d.name(), row.id(),
-                        row.messageId(), row.attempt(), detail);
-            } else {
-                outbox.retryAt(row.id(), Instant.now().plus(backoff(d, row.attempt())), detail);
-            }
+            return failed(d, row, started, t0, e.permanent(), e.code(), e.getMessage());
         } catch (Exception e) {
-            code = "ERROR";
-            detail = e.getClass().getSimpleName();
-            outcome = giveUp(d, row, false) ? "DEAD" : "RETRY";
-            if (outcome.equals("DEAD")) {
-                outbox.dead(row.id(), detail);
-            } else {
-                outbox.retryAt(row.id(), Instant.now().plus(backoff(d, row.attempt())), detail);
-            }
-            log.warn("Destination {}: outbox row {} failed unexpectedly ({})", d.name(), row.id(), detail);
+            log.warn("Destination {}: outbox row {} failed unexpectedly ({})", d.name(), row.id(),
+                    e.getClass().getSimpleName());
+            return failed(d, row, started, t0, false, "ERROR", e.getClass().getSimpleName());
         }
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        outbox.attempt(row.id(), row.attempt(), started, ms, outcome, code, detail);
-        meters.counter("hub.deliveries", "destination", d.name(), "outcome", outcome).increment();
+    }
+
+    private static Settlement failed(DestinationDefinition d, Claimed row, Instant started, long t0, boolean permanent,
+                                     String code, String detail) {
+        boolean dead = giveUp(d, row, permanent);
+        return new Settlement(row, started, elapsedMs(t0), dead ? Outcome.DEAD : Outcome.RETRY, code, detail,
+                dead ? null : Instant.now().plus(backoff(d, row.attempt())));
+    }
+
+    private static long elapsedMs(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
     }
 
     private static boolean giveUp(DestinationDefinition d, Claimed row, boolean permanent) {

@@ -39,7 +39,8 @@ public class MllpConnector implements Connector {
         String host = d.url().getHost();
         Connection connection = null;
         try {
-            Message message = parsers.get().parse(new String(payload.body(), StandardCharsets.UTF_8));
+            Message message = payload.hl7() != null ? payload.hl7()
+                    : parsers.get().parse(new String(payload.body(), StandardCharsets.UTF_8));
             connection = hapi.newClient(host, d.url().getPort(), false);
             connection.getInitiator().setTimeout(d.timeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             Message ack = connection.getInitiator().sendAndReceive(message);

@@ -12,7 +12,11 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Outbox rows as delivery sees them. A claim leases due rows to one worker: on PostgreSQL with
@@ -20,12 +24,27 @@ import java.util.List;
  * runs out (the node died mid-send) makes the row due again. Only the oldest pending row of each
  * ordering key (patient account) is ever due, so an account's rows go out in order, and one account
  * waiting on a retry never holds up the others.
+ * <p>
+ * Round trips are per claim, not per row: the claim brings each row's canonical usage along, and a
+ * claim's outcomes are settled (row status and attempt journal) in one transaction.
  */
 @Repository
 public class OutboxRepository {
 
-    /** A leased outbox row. {@code attempt} counts this one. */
-    public record Claimed(long id, long messageId, String orderingKey, int attempt, Instant createdAt) { }
+    /** A leased outbox row and the usage it delivers. {@code attempt} counts this one. */
+    public record Claimed(long id, long messageId, String orderingKey, int attempt, Instant createdAt,
+                          String usageJson) { }
+
+    /** How one attempt ended, to be settled with the rest of its claim. */
+    public record Settlement(Claimed row, Instant started, long durationMs, Outcome outcome, String code,
+                             String detail, Instant retryAt) {
+
+        public static Settlement delivered(Claimed row, Instant started, long ms, String code) {
+            return new Settlement(row, started, ms, Outcome.DELIVERED, code, null, null);
+        }
+    }
+
+    public enum Outcome { DELIVERED, RETRY, DEAD }
 
     /**
      * Due rows that head their account's queue: the oldest pending row of each ordering key. The
@@ -39,7 +58,8 @@ public class OutboxRepository {
               and o.status = 'PENDING' and o.next_attempt_at <= ? and (o.lease_until is null or o.lease_until < ?)""";
 
     private static final RowMapper<Claimed> CLAIMED = (rs, n) -> new Claimed(rs.getLong("id"), rs.getLong("message_id"),
-            rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("created_at").toInstant());
+            rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("created_at").toInstant(),
+            rs.getString("usage_json"));
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
@@ -57,59 +77,76 @@ public class OutboxRepository {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         if (postgres) {
-            return jdbc.query("update outbox set lease_until = ?, attempts = attempts + 1 where status = 'PENDING' and id in ("
-                    + " select o.id from outbox o where " + DUE + " order by o.id limit ? for update skip locked)"
-                    + " returning id, message_id, ordering_key, attempts, created_at", CLAIMED,
+            return jdbc.query("update outbox set lease_until = ?, attempts = attempts + 1 from message m"
+                    + " where m.id = outbox.message_id and outbox.status = 'PENDING' and outbox.id in ("
+                    + " select o.id from outbox o where " + DUE + " order by o.id limit ? for update of o skip locked)"
+                    + " returning outbox.id, outbox.message_id, outbox.ordering_key, outbox.attempts,"
+                    + " outbox.created_at, m.usage_json", CLAIMED,
                     until, destination, now, now, max);
         }
         // H2 (embedded, one node): pick candidates, then lease each with a guarded update
-        List<Claimed> claimed = new ArrayList<>();
-        tx.executeWithoutResult(status -> {
+        return tx.execute(status -> {
             List<Long> ids = jdbc.queryForList("select o.id from outbox o where " + DUE + " order by o.id limit ?",
                     Long.class, destination, now, now, max);
+            List<Long> leased = new ArrayList<>(ids.size());
             for (Long id : ids) {
-                int updated = jdbc.update("update outbox set lease_until = ?, attempts = attempts + 1 where id = ?"
-                        + " and status = 'PENDING' and (lease_until is null or lease_until < ?)", until, id, now);
-                if (updated == 1) {
-                    claimed.addAll(jdbc.query("select id, message_id, ordering_key, attempts, created_at from outbox"
-                            + " where id = ?", CLAIMED, id));
+                if (jdbc.update("update outbox set lease_until = ?, attempts = attempts + 1 where id = ?"
+                        + " and status = 'PENDING' and (lease_until is null or lease_until < ?)", until, id, now) == 1) {
+                    leased.add(id);
                 }
             }
+            return leased.isEmpty() ? List.<Claimed>of() : jdbc.query("select o.id, o.message_id, o.ordering_key,"
+                    + " o.attempts, o.created_at, m.usage_json from outbox o join message m on m.id = o.message_id"
+                    + " where o.id in (" + placeholders(leased.size()) + ") order by o.id", CLAIMED, leased.toArray());
         });
-        return claimed;
     }
 
-    public void delivered(long id) {
-        jdbc.update("update outbox set status = 'DELIVERED', delivered_at = ?, lease_until = null, last_error = null"
-                + " where id = ?", Timestamp.from(Instant.now()), id);
+    /**
+     * Settles a claim's attempts in one transaction: each row delivered, rescheduled or dead, and
+     * every attempt journaled. A crash before this commits leaves the rows leased; they go out
+     * again when the lease runs out, and receivers recognise them by their idempotency keys.
+     */
+    public void settle(List<Settlement> settlements) {
+        if (settlements.isEmpty()) {
+            return;
+        }
+        Timestamp now = Timestamp.from(Instant.now());
+        tx.executeWithoutResult(status -> {
+            jdbc.batchUpdate("update outbox set status = ?, delivered_at = ?, next_attempt_at = coalesce(?, next_attempt_at),"
+                    + " lease_until = null, last_error = ? where id = ?", settlements, settlements.size(), (ps, s) -> {
+                        ps.setString(1, s.outcome() == Outcome.RETRY ? "PENDING" : s.outcome().name());
+                        ps.setTimestamp(2, s.outcome() == Outcome.DELIVERED ? now : null);
+                        ps.setTimestamp(3, s.retryAt() == null ? null : Timestamp.from(s.retryAt()));
+                        ps.setString(4, truncate(s.detail()));
+                        ps.setLong(5, s.row().id());
+                    });
+            jdbc.batchUpdate("insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome, code,"
+                    + " detail) values (?, ?, ?, ?, ?, ?, ?)", settlements, settlements.size(), (ps, s) -> {
+                        ps.setLong(1, s.row().id());
+                        ps.setInt(2, s.row().attempt());
+                        ps.setTimestamp(3, Timestamp.from(s.started()));
+                        ps.setLong(4, s.durationMs());
+                        ps.setString(5, s.outcome().name());
+                        ps.setString(6, s.code());
+                        ps.setString(7, truncate(s.detail()));
+                    });
+        });
     }
 
-    public void retryAt(long id, Instant next, String error) {
-        jdbc.update("update outbox set next_attempt_at = ?, lease_until = null, last_error = ? where id = ?",
-                Timestamp.from(next), truncate(error), id);
+    /** The FHIR resources journaled for each of these messages, in the order they were produced. */
+    public Map<Long, List<String>> resources(Collection<Long> messageIds) {
+        Map<Long, List<String>> byMessage = new HashMap<>();
+        if (!messageIds.isEmpty()) {
+            jdbc.query("select message_id, resource_json from message_output where message_id in ("
+                    + placeholders(messageIds.size()) + ") order by message_id, id", rs -> {
+                byMessage.computeIfAbsent(rs.getLong(1), id -> new ArrayList<>()).add(rs.getString(2));
+            }, messageIds.toArray());
+        }
+        return byMessage;
     }
 
-    public void dead(long id, String error) {
-        jdbc.update("update outbox set status = 'DEAD', lease_until = null, last_error = ? where id = ?",
-                truncate(error), id);
-    }
-
-    public void attempt(long outboxId, int attempt, Instant started, long durationMs, String outcome, String code,
-                        String detail) {
-        jdbc.update("insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome, code, detail)"
-                + " values (?, ?, ?, ?, ?, ?, ?)", outboxId, attempt, Timestamp.from(started), durationMs, outcome, code,
-                truncate(detail));
-    }
-
-    /** The canonical usage a message was mapped to. */
-    public String usageJson(long messageId) {
-        return jdbc.queryForObject("select usage_json from message where id = ?", String.class, messageId);
-    }
-
-    /** The FHIR resources journaled for a message, in the order they were produced. */
-    public List<String> resources(long messageId) {
-        return jdbc.queryForList("select resource_json from message_output where message_id = ? order by id",
-                String.class, messageId);
+    private static String placeholders(int n) {
+        return String.join(",", Collections.nCopies(n, "?"));
     }
 
     private static String truncate(String s) {

@@ -1,25 +1,21 @@
 package org.supplyhub.delivery;
 
-import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.parser.IParser;
 import ca.uhn.hl7v2.HL7Exception;
+import ca.uhn.hl7v2.model.Segment;
 import ca.uhn.hl7v2.model.v251.message.DFT_P03;
 import ca.uhn.hl7v2.util.Terser;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.ChargeItem;
-import org.hl7.fhir.r4.model.Device;
-import org.hl7.fhir.r4.model.Identifier;
-import org.hl7.fhir.r4.model.Resource;
-import org.hl7.fhir.r4.model.SupplyDelivery;
 import org.springframework.stereotype.Component;
 import org.supplyhub.ingest.Hl7Support;
 import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.SupplyUsage.Kind;
 import org.supplyhub.mapping.SupplyUsage.Line;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.format.DateTimeFormatter;
@@ -32,12 +28,10 @@ public class Payloads {
     private static final DateTimeFormatter HL7_TS = DateTimeFormatter.ofPattern("yyyyMMddHHmmssZ");
 
     private final Hl7Support hl7;
-    private final FhirContext fhir;
     private final ObjectMapper json;
 
-    public Payloads(Hl7Support hl7, FhirContext fhir, ObjectMapper json) {
+    public Payloads(Hl7Support hl7, ObjectMapper json) {
         this.hl7 = hl7;
-        this.fhir = fhir;
         this.json = json;
     }
 
@@ -52,10 +46,12 @@ public class Payloads {
                     if (chargeable.isEmpty()) {
                         yield null;
                     }
-                    yield d.format() == DestinationDefinition.Format.ER7
-                            ? new Connector.Payload(key, messageId, "application/hl7-v2", "hl7",
-                                    billingDft(outboxId, usage, chargeable).getBytes(StandardCharsets.UTF_8))
-                            : new Connector.Payload(key, messageId, "application/json", "json", chargesJson(usage, chargeable));
+                    if (d.format() == DestinationDefinition.Format.JSON) {
+                        yield new Connector.Payload(key, messageId, "application/json", "json", chargesJson(usage, chargeable));
+                    }
+                    DFT_P03 dft = billingDft(outboxId, usage, chargeable);
+                    yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7",
+                            hl7.encode(dft).getBytes(StandardCharsets.UTF_8), dft);
                 }
                 case STOCK -> new Connector.Payload(key, messageId, "application/json", "json", stockJson(usage));
                 case FHIR -> new Connector.Payload(key, messageId, "application/fhir+json", "json", transaction(resources));
@@ -69,68 +65,74 @@ public class Payloads {
     /**
      * A DFT^P03 (v2.5.1) with one FT1 per chargeable line, enriched from the item master. MSH-10 is
      * derived from the outbox row, so a retry carries the same control id and the receiver can
-     * de-duplicate it.
+     * de-duplicate it. Fields are set on the segments themselves: a Terser path lookup per field
+     * costs more than the rest of the rendering.
      */
-    String billingDft(long outboxId, SupplyUsage usage, List<Line> lines) throws HL7Exception, IOException {
+    DFT_P03 billingDft(long outboxId, SupplyUsage usage, List<Line> lines) throws HL7Exception, IOException {
         DFT_P03 dft = hl7.newMessage(DFT_P03.class);
         dft.initQuickstart("DFT", "P03", "P");
-        Terser t = new Terser(dft);
-        t.set("MSH-3", "SUPPLYHUB");
-        t.set("MSH-4", "HUB");
-        t.set("MSH-10", "SH" + outboxId);
-        t.set("MSH-18", "UNICODE UTF-8");
-        t.set("EVN-1", "P03");
-        t.set("EVN-2", dft.getMSH().getDateTimeOfMessage().getTime().getValue());
-        t.set("PID-3-1", usage.patient().value());
+        Segment msh = dft.getMSH();
+        set(msh, 3, 1, "SUPPLYHUB");
+        set(msh, 4, 1, "HUB");
+        set(msh, 10, 1, "SH" + outboxId);
+        set(msh, 18, 1, "UNICODE UTF-8");
+        set(dft.getEVN(), 1, 1, "P03");
+        set(dft.getEVN(), 2, 1, dft.getMSH().getDateTimeOfMessage().getTime().getValue());
+        set(dft.getPID(), 3, 1, usage.patient().value());
         if (usage.account() != null) {
-            t.set("PID-18-1", usage.account().value());
+            set(dft.getPID(), 18, 1, usage.account().value());
         }
         if (usage.encounter() != null) {
-            t.set("PV1-19-1", usage.encounter().value());
+            set(dft.getPV1(), 19, 1, usage.encounter().value());
         }
         for (int i = 0; i < lines.size(); i++) {
             Line line = lines.get(i);
             SupplyUsage.Item item = line.master();
-            String ft1 = "/FINANCIAL(" + i + ")/FT1-";
-            t.set(ft1 + "1", String.valueOf(i + 1));
-            t.set(ft1 + "2", line.transactionId());
+            Segment ft1 = dft.getFINANCIAL(i).getFT1();
+            set(ft1, 1, 1, String.valueOf(i + 1));
+            set(ft1, 2, 1, line.transactionId());
             if (line.serviceDate() != null) {
-                t.set(ft1 + "4", HL7_TS.format(line.serviceDate()));
+                set(ft1, 4, 1, HL7_TS.format(line.serviceDate()));
             }
-            t.set(ft1 + "6", line.kind() == Kind.CREDIT ? "CD" : "CG");
-            t.set(ft1 + "7-1", item.chargeCode() != null ? item.chargeCode() : line.item().value());
-            t.set(ft1 + "7-2", item.description());
-            t.set(ft1 + "7-3", "CDM");
+            set(ft1, 6, 1, line.kind() == Kind.CREDIT ? "CD" : "CG");
+            set(ft1, 7, 1, item.chargeCode() != null ? item.chargeCode() : line.item().value());
+            set(ft1, 7, 2, item.description());
+            set(ft1, 7, 3, "CDM");
             if (item.hcpcs() != null) {
-                t.set(ft1 + "7-4", item.hcpcs());
-                t.set(ft1 + "7-6", "HCPCS");
+                set(ft1, 7, 4, item.hcpcs());
+                set(ft1, 7, 6, "HCPCS");
             }
-            t.set(ft1 + "10", line.quantity().abs().toPlainString());
+            set(ft1, 10, 1, line.quantity().abs().toPlainString());
             if (line.extendedPrice() != null) {
-                t.set(ft1 + "11-1-1", line.extendedPrice().abs().toPlainString());
-                t.set(ft1 + "11-1-2", line.currency());
+                Terser.set(ft1, 11, 0, 1, 1, line.extendedPrice().abs().toPlainString());
+                Terser.set(ft1, 11, 0, 1, 2, line.currency());
             }
             if (line.unitPrice() != null) {
-                t.set(ft1 + "12-1-1", line.unitPrice().toPlainString());
-                t.set(ft1 + "12-1-2", line.currency());
+                Terser.set(ft1, 12, 0, 1, 1, line.unitPrice().toPlainString());
+                Terser.set(ft1, 12, 0, 1, 2, line.currency());
             }
             if (line.costCenter() != null) {
-                t.set(ft1 + "13-1", line.costCenter().value());
+                set(ft1, 13, 1, line.costCenter().value());
             }
             if (line.performer() != null) {
-                t.set(ft1 + "20-1", line.performer().value());
+                set(ft1, 20, 1, line.performer().value());
             }
             if (line.procedure() != null) {
-                t.set(ft1 + "25-1", line.procedure().value());
+                set(ft1, 25, 1, line.procedure().value());
             }
             if (item.revenueCode() != null) {
-                t.set(ft1 + "26-1", item.revenueCode()); // modifier slot carries the UB-04 revenue code
+                set(ft1, 26, 1, item.revenueCode()); // modifier slot carries the UB-04 revenue code
             }
             if (line.kind() == Kind.CREDIT && line.originalTransactionId() != null) {
-                t.set(ft1 + "31", line.originalTransactionId());
+                set(ft1, 31, 1, line.originalTransactionId());
             }
         }
-        return hl7.encode(dft);
+        return dft;
+    }
+
+    /** Sets the first repetition's {@code field-component} (its first subcomponent). */
+    private static void set(Segment segment, int field, int component, String value) throws HL7Exception {
+        Terser.set(segment, field, 0, component, 1, value);
     }
 
     private byte[] chargesJson(SupplyUsage usage, List<Line> lines) throws IOException {
@@ -189,22 +191,39 @@ public class Payloads {
         source.put("controlId", usage.controlId());
     }
 
-    /** A transaction Bundle whose entries are conditional creates on the resources' identifiers. */
-    byte[] transaction(List<String> resources) {
-        IParser parser = fhir.newJsonParser();
-        Bundle bundle = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-        for (String text : resources) {
-            Resource r = (Resource) parser.parseResource(text);
-            Identifier id = r instanceof SupplyDelivery sd ? sd.getIdentifierFirstRep()
-                    : r instanceof ChargeItem ci ? ci.getIdentifierFirstRep()
-                    : r instanceof Device d ? d.getIdentifierFirstRep() : null;
-            Bundle.BundleEntryComponent entry = bundle.addEntry()
-                    .setFullUrl("urn:uuid:" + r.getIdElement().getIdPart()).setResource(r);
-            entry.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl(r.fhirType());
-            if (id != null && id.hasValue()) {
-                entry.getRequest().setIfNoneExist("identifier=" + id.getSystem() + "|" + id.getValue());
+    /**
+     * A transaction Bundle whose entries are conditional creates on the resources' identifiers. The
+     * journaled resources are HAPI-encoded JSON already: they go in verbatim, only their type, id and
+     * first identifier are read.
+     */
+    byte[] transaction(List<String> resources) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(resources.size() * 2048);
+        try (JsonGenerator g = json.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("resourceType", "Bundle");
+            g.writeStringField("type", "transaction");
+            g.writeArrayFieldStart("entry");
+            for (String text : resources) {
+                JsonNode r = json.readTree(text);
+                String type = r.path("resourceType").asText();
+                g.writeStartObject();
+                g.writeStringField("fullUrl", "urn:uuid:" + r.path("id").asText());
+                g.writeFieldName("resource");
+                g.writeRawValue(text);
+                g.writeObjectFieldStart("request");
+                g.writeStringField("method", "POST");
+                g.writeStringField("url", type);
+                JsonNode id = r.path("identifier").path(0);
+                if (id.hasNonNull("value")) {
+                    g.writeStringField("ifNoneExist", "identifier=" + id.path("system").asText("") + "|"
+                            + id.get("value").asText());
+                }
+                g.writeEndObject();
+                g.writeEndObject();
             }
+            g.writeEndArray();
+            g.writeEndObject();
         }
-        return parser.encodeResourceToString(bundle).getBytes(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 }

@@ -105,8 +105,12 @@ final class EndToEndBenchmark {
                       - { name: output, value: stock }
                       - { name: directory, value: "%s" }
                 """.formatted(billingPort, inventoryPort, fhir.baseUrl(), interfaces.outDir, interfaces.outDir));
-        List<String> hubArgs = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC",
-                "org.supplyhub.SupplyHubApplication", "--server.port=0", "--logging.level.root=WARN"));
+        List<String> hubArgs = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC"));
+        String extra = System.getProperty("bench.hubJvmArgs", ""); // e.g. a JFR recording
+        if (!extra.isBlank()) {
+            hubArgs.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        hubArgs.addAll(List.of("org.supplyhub.SupplyHubApplication", "--server.port=0", "--logging.level.root=WARN"));
         db.forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
         interfaces.properties().forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
         Process hub = IntakeBenchmark.startJvm(hubArgs, "hub-e2e");

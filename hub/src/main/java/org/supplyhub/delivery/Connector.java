@@ -15,8 +15,8 @@ public interface Connector {
 
     /**
      * What to send; {@code idempotencyKey} is the same on every retry of the same outbox row.
-     * {@code hl7} is the HAPI message an ER7 body was encoded from (else null), so an MLLP send
-     * need not parse it back.
+     * {@code hl7} is the HAPI message of an ER7 payload (else null): an MLLP send takes it as is, and
+     * its {@code body} is then left null rather than encoded for nothing.
      */
     record Payload(String idempotencyKey, long messageId, String contentType, String extension, byte[] body,
                    Message hl7) {

@@ -1,6 +1,8 @@
 package org.supplyhub.delivery;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
@@ -12,6 +14,8 @@ import org.supplyhub.delivery.OutboxRepository.Outcome;
 import org.supplyhub.delivery.OutboxRepository.Settlement;
 import org.supplyhub.mapping.SupplyUsage;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,6 +44,12 @@ public class DeliveryWorker {
     private final ObjectMapper json;
     private final MeterRegistry meters;
     private final ExecutorService senders;
+    /**
+     * Parsed usage by message id. A message's usage never changes once journaled, and its
+     * destinations claim it within moments of each other, so one parse serves all of them.
+     */
+    private final Cache<Long, SupplyUsage> usages = Caffeine.newBuilder()
+            .maximumSize(5_000).expireAfterAccess(Duration.ofMinutes(1)).build();
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
                           MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters,
@@ -109,7 +119,7 @@ public class DeliveryWorker {
         Instant started = Instant.now();
         long t0 = System.nanoTime();
         try {
-            SupplyUsage usage = json.readValue(row.usageJson(), SupplyUsage.class);
+            SupplyUsage usage = usages.get(row.messageId(), id -> parse(row.usageJson()));
             Connector.Payload payload = payloads.render(d, row.id(), row.messageId(), usage,
                     resources.getOrDefault(row.messageId(), List.of()));
             String code = payload == null ? "NOTHING-OWED" : connectors.get(d.connector()).send(d, payload);
@@ -120,6 +130,14 @@ public class DeliveryWorker {
             log.warn("Destination {}: outbox row {} failed unexpectedly ({})", d.name(), row.id(),
                     e.getClass().getSimpleName());
             return failed(d, row, started, t0, false, "ERROR", e.getClass().getSimpleName());
+        }
+    }
+
+    private SupplyUsage parse(String usageJson) {
+        try {
+            return json.readValue(usageJson, SupplyUsage.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -47,15 +47,31 @@ public class OutboxRepository {
     public enum Outcome { DELIVERED, RETRY, DEAD }
 
     /**
-     * Due rows that head their account's queue: the oldest pending row of each ordering key. The
-     * conditions on {@code o} itself (status included) are what PostgreSQL re-checks on the newest
-     * version of a row it had to wait for: without {@code o.status} a row another node delivered a
-     * moment ago would pass the re-check and go out twice.
+     * Account heads among the destination's oldest pending rows. Every pending row older than a
+     * window row is in the window, so a key's first row there has no older pending row: it heads
+     * its account. Reading the window costs about its size, whatever the backlog.
+     */
+    private static final String HEADS_IN_WINDOW = """
+            select r.id from (select w.id, row_number() over (partition by w.ordering_key order by w.id) as rn
+                              from (select h.id, h.ordering_key from outbox h where h.destination = ?
+                                    and h.status = 'PENDING' order by h.id limit ?) w) r
+             where r.rn = 1""";
+
+    /** Every account's head: the oldest pending row of each ordering key. Costs the whole backlog. */
+    private static final String ALL_HEADS = """
+            select min(h.id) from outbox h where h.destination = ? and h.status = 'PENDING' group by h.ordering_key""";
+
+    /**
+     * Candidates that are due. The conditions on {@code o} itself (status included) are what
+     * PostgreSQL re-checks on the newest version of a row it had to wait for: without
+     * {@code o.status} a row another node delivered a moment ago would pass the re-check and go out
+     * twice.
      */
     private static final String DUE = """
-            o.id in (select min(h.id) from outbox h where h.destination = ? and h.status = 'PENDING'
-                     group by h.ordering_key)
-              and o.status = 'PENDING' and o.next_attempt_at <= ? and (o.lease_until is null or o.lease_until < ?)""";
+            o.status = 'PENDING' and o.next_attempt_at <= ? and (o.lease_until is null or o.lease_until < ?)""";
+
+    /** How many of the oldest pending rows a claim looks through first, per row it may claim. */
+    private static final int WINDOW_PER_ROW = 10;
 
     private static final RowMapper<Claimed> CLAIMED = (rs, n) -> new Claimed(rs.getLong("id"), rs.getLong("message_id"),
             rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("created_at").toInstant(),
@@ -73,21 +89,33 @@ public class OutboxRepository {
         }
     }
 
+    /**
+     * Leases up to {@code max} due account heads. The oldest pending rows are looked through first;
+     * only if none of their heads is due (a window full of accounts waiting on retries, say) is the
+     * whole backlog searched, so a failing account never holds up the others.
+     */
     public List<Claimed> claim(String destination, int max, Duration lease) {
+        List<Claimed> claimed = claim(HEADS_IN_WINDOW, List.of(destination, max * WINDOW_PER_ROW), max, lease);
+        return claimed.isEmpty() ? claim(ALL_HEADS, List.of(destination), max, lease) : claimed;
+    }
+
+    private List<Claimed> claim(String heads, List<Object> headArgs, int max, Duration lease) {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        List<Object> args = new ArrayList<>(headArgs);
+        args.addAll(List.of(now, now, max));
+        String due = "select o.id from outbox o where o.id in (" + heads + ") and " + DUE + " order by o.id limit ?";
         if (postgres) {
+            args.add(0, until);
             return jdbc.query("update outbox set lease_until = ?, attempts = attempts + 1 from message m"
                     + " where m.id = outbox.message_id and outbox.status = 'PENDING' and outbox.id in ("
-                    + " select o.id from outbox o where " + DUE + " order by o.id limit ? for update of o skip locked)"
+                    + due + " for update of o skip locked)"
                     + " returning outbox.id, outbox.message_id, outbox.ordering_key, outbox.attempts,"
-                    + " outbox.created_at, m.usage_json", CLAIMED,
-                    until, destination, now, now, max);
+                    + " outbox.created_at, m.usage_json", CLAIMED, args.toArray());
         }
         // H2 (embedded, one node): pick candidates, then lease each with a guarded update
         return tx.execute(status -> {
-            List<Long> ids = jdbc.queryForList("select o.id from outbox o where " + DUE + " order by o.id limit ?",
-                    Long.class, destination, now, now, max);
+            List<Long> ids = jdbc.queryForList(due, Long.class, args.toArray());
             List<Long> leased = new ArrayList<>(ids.size());
             for (Long id : ids) {
                 if (jdbc.update("update outbox set lease_until = ?, attempts = attempts + 1 where id = ?"

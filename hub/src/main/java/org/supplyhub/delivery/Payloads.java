@@ -50,8 +50,9 @@ public class Payloads {
                         yield new Connector.Payload(key, messageId, "application/json", "json", chargesJson(usage, chargeable));
                     }
                     DFT_P03 dft = billingDft(outboxId, usage, chargeable);
-                    yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7",
-                            hl7.encode(dft).getBytes(StandardCharsets.UTF_8), dft);
+                    byte[] er7 = d.connector() == Connector.Kind.MLLP ? null // HAPI's initiator encodes it itself
+                            : hl7.encode(dft).getBytes(StandardCharsets.UTF_8);
+                    yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7", er7, dft);
                 }
                 case STOCK -> new Connector.Payload(key, messageId, "application/json", "json", stockJson(usage));
                 case FHIR -> new Connector.Payload(key, messageId, "application/fhir+json", "json", transaction(resources));

@@ -121,6 +121,8 @@ final class EndToEndBenchmark {
             waitDrained(db, 300);
             long started = System.currentTimeMillis();
             IntakeBenchmark.Result intake = IntakeBenchmark.closedLoop(port, messages, IntakeBenchmark.CONNECTIONS);
+            long intakeEnded = System.currentTimeMillis();
+            long backlogAtIntakeEnd = count(db, PENDING);
             waitDrained(db, 600);
             long drainedAt = System.currentTimeMillis();
             double delivered = messages / ((drainedAt - started) / 1000.0);
@@ -130,10 +132,25 @@ final class EndToEndBenchmark {
             IntakeBenchmark.print("intake during e2e", intake);
             System.out.printf("delivered           %8.0f msg/s   ACK→delivered p50 %d ms  p99 %d ms   (all 3 destinations)%n",
                     delivered, latencies[latencies.length / 2], latencies[(int) (latencies.length * 0.99)]);
+            System.out.printf("delivery alone      %8.0f rows/s  (the %d rows left when intake stopped; 3 rows a message)%n",
+                    backlogAtIntakeEnd / Math.max(0.001, (drainedAt - intakeEnded) / 1000.0), backlogAtIntakeEnd);
             System.out.printf("FHIR server holds   %d resources (7 per message, conditional creates)%n", fhir.stored.size());
             if (bareThroughput > 0) {
                 System.out.printf("ratio delivered / bare  %.2f   (target >= 0.3)%n", delivered / bareThroughput);
             }
+            // Sustained: a fixed offered rate; the backlog must stay flat (draining), not grow.
+            System.out.printf("%nsustained: offered rate for %d s each; backlog = outbox rows not yet delivered%n",
+                    SUSTAIN_SECONDS);
+            int best = 0;
+            int step = (int) Math.max(10, Math.round(delivered / 4 / 10) * 10);
+            for (int rate = step * 4; rate <= step * 20; rate += step) { // up from the flood's rate until it grows
+                if (!sustain(db, port, rate)) {
+                    break;
+                }
+                best = rate;
+            }
+            System.out.printf("sustained e2e       %8d msg/s   highest offered rate with a flat backlog%s%n", best,
+                    bareThroughput > 0 ? String.format("   ratio to bare %.2f", best / bareThroughput) : "");
         } finally {
             hub.destroy();
             billing.stopAndWait();
@@ -143,10 +160,47 @@ final class EndToEndBenchmark {
         }
     }
 
+    private static final int SUSTAIN_SECONDS = Integer.getInteger("bench.sustainSeconds", 30);
+
+    /**
+     * Offers {@code rate} msg/s for {@link #SUSTAIN_SECONDS} and samples the backlog each second.
+     * Flat means the backlog grew over the second half by less than 5 % of the rows offered in it.
+     */
+    static boolean sustain(Map<String, String> db, int port, int rate) throws Exception {
+        long started = System.currentTimeMillis();
+        java.util.concurrent.ExecutorService sampler = java.util.concurrent.Executors.newSingleThreadExecutor();
+        List<Long> backlog = java.util.Collections.synchronizedList(new ArrayList<>());
+        var sampling = sampler.submit(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                backlog.add(count(db, PENDING));
+                Thread.sleep(1000);
+            }
+            return null;
+        });
+        IntakeBenchmark.Result offered = IntakeBenchmark.openLoop(port, rate, SUSTAIN_SECONDS, IntakeBenchmark.CONNECTIONS);
+        sampling.cancel(true);
+        sampler.shutdownNow();
+        long atEnd = count(db, PENDING);
+        List<Long> samples = new ArrayList<>(backlog);
+        long atHalf = samples.isEmpty() ? 0 : samples.get(samples.size() / 2);
+        long max = samples.stream().mapToLong(Long::longValue).max().orElse(atEnd);
+        boolean flat = atEnd - atHalf <= 0.05 * 3 * rate * SUSTAIN_SECONDS / 2;
+        waitDrained(db, 600);
+        long[] latencies = latencies(db, started);
+        Arrays.sort(latencies);
+        System.out.printf("offered %5d msg/s  intake %5.0f msg/s  ACK p99 %6.1f ms  backlog mid %6d  end %6d  max %6d"
+                + "  ACK→delivered p50 %6d ms  p99 %6d ms   %s%n", rate, offered.throughput(), offered.percentile(99),
+                atHalf, atEnd, max, latencies[latencies.length / 2], latencies[(int) (latencies.length * 0.99)],
+                flat ? "flat" : "GROWING");
+        return flat;
+    }
+
+    private static final String PENDING = "select count(*) from outbox where status <> 'DELIVERED'";
+
     static void waitDrained(Map<String, String> db, int seconds) throws Exception {
         long deadline = System.currentTimeMillis() + seconds * 1000L;
         while (System.currentTimeMillis() < deadline) {
-            if (count(db, "select count(*) from outbox where status <> 'DELIVERED'") == 0) {
+            if (count(db, PENDING) == 0) {
                 return;
             }
             Thread.sleep(200);

@@ -8,6 +8,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.support.Await;
 import org.supplyhub.support.Mllp;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestDatabases;
@@ -27,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A backlog drained by several workers at once on PostgreSQL (the destination's own route plus two
- * more threads): every row is delivered exactly once, and each account's rows in order.
+ * more threads): every row is delivered exactly once, and each account's rows in order. And an
+ * account waiting on a retry, with more rows than a claim looks through first, holds up no other.
  */
 @SpringBootTest
 @DirtiesContext
@@ -52,12 +54,21 @@ class ConcurrentDrainTest {
         INTERFACES.properties().forEach((k, v) -> registry.add(k, () -> v));
     }
 
-    @Test
-    void everyRowOnceAndEachAccountInOrder() throws Exception {
+    /** The Mercy sample, accepted once; the outbox rows below borrow its usage. */
+    synchronized long sampleMessage() throws Exception {
+        List<Long> ids = jdbc.queryForList("select id from message where control_id = 'OR20261114093512001'", Long.class);
+        if (!ids.isEmpty()) {
+            return ids.get(0);
+        }
         try (Mllp mllp = new Mllp(INTERFACES.ports.get("mercy-or"))) {
             assertThat(mllp.send(Samples.read(Samples.MERCY), StandardCharsets.UTF_8)).contains("MSA|AA");
         }
-        long messageId = jdbc.queryForObject("select id from message where control_id = 'OR20261114093512001'", Long.class);
+        return jdbc.queryForObject("select id from message where control_id = 'OR20261114093512001'", Long.class);
+    }
+
+    @Test
+    void everyRowOnceAndEachAccountInOrder() throws Exception {
+        long messageId = sampleMessage();
         Timestamp now = Timestamp.from(Instant.now());
         List<Object[]> rows = new ArrayList<>();
         for (int i = 0; i < ROWS; i++) {
@@ -103,5 +114,29 @@ class ConcurrentDrainTest {
             Long previous = last.put(row.get("ordering_key"), id);
             assertThat(previous == null || previous < id).as("account %s out of order", row.get("ordering_key")).isTrue();
         }
+    }
+
+    @Test
+    void anAccountWaitingOnARetryHoldsUpNoOther() throws Exception {
+        long messageId = sampleMessage();
+        DestinationDefinition inventory = catalog.destination("mercy-inventory");
+        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp later = Timestamp.from(Instant.now().plusSeconds(3600));
+        List<Object[]> rows = new ArrayList<>();
+        int stuck = inventory.batchSize() * 12; // more than the window of oldest rows a claim looks through
+        for (int i = 0; i < stuck; i++) {
+            rows.add(new Object[] {messageId, "mercy-inventory", "stuck", now, i == 0 ? later : now});
+        }
+        for (int i = 0; i < 10; i++) {
+            rows.add(new Object[] {messageId, "mercy-inventory", "other-" + i, now, now});
+        }
+        jdbc.batchUpdate("insert into outbox (message_id, destination, ordering_key, status, attempts, created_at,"
+                + " next_attempt_at) values (?, ?, ?, 'PENDING', 0, ?, ?)", rows);
+
+        Await.until(() -> jdbc.queryForObject("select count(*) from outbox where ordering_key like 'other-%'"
+                + " and status = 'DELIVERED'", Integer.class) == 10);
+        assertThat(jdbc.queryForObject("select count(*) from outbox where ordering_key = 'stuck' and status = 'PENDING'"
+                + " and attempts = 0", Integer.class)).as("the waiting account's rows stay queued behind its head")
+                .isEqualTo(stuck);
     }
 }

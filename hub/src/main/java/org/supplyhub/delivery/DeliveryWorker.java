@@ -21,11 +21,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
@@ -43,7 +45,9 @@ public class DeliveryWorker {
     private final Map<Connector.Kind, Connector> connectors;
     private final ObjectMapper json;
     private final MeterRegistry meters;
-    private final ExecutorService senders;
+    /** Per destination: a destination that hangs ties up only its own senders. */
+    private final Map<String, ExecutorService> senders = new ConcurrentHashMap<>();
+    private final int sendersPerDestination;
     /**
      * Parsed usage by message id. A message's usage never changes once journaled, and its
      * destinations claim it within moments of each other, so one parse serves all of them.
@@ -53,12 +57,8 @@ public class DeliveryWorker {
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
                           MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters,
-                          @Value("${hub.delivery.senders:8}") int senderThreads) {
-        this.senders = Executors.newFixedThreadPool(senderThreads, r -> {
-            Thread t = new Thread(r, "delivery-sender");
-            t.setDaemon(true);
-            return t;
-        });
+                          @Value("${hub.delivery.senders:8}") int sendersPerDestination) {
+        this.sendersPerDestination = sendersPerDestination;
         this.outbox = outbox;
         this.payloads = payloads;
         this.connectors = Map.of(Connector.Kind.FILE, file, Connector.Kind.HTTP, http, Connector.Kind.MLLP, mllp,
@@ -83,9 +83,10 @@ public class DeliveryWorker {
         if (rows.size() == 1) {
             settled.add(deliver(destination, rows.get(0), resources));
         } else {
+            ExecutorService pool = senders.computeIfAbsent(destination.name(), this::newSenders);
             List<Future<Settlement>> sends = new ArrayList<>(rows.size());
             for (Claimed row : rows) {
-                sends.add(senders.submit(() -> deliver(destination, row, resources)));
+                sends.add(pool.submit(() -> deliver(destination, row, resources)));
             }
             for (Future<Settlement> send : sends) {
                 try {
@@ -110,9 +111,18 @@ public class DeliveryWorker {
         return rows.size();
     }
 
+    private ExecutorService newSenders(String destination) {
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(sendersPerDestination, r -> {
+            Thread t = new Thread(r, "deliver-" + destination + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     @PreDestroy
     void stop() {
-        senders.shutdownNow();
+        senders.values().forEach(ExecutorService::shutdownNow);
     }
 
     private Settlement deliver(DestinationDefinition d, Claimed row, Map<Long, List<String>> resources) {

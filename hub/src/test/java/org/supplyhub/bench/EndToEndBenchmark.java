@@ -19,8 +19,11 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * End-to-end mode of the benchmark: the hub (own JVM, PostgreSQL) ingests unique Mercy messages
@@ -144,7 +147,7 @@ final class EndToEndBenchmark {
             int best = 0;
             int step = (int) Math.max(10, Math.round(delivered / 4 / 10) * 10);
             for (int rate = step * 4; rate <= step * 20; rate += step) { // up from the flood's rate until it grows
-                if (!sustain(db, port, rate)) {
+                if (!sustain(db, port, rate, hub.pid())) {
                     break;
                 }
                 best = rate;
@@ -166,10 +169,11 @@ final class EndToEndBenchmark {
      * Offers {@code rate} msg/s for {@link #SUSTAIN_SECONDS} and samples the backlog each second.
      * Flat means the backlog grew over the second half by less than 5 % of the rows offered in it.
      */
-    static boolean sustain(Map<String, String> db, int port, int rate) throws Exception {
+    static boolean sustain(Map<String, String> db, int port, int rate, long hubPid) throws Exception {
         long started = System.currentTimeMillis();
-        java.util.concurrent.ExecutorService sampler = java.util.concurrent.Executors.newSingleThreadExecutor();
-        List<Long> backlog = java.util.Collections.synchronizedList(new ArrayList<>());
+        Map<String, Double> cpuBefore = CpuTime.snapshot(hubPid);
+        ExecutorService sampler = Executors.newSingleThreadExecutor();
+        List<Long> backlog = Collections.synchronizedList(new ArrayList<>());
         var sampling = sampler.submit(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 backlog.add(count(db, PENDING));
@@ -186,12 +190,14 @@ final class EndToEndBenchmark {
         long max = samples.stream().mapToLong(Long::longValue).max().orElse(atEnd);
         boolean flat = atEnd - atHalf <= 0.05 * 3 * rate * SUSTAIN_SECONDS / 2;
         waitDrained(db, 600);
+        String cpu = CpuTime.perMessage(cpuBefore, CpuTime.snapshot(hubPid), offered.count());
         long[] latencies = latencies(db, started);
         Arrays.sort(latencies);
         System.out.printf("offered %5d msg/s  intake %5.0f msg/s  ACK p99 %6.1f ms  backlog mid %6d  end %6d  max %6d"
                 + "  ACK→delivered p50 %6d ms  p99 %6d ms   %s%n", rate, offered.throughput(), offered.percentile(99),
                 atHalf, atEnd, max, latencies[latencies.length / 2], latencies[(int) (latencies.length * 0.99)],
                 flat ? "flat" : "GROWING");
+        System.out.printf("        CPU, intake to drained: %s%n", cpu);
         return flat;
     }
 

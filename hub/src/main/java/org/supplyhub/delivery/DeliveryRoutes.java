@@ -37,7 +37,7 @@ public class DeliveryRoutes extends RouteBuilder {
         routeTemplate(InterfaceCatalog.DELIVERY_TEMPLATE)
                 .templateParameter("destination").templateParameter("connector").templateParameter("output")
                 .templateParameter("directory", "").templateParameter("format", "")
-                .templateParameter("maxAttempts", "").templateParameter("initialBackoff", "")
+                .templateParameter("maxAttempts", "").templateParameter("maxAge", "").templateParameter("initialBackoff", "")
                 .templateParameter("maxBackoff", "").templateParameter("pollInterval", "")
                 .templateParameter("lease", "").templateParameter("batchSize", "")
                 .templateParameter("description", "").templateParameter("url", "").templateParameter("timeout", "")

@@ -153,8 +153,10 @@ public class DeliveryWorker {
 
     private static Settlement failed(DestinationDefinition d, Claimed row, Instant started, long t0, boolean permanent,
                                      String code, String detail) {
-        boolean dead = giveUp(d, row, permanent);
-        return new Settlement(row, started, elapsedMs(t0), dead ? Outcome.DEAD : Outcome.RETRY, code, detail,
+        String givingUp = permanent ? "" : giveUp(d, row, Instant.now());
+        boolean dead = permanent || givingUp != null;
+        return new Settlement(row, started, elapsedMs(t0), dead ? Outcome.DEAD : Outcome.RETRY, code,
+                givingUp == null || givingUp.isEmpty() ? detail : detail + " (" + givingUp + ")",
                 dead ? null : Instant.now().plus(backoff(d, row.attempt())));
     }
 
@@ -162,8 +164,15 @@ public class DeliveryWorker {
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
-    private static boolean giveUp(DestinationDefinition d, Claimed row, boolean permanent) {
-        return permanent || row.attempt() >= d.maxAttempts();
+    /** Why a passing failure is not retried again, or null while the destination's limits allow it. */
+    static String giveUp(DestinationDefinition d, Claimed row, Instant now) {
+        if (row.attempt() >= d.maxAttempts()) {
+            return "gave up after " + row.attempt() + " attempts";
+        }
+        if (!row.createdAt().plus(d.maxAge()).isAfter(now)) {
+            return "gave up: older than maxAge " + d.maxAge();
+        }
+        return null;
     }
 
     /** initial × 2^(attempt−1), capped, with "equal jitter" so retries from many rows spread out. */

@@ -22,7 +22,7 @@ import java.util.Set;
 final class Destinations {
 
     private static final Set<String> PARAMETERS = Set.of("destination", "connector", "output", "directory", "format",
-            "maxAttempts", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description", "url", "timeout", "oauth2",
+            "maxAttempts", "maxAge", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description", "url", "timeout", "oauth2",
             "onReject");
 
     private Destinations() {
@@ -86,7 +86,8 @@ final class Destinations {
         return new DestinationDefinition(name, display, connector, output,
                 directory == null || directory.isBlank() ? null : Path.of(directory), url,
                 duration(at, "timeout", p.get("timeout"), Duration.ofSeconds(30)), format,
-                number(at, "maxAttempts", p.get("maxAttempts"), 10),
+                number(at, "maxAttempts", p.get("maxAttempts"), 100),
+                duration(at, "maxAge", p.get("maxAge"), Duration.ofHours(24)),
                 duration(at, "initialBackoff", p.get("initialBackoff"), Duration.ofSeconds(2)),
                 duration(at, "maxBackoff", p.get("maxBackoff"), Duration.ofMinutes(10)),
                 duration(at, "pollInterval", p.get("pollInterval"), Duration.ofSeconds(1)),

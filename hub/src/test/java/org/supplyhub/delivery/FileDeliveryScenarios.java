@@ -13,6 +13,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
+import org.supplyhub.ingest.IntakeService;
+import org.supplyhub.ingest.InterfaceCatalog;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Mllp;
 import org.supplyhub.support.R4Validator;
@@ -22,7 +24,9 @@ import org.supplyhub.support.TestInterfaces;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -45,6 +49,12 @@ abstract class FileDeliveryScenarios {
     @Autowired
     ObjectMapper json;
 
+    @Autowired
+    IntakeService intake;
+
+    @Autowired
+    InterfaceCatalog catalog;
+
     /** The shipped interfaces, with lakeside-inventory writing below a regular file: every attempt fails. */
     static TestInterfaces withUnwritableInventory() {
         TestInterfaces interfaces = TestInterfaces.copyOfShipped();
@@ -58,6 +68,23 @@ abstract class FileDeliveryScenarios {
                             + "- templatedRoute:\n    routeTemplateRef: outbox-delivery\n    routeId: deliver-fhir-server");
             Files.writeString(destinations, text);
             assertThat(text).contains(blocked + "/inventory");
+            Files.writeString(interfaces.routesDir.resolve("aged.yaml"), """
+                    - templatedRoute:
+                        routeTemplateRef: hl7-http-inbound
+                        parameters:
+                          - { name: interfaceId, value: aged-or }
+                          - { name: mapping, value: mercy-or.yaml }
+                          - { name: destinations, value: aged-inventory }
+                    - templatedRoute:
+                        routeTemplateRef: outbox-delivery
+                        parameters:
+                          - { name: destination, value: aged-inventory }
+                          - { name: connector, value: file }
+                          - { name: output, value: stock }
+                          - { name: directory, value: "%s/aged" }
+                          - { name: maxAge, value: 1h }
+                          - { name: initialBackoff, value: 1s }
+                    """.formatted(blocked));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -130,6 +157,25 @@ abstract class FileDeliveryScenarios {
                 String.class, id, "lakeside-inventory")).contains("cannot write");
         // the other destinations of the same message are not held up
         await(() -> status(id, "lakeside-billing").equals("DELIVERED") && status(id, "fhir-server").equals("DELIVERED"));
+    }
+
+    @Test
+    void aFailingRowOlderThanMaxAgeIsDeadAtItsNextFailure() throws Exception {
+        String er7 = Samples.withControlId(Samples.read(Samples.MERCY), "AGED-1");
+        assertThat(intake.receive(catalog.get("aged-or"), er7.getBytes(StandardCharsets.UTF_8), null, "test").ackCode())
+                .isEqualTo("AA");
+        long id = messageId("AGED-1");
+        // as if it had been journaled two hours ago, before a long outage
+        jdbc.update("update outbox set created_at = ? where message_id = ? and destination = 'aged-inventory'",
+                Timestamp.from(Instant.now().minus(Duration.ofHours(2))), id);
+
+        await(() -> status(id, "aged-inventory").equals("DEAD"));
+        List<String> outcomes = jdbc.queryForList("select a.outcome from delivery_attempt a join outbox o"
+                + " on o.id = a.outbox_id where o.message_id = ? and o.destination = 'aged-inventory' order by a.attempt",
+                String.class, id);
+        assertThat(outcomes).as("dead by age, long before maxAttempts (100)").hasSizeLessThanOrEqualTo(2).endsWith("DEAD");
+        assertThat(jdbc.queryForObject("select last_error from outbox where message_id = ? and destination = ?",
+                String.class, id, "aged-inventory")).contains("cannot write").contains("older than maxAge PT1H");
     }
 
     long messageId(String controlId) {

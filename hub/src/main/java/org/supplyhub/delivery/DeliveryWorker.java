@@ -153,10 +153,10 @@ public class DeliveryWorker {
 
     private static Settlement failed(DestinationDefinition d, Claimed row, Instant started, long t0, boolean permanent,
                                      String code, String detail) {
-        String givingUp = permanent ? "" : giveUp(d, row, Instant.now());
-        boolean dead = permanent || givingUp != null;
+        String limit = permanent ? null : giveUp(d, row, Instant.now());
+        boolean dead = permanent || limit != null;
         return new Settlement(row, started, elapsedMs(t0), dead ? Outcome.DEAD : Outcome.RETRY, code,
-                givingUp == null || givingUp.isEmpty() ? detail : detail + " (" + givingUp + ")",
+                limit == null ? detail : detail + " (" + limit + ")",
                 dead ? null : Instant.now().plus(backoff(d, row.attempt())));
     }
 

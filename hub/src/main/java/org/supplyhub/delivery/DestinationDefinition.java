@@ -7,9 +7,10 @@ import java.time.Duration;
  * A delivery destination, declared in {@code routes/*.yaml} with the {@code outbox-delivery}
  * template: which connector, what it takes (charges, stock movements or FHIR resources), and how
  * hard to try: a failing row is retried until it has had {@code maxAttempts} attempts or is
- * {@code maxAge} old, whichever comes first. {@code oauth2Registration} names a {@code spring.security.oauth2.client.registration}
- * (client_credentials) whose token goes with every request; {@code retryRejected} makes an MLLP AR
- * a retry instead of dead (for receivers that answer AR for passing trouble).
+ * {@code maxAge} old, whichever comes first. {@code oauth2Registration} names a
+ * {@code spring.security.oauth2.client.registration} (client_credentials) whose token goes with
+ * every request; {@code retryRejected} makes an MLLP AR a retry instead of dead (for receivers that
+ * answer AR for passing trouble).
  */
 public record DestinationDefinition(
         String name,

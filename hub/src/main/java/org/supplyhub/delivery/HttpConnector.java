@@ -1,17 +1,27 @@
 package org.supplyhub.delivery;
 
+import jakarta.annotation.PreDestroy;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.Timeout;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.supplyhub.security.OutboundTokens;
 
-import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * POSTs the payload with an {@code Idempotency-Key} header (the same on every retry). 2xx or 409
@@ -22,7 +32,11 @@ import java.util.concurrent.ConcurrentHashMap;
 @Component
 public class HttpConnector implements Connector {
 
+    /** Connections kept per destination: more than its senders (hub.delivery.senders) ever use at once. */
+    private static final int MAX_CONNECTIONS = 32;
+
     private final Map<String, RestClient> clients = new ConcurrentHashMap<>();
+    private final List<CloseableHttpClient> httpClients = new CopyOnWriteArrayList<>();
     private final OutboundTokens tokens;
 
     public HttpConnector(OutboundTokens tokens) {
@@ -58,11 +72,28 @@ public class HttpConnector implements Connector {
         }
     }
 
-    private static RestClient client(Duration timeout) {
-        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(
-                HttpClient.newBuilder().connectTimeout(timeout).build());
-        factory.setReadTimeout(timeout);
-        return RestClient.builder().requestFactory(factory).build();
+    /**
+     * Apache HttpClient (classic: the sending thread does the I/O) with a connection pool per
+     * destination. Its own retries and redirects are off: whether and when to try again is the
+     * outbox's decision, and a redirected POST is not what the destination was configured for.
+     */
+    private RestClient client(Duration timeout) {
+        PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
+                .setMaxConnPerRoute(MAX_CONNECTIONS).setMaxConnTotal(MAX_CONNECTIONS)
+                .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(Timeout.of(timeout))
+                        .setSocketTimeout(Timeout.of(timeout)).build())
+                .build();
+        CloseableHttpClient http = HttpClients.custom().setConnectionManager(pool)
+                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(timeout))
+                        .setConnectionRequestTimeout(Timeout.of(timeout)).build())
+                .disableAutomaticRetries().disableRedirectHandling().build();
+        httpClients.add(http);
+        return RestClient.builder().requestFactory(new HttpComponentsClientHttpRequestFactory(http)).build();
+    }
+
+    @PreDestroy
+    void close() {
+        httpClients.forEach(http -> http.close(CloseMode.IMMEDIATE));
     }
 
     private static String rootCause(Throwable e) {

@@ -40,12 +40,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every sample through every path — MLLP and HTTP intake, resends, mapping errors, rejects, an
  * oversize frame, refused HTTP calls, deliveries that succeed, retry and die — with our code,
- * Camel and HAPI logging at DEBUG; then not one of the samples' names, MRNs, birth dates,
- * addresses or account numbers may be in the captured output.
+ * Camel, HAPI and the HTTP client logging at DEBUG; then not one of the samples' names, MRNs, birth
+ * dates, addresses, account numbers or implant serials may be in the captured output.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "logging.level.org.supplyhub=DEBUG", "logging.level.org.apache.camel=DEBUG",
-        "logging.level.ca.uhn=DEBUG", "logging.level.org.springframework.security=DEBUG"})
+        "logging.level.ca.uhn=DEBUG", "logging.level.org.springframework.security=DEBUG",
+        "logging.level.org.apache.hc=DEBUG"})
 @ExtendWith(OutputCaptureExtension.class)
 @DirtiesContext
 class NoPhiInLogsTest {
@@ -161,7 +162,10 @@ class NoPhiInLogsTest {
         assertThat(leaks).isEmpty();
     }
 
-    /** Names, MRNs, birth dates, addresses and account/visit numbers of the samples' patients. */
+    /**
+     * Names, MRNs, birth dates, addresses and account/visit numbers of the samples' patients, and
+     * their implants' serial numbers (device serials are HIPAA identifiers too).
+     */
     static Set<String> identifiers(List<String> samples) {
         Set<String> phi = new LinkedHashSet<>();
         for (String sample : samples) {
@@ -182,6 +186,12 @@ class NoPhiInLogsTest {
                 }
                 if (f[0].equals("PV1") && f.length > 19) {
                     phi.add(f[19].split("\\^")[0]);                      // visit number
+                }
+                if (f[0].equals("ZIM") && f.length > 4) {
+                    phi.add(f[4]);                                       // implant serial number
+                }
+                if (f[0].equals("PRT") && f.length > 20) {
+                    phi.add(f[20]);                                      // implant serial number
                 }
             }
         }

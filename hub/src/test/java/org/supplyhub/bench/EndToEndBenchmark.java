@@ -146,13 +146,15 @@ final class EndToEndBenchmark {
                     SUSTAIN_SECONDS);
             int best = 0;
             int step = (int) Math.max(10, Math.round(delivered / 4 / 10) * 10);
-            for (int rate = step * 4; rate <= step * 20; rate += step) { // up from the flood's rate until it grows
-                if (!sustain(db, port, rate, hub.pid())) {
+            // up from the flood's rate until a rate fails twice (once may be the JIT still compiling, a GC
+            // or a noisy neighbour)
+            for (int rate = step * 4; rate <= step * 20; rate += step) {
+                if (!sustain(db, port, rate, hub.pid()) && !sustain(db, port, rate, hub.pid())) {
                     break;
                 }
                 best = rate;
             }
-            System.out.printf("sustained e2e       %8d msg/s   highest offered rate with a flat backlog%s%n", best,
+            System.out.printf("sustained e2e       %8d msg/s   highest offered rate taken in full with a flat backlog%s%n", best,
                     bareThroughput > 0 ? String.format("   ratio to bare %.2f", best / bareThroughput) : "");
         } finally {
             hub.destroy();
@@ -167,7 +169,8 @@ final class EndToEndBenchmark {
 
     /**
      * Offers {@code rate} msg/s for {@link #SUSTAIN_SECONDS} and samples the backlog each second.
-     * Flat means the backlog grew over the second half by less than 5 % of the rows offered in it.
+     * Sustained means intake took at least 97 % of the offered rate and the backlog was flat: it
+     * grew over the second half by less than 5 % of the rows offered in it.
      */
     static boolean sustain(Map<String, String> db, int port, int rate, long hubPid) throws Exception {
         long started = System.currentTimeMillis();
@@ -189,6 +192,7 @@ final class EndToEndBenchmark {
         long atHalf = samples.isEmpty() ? 0 : samples.get(samples.size() / 2);
         long max = samples.stream().mapToLong(Long::longValue).max().orElse(atEnd);
         boolean flat = atEnd - atHalf <= 0.05 * 3 * rate * SUSTAIN_SECONDS / 2;
+        boolean keptUp = offered.throughput() >= 0.97 * rate;
         waitDrained(db, 600);
         String cpu = CpuTime.perMessage(cpuBefore, CpuTime.snapshot(hubPid), offered.count());
         long[] latencies = latencies(db, started);
@@ -196,9 +200,9 @@ final class EndToEndBenchmark {
         System.out.printf("offered %5d msg/s  intake %5.0f msg/s  ACK p99 %6.1f ms  backlog mid %6d  end %6d  max %6d"
                 + "  ACK→delivered p50 %6d ms  p99 %6d ms   %s%n", rate, offered.throughput(), offered.percentile(99),
                 atHalf, atEnd, max, latencies[latencies.length / 2], latencies[(int) (latencies.length * 0.99)],
-                flat ? "flat" : "GROWING");
+                !keptUp ? "INTAKE BEHIND" : flat ? "flat" : "GROWING");
         System.out.printf("        CPU, intake to drained: %s%n", cpu);
-        return flat;
+        return flat && keptUp;
     }
 
     private static final String PENDING = "select count(*) from outbox where status <> 'DELIVERED'";

@@ -94,15 +94,16 @@ public class MessageQueries {
     }
 
     /**
-     * Makes a message's dead deliveries due again, with a fresh attempt budget. Delivered rows stay
+     * Makes a message's dead deliveries due again, with a fresh attempt budget and a fresh age (the
+     * destination's maxAge counts from the replay). Delivered rows stay
      * delivered: sending them again is what the receivers' de-duplication is for, not a replay's job.
      */
     public int replay(long id, String destination) {
-        String sql = "update outbox set status = 'PENDING', attempts = 0, next_attempt_at = ?, lease_until = null,"
-                + " last_error = null where message_id = ? and status = 'DEAD'";
+        String sql = "update outbox set status = 'PENDING', attempts = 0, next_attempt_at = ?, replayed_at = ?,"
+                + " lease_until = null, last_error = null where message_id = ? and status = 'DEAD'";
         Timestamp now = Timestamp.from(Instant.now());
-        return destination == null ? jdbc.update(sql, now, id)
-                : jdbc.update(sql + " and destination = ?", now, id, destination);
+        return destination == null ? jdbc.update(sql, now, now, id)
+                : jdbc.update(sql + " and destination = ?", now, now, id, destination);
     }
 
     private static Summary summary(ResultSet rs) throws SQLException {

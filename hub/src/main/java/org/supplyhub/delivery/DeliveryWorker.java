@@ -169,7 +169,7 @@ public class DeliveryWorker {
         if (row.attempt() >= d.maxAttempts()) {
             return "gave up after " + row.attempt() + " attempts";
         }
-        if (!row.createdAt().plus(d.maxAge()).isAfter(now)) {
+        if (!row.dueSince().plus(d.maxAge()).isAfter(now)) {
             return "gave up: older than maxAge " + d.maxAge();
         }
         return null;

@@ -31,8 +31,11 @@ import java.util.Map;
 @Repository
 public class OutboxRepository {
 
-    /** A leased outbox row and the usage it delivers. {@code attempt} counts this one. */
-    public record Claimed(long id, long messageId, String orderingKey, int attempt, Instant createdAt,
+    /**
+     * A leased outbox row and the usage it delivers. {@code attempt} counts this one; {@code dueSince}
+     * is when it was journaled, or replayed: what the destination's maxAge is measured from.
+     */
+    public record Claimed(long id, long messageId, String orderingKey, int attempt, Instant dueSince,
                           String usageJson) { }
 
     /** How one attempt ended, to be settled with the rest of its claim. */
@@ -74,7 +77,7 @@ public class OutboxRepository {
     private static final int WINDOW_PER_ROW = 10;
 
     private static final RowMapper<Claimed> CLAIMED = (rs, n) -> new Claimed(rs.getLong("id"), rs.getLong("message_id"),
-            rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("created_at").toInstant(),
+            rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("due_since").toInstant(),
             rs.getString("usage_json"));
 
     private final JdbcTemplate jdbc;
@@ -111,7 +114,8 @@ public class OutboxRepository {
                     + " where m.id = outbox.message_id and outbox.status = 'PENDING' and outbox.id in ("
                     + due + " for update of o skip locked)"
                     + " returning outbox.id, outbox.message_id, outbox.ordering_key, outbox.attempts,"
-                    + " outbox.created_at, m.usage_json", CLAIMED, args.toArray());
+                    + " coalesce(outbox.replayed_at, outbox.created_at) as due_since, m.usage_json", CLAIMED,
+                    args.toArray());
         }
         // H2 (embedded, one node): pick candidates, then lease each with a guarded update
         return tx.execute(status -> {
@@ -124,7 +128,8 @@ public class OutboxRepository {
                 }
             }
             return leased.isEmpty() ? List.<Claimed>of() : jdbc.query("select o.id, o.message_id, o.ordering_key,"
-                    + " o.attempts, o.created_at, m.usage_json from outbox o join message m on m.id = o.message_id"
+                    + " o.attempts, coalesce(o.replayed_at, o.created_at) as due_since, m.usage_json"
+                    + " from outbox o join message m on m.id = o.message_id"
                     + " where o.id in (" + placeholders(leased.size()) + ") order by o.id", CLAIMED, leased.toArray());
         });
     }

@@ -13,6 +13,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
+import org.supplyhub.admin.MessageQueries;
 import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.ingest.InterfaceCatalog;
 import org.supplyhub.support.Await;
@@ -54,6 +55,9 @@ abstract class FileDeliveryScenarios {
 
     @Autowired
     InterfaceCatalog catalog;
+
+    @Autowired
+    MessageQueries messages;
 
     /** The shipped interfaces, with lakeside-inventory writing below a regular file: every attempt fails. */
     static TestInterfaces withUnwritableInventory() {
@@ -176,6 +180,14 @@ abstract class FileDeliveryScenarios {
         assertThat(outcomes).as("dead by age, long before maxAttempts (100)").hasSizeLessThanOrEqualTo(2).endsWith("DEAD");
         assertThat(jdbc.queryForObject("select last_error from outbox where message_id = ? and destination = ?",
                 String.class, id, "aged-inventory")).contains("cannot write").contains("older than maxAge PT1H");
+
+        // a replay starts the clock again: the next failure is a retry, not dead at once
+        assertThat(messages.replay(id, "aged-inventory")).isEqualTo(1);
+        await(() -> jdbc.queryForObject("select count(*) from delivery_attempt a join outbox o on o.id = a.outbox_id"
+                + " where o.message_id = ? and o.destination = 'aged-inventory'", Integer.class, id) > outcomes.size());
+        assertThat(jdbc.queryForObject("select a.outcome from delivery_attempt a join outbox o on o.id = a.outbox_id"
+                + " where o.message_id = ? and o.destination = 'aged-inventory' order by a.id desc limit 1",
+                String.class, id)).isEqualTo("RETRY");
     }
 
     long messageId(String controlId) {

@@ -1,6 +1,7 @@
 package org.supplyhub.delivery;
 
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -32,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A billing system that takes connections and never answers ties up only its own destination:
  * while each of its sends waits out the ACK timeout, inventory (another destination of the same
- * messages) gets everything at once.
+ * messages) gets everything at once; the backlog gauges show which destination is behind.
  */
 @SpringBootTest
 @DirtiesContext
@@ -55,6 +56,9 @@ class DestinationIsolationTest {
 
     @Autowired
     InterfaceCatalog catalog;
+
+    @Autowired
+    MeterRegistry meters;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {
@@ -145,5 +149,15 @@ class DestinationIsolationTest {
                 + " and status = 'DELIVERED'", Integer.class)).isEqualTo(MESSAGES);
         assertThat(jdbc.queryForObject("select count(*) from outbox where destination = 'silent-billing'"
                 + " and status = 'DELIVERED'", Integer.class)).as("billing never answered").isZero();
+
+        // what an operator's alert sees
+        assertThat(gauge("hub.outbox.pending", "silent-billing")).isEqualTo(MESSAGES);
+        assertThat(gauge("hub.outbox.oldest", "silent-billing")).isGreaterThan(0);
+        assertThat(gauge("hub.outbox.pending", "quick-inventory")).isZero();
+        assertThat(gauge("hub.outbox.oldest", "quick-inventory")).isZero();
+    }
+
+    double gauge(String name, String destination) {
+        return meters.get(name).tag("destination", destination).gauge().value();
     }
 }

@@ -7,6 +7,7 @@ import ca.uhn.hl7v2.model.v251.message.DFT_P03;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.hl7.fhir.r4.model.Bundle;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -58,6 +59,9 @@ abstract class FileDeliveryScenarios {
 
     @Autowired
     MessageQueries messages;
+
+    @Autowired
+    MeterRegistry meters;
 
     /** The shipped interfaces, with lakeside-inventory writing below a regular file: every attempt fails. */
     static TestInterfaces withUnwritableInventory() {
@@ -157,6 +161,8 @@ abstract class FileDeliveryScenarios {
                 + " and o.destination = 'lakeside-inventory' order by a.attempt", id);
         assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRY", "RETRY", "DEAD");
         assertThat(attempts).extracting(a -> a.get("code")).containsOnly("IO");
+        assertThat(meters.get("hub.outbox.dead").tag("destination", "lakeside-inventory").gauge().value())
+                .as("dead rows waiting for a replay").isGreaterThanOrEqualTo(1);
         assertThat(jdbc.queryForObject("select last_error from outbox where message_id = ? and destination = ?",
                 String.class, id, "lakeside-inventory")).contains("cannot write");
         // the other destinations of the same message are not held up

@@ -18,10 +18,8 @@ import org.springframework.web.client.RestClient;
 import org.supplyhub.security.OutboundTokens;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * POSTs the payload with an {@code Idempotency-Key} header (the same on every retry). 2xx or 409
@@ -35,8 +33,10 @@ public class HttpConnector implements Connector {
     /** Connections kept per destination: more than its senders (hub.delivery.senders) ever use at once. */
     private static final int MAX_CONNECTIONS = 32;
 
-    private final Map<String, RestClient> clients = new ConcurrentHashMap<>();
-    private final List<CloseableHttpClient> httpClients = new CopyOnWriteArrayList<>();
+    /** A destination's pooled client and the RestClient over it. */
+    private record Client(CloseableHttpClient http, RestClient rest) { }
+
+    private final Map<String, Client> clients = new ConcurrentHashMap<>();
     private final OutboundTokens tokens;
 
     public HttpConnector(OutboundTokens tokens) {
@@ -45,7 +45,7 @@ public class HttpConnector implements Connector {
 
     @Override
     public String send(DestinationDefinition d, Payload payload) throws DeliveryException {
-        RestClient client = clients.computeIfAbsent(d.name(), name -> client(d.timeout()));
+        RestClient client = clients.computeIfAbsent(d.name(), name -> client(d.timeout())).rest();
         String bearer = d.oauth2Registration() == null ? null : tokens.bearer(d);
         try {
             HttpStatusCode status = client.post().uri(d.url())
@@ -77,7 +77,7 @@ public class HttpConnector implements Connector {
      * destination. Its own retries and redirects are off: whether and when to try again is the
      * outbox's decision, and a redirected POST is not what the destination was configured for.
      */
-    private RestClient client(Duration timeout) {
+    private static Client client(Duration timeout) {
         PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
                 .setMaxConnPerRoute(MAX_CONNECTIONS).setMaxConnTotal(MAX_CONNECTIONS)
                 .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(Timeout.of(timeout))
@@ -87,13 +87,13 @@ public class HttpConnector implements Connector {
                 .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(timeout))
                         .setConnectionRequestTimeout(Timeout.of(timeout)).build())
                 .disableAutomaticRetries().disableRedirectHandling().build();
-        httpClients.add(http);
-        return RestClient.builder().requestFactory(new HttpComponentsClientHttpRequestFactory(http)).build();
+        return new Client(http,
+                RestClient.builder().requestFactory(new HttpComponentsClientHttpRequestFactory(http)).build());
     }
 
     @PreDestroy
     void close() {
-        httpClients.forEach(http -> http.close(CloseMode.IMMEDIATE));
+        clients.values().forEach(client -> client.http().close(CloseMode.IMMEDIATE));
     }
 
     private static String rootCause(Throwable e) {

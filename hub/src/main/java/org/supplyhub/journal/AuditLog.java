@@ -44,8 +44,8 @@ public class AuditLog {
 
     public void record(String actor, String action, String interfaceId, String target, String outcome, String detail) {
         try {
-            jdbc.update(INSERT, Timestamp.from(Instant.now()), cut(actor, 300), action, interfaceId, cut(target, 200),
-                    outcome, cut(detail, 500));
+            jdbc.update(INSERT, Timestamp.from(Instant.now()), Journal.truncate(actor, 300), action, interfaceId,
+                    Journal.truncate(target, 200), outcome, Journal.truncate(detail, 500));
         } catch (RuntimeException e) {
             // the refusal or read itself stands; losing its audit row is reported, not hidden
             log.error("Audit event {} for {} could not be written: {}", action, interfaceId, e.getClass().getSimpleName());
@@ -77,9 +77,5 @@ public class AuditLog {
         return jdbc.query(sql.toString(), (rs, i) -> new Event(rs.getLong("id"), rs.getTimestamp("at").toInstant(),
                 rs.getString("actor"), rs.getString("action"), rs.getString("interface_id"), rs.getString("target"),
                 rs.getString("outcome"), rs.getString("detail")), args.toArray());
-    }
-
-    private static String cut(String s, int max) {
-        return s == null || s.length() <= max ? s : s.substring(0, max);
     }
 }

@@ -260,7 +260,8 @@ public class Journal {
         ps.setInt(16, e.lineCount());
     }
 
-    private static String truncate(String s, int max) {
+    /** At most {@code max} characters: what fits the journal's and the audit trail's columns. */
+    static String truncate(String s, int max) {
         return s == null || s.length() <= max ? s : s.substring(0, max);
     }
 

@@ -13,6 +13,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.journal.AuditLog;
 
 import java.io.IOException;
@@ -25,7 +26,7 @@ import java.util.Map;
 
 /**
  * The admin API over the journal: find messages, read one (summary, raw ER7, FHIR outputs, delivery
- * attempts), replay its dead deliveries, and read the audit trail. Scopes: {@code messages:read}
+ * attempts), replay its dead deliveries, reprocess it with the current mapping, and read the audit trail. Scopes: {@code messages:read}
  * for reads, {@code messages:replay} for replays (see SecurityConfiguration). Every call is audited.
  */
 @RestController
@@ -35,8 +36,10 @@ public class AdminController {
     private final MessageQueries messages;
     private final AuditLog audit;
     private final ObjectMapper json;
+    private final IntakeService intake;
 
-    public AdminController(MessageQueries messages, AuditLog audit, ObjectMapper json) {
+    public AdminController(MessageQueries messages, AuditLog audit, ObjectMapper json, IntakeService intake) {
+        this.intake = intake;
         this.messages = messages;
         this.audit = audit;
         this.json = json;
@@ -111,6 +114,38 @@ public class AdminController {
         audit.record(AuditLog.client(caller), "REPLAY", null, "message " + id + (destination == null ? "" : " to " + destination),
                 "OK", replayed + " dead deliveries made due");
         return ResponseEntity.ok(Map.of("message", id, "replayed", replayed));
+    }
+
+    /**
+     * Maps a stored message again with the interface's current profile, as a new revision linked to
+     * it: 200 with the revision's id; 409 when it was superseded, rejected, or (ACCEPTED) some of its
+     * deliveries went out already; 422 when it still does not map.
+     */
+    @PostMapping("/messages/{id}/reprocess")
+    public ResponseEntity<?> reprocess(@PathVariable long id, Principal caller) {
+        IntakeService.Reprocessed r = intake.reprocess(id);
+        if (r.outcome() == IntakeService.Reprocessed.Outcome.NOT_FOUND) {
+            return notFound(caller, id);
+        }
+        audit.record(AuditLog.client(caller), "REPROCESS", null, "message " + id, r.outcome().name(),
+                r.revisionId() == null ? truncateDetail(r.detail()) : "revision message " + r.revisionId());
+        return switch (r.outcome()) {
+            case ACCEPTED -> ResponseEntity.ok(Map.of("message", id, "revision", r.revisionId(), "status", "ACCEPTED"));
+            case CONFLICT -> problem(HttpStatus.CONFLICT, "Message not reprocessed", r.detail());
+            default -> problem(HttpStatus.UNPROCESSABLE_ENTITY, "Message still does not map", r.detail());
+        };
+    }
+
+    /** The audit trail keeps ids, not content: a mapping error's text can quote field values. */
+    private static String truncateDetail(String detail) {
+        int colon = detail.indexOf(':');
+        return colon < 0 ? detail : detail.substring(0, colon);
+    }
+
+    private static ResponseEntity<ProblemDetail> problem(HttpStatus status, String title, String detail) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+        problem.setTitle(title);
+        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
 
     @GetMapping("/audit")

@@ -18,7 +18,7 @@ public class MessageQueries {
 
     public record Summary(long id, String interfaceId, String sender, String controlId, String messageType,
                           String status, Instant receivedAt, String caller, String ackCode, Integer lineCount,
-                          String error) { }
+                          String error, Long previousId) { }
 
     public record Output(int lineNo, String resourceType, String resourceId, String resource) { }
 
@@ -28,7 +28,7 @@ public class MessageQueries {
                            Instant deliveredAt, String lastError, List<Attempt> history) { }
 
     private static final String SUMMARY = "select id, interface_id, sender, control_id, message_type, status,"
-            + " received_at, caller, ack_code, line_count, error from message";
+            + " received_at, caller, ack_code, line_count, error, previous_id from message";
 
     private final JdbcTemplate jdbc;
 
@@ -108,10 +108,13 @@ public class MessageQueries {
 
     private static Summary summary(ResultSet rs) throws SQLException {
         int lines = rs.getInt("line_count");
+        Integer lineCount = rs.wasNull() ? null : lines; // wasNull() speaks of the column read last
+        long previous = rs.getLong("previous_id");
+        Long previousId = rs.wasNull() ? null : previous;
         return new Summary(rs.getLong("id"), rs.getString("interface_id"), rs.getString("sender"),
                 rs.getString("control_id"), rs.getString("message_type"), rs.getString("status"),
                 instant(rs, rs.findColumn("received_at")), rs.getString("caller"), rs.getString("ack_code"),
-                rs.wasNull() ? null : lines, rs.getString("error"));
+                lineCount, rs.getString("error"), previousId);
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

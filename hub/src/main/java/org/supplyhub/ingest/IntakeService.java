@@ -18,6 +18,10 @@ import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Service;
 import org.supplyhub.journal.AuditLog;
+import org.supplyhub.journal.CommitOutcomeUnknownException;
+import org.supplyhub.journal.ReprocessConflictException;
+import org.supplyhub.journal.UnstorableMessageException;
+import org.supplyhub.mapping.MappingProfile;
 import org.supplyhub.journal.DuplicateMessageException;
 import org.supplyhub.journal.Journal;
 import org.supplyhub.journal.JournalOutput;
@@ -32,6 +36,7 @@ import java.nio.charset.Charset;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -53,6 +58,14 @@ public class IntakeService {
     private final MeterRegistry meters;
     private final Timer intakeTimer;
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> reused = new ConcurrentHashMap<>();
+
+    static final String NOT_STORED = "the hub could not store the message; it was not accepted, resend it later";
+    static final String OUTCOME_UNKNOWN = "the hub lost the database while storing the message, so the outcome"
+            + " is unknown; resend it (a resend of a stored message is answered from the journal)";
+    /** What the journal holds of MSH-10 and of each of MSH-3/MSH-4 (the sender is both, joined by ^). */
+    static final int MAX_CONTROL_ID = 199;
+    static final int MAX_SENDER_PART = (Journal.MAX_SENDER - 1) / 2;
 
     public IntakeService(InterfaceCatalog interfaces, Hl7Support hl7, Journal journal, AuditLog audit, ObjectMapper json,
                          FhirContext fhir, MeterRegistry meters) {
@@ -113,13 +126,20 @@ public class IntakeService {
                             ErrorCode.SEGMENT_SEQUENCE_ERROR), caller);
         }
         if (header.controlId() == null) {
-            HL7Exception e = new HL7Exception("MSH-10 (message control id) is missing", ErrorCode.REQUIRED_FIELD_MISSING);
-            e.setLocation(new Location().withSegmentName("MSH").withSegmentRepetition(1).withField(10));
-            return reject(iface, raw, charset, header, e, caller);
+            return reject(iface, raw, charset, header, error("MSH-10 (message control id) is missing",
+                    ErrorCode.REQUIRED_FIELD_MISSING, 10), caller);
         }
-        // Resends are caught by the journal's unique (sender, control id) when they are written: a
-        // lookup before every message would cost every message a round trip for the rare resend.
-        String dedupKey = header.sender() + "|" + header.controlId();
+        HL7Exception badHeader = checkHeader(iface, header);
+        if (badHeader != null) {
+            if (badHeader.getErrorCode() == ErrorCode.UNKNOWN_KEY_IDENTIFIER.getCode()) {
+                audit.record(caller, "SENDER_REFUSED", iface.id(), "control id " + header.controlId(), "AR",
+                        "sender is not among the interface's accept.senders");
+            }
+            return reject(iface, raw, charset, header, badHeader, caller);
+        }
+        // Resends are caught by the journal's unique (interface, sender, control id) when they are
+        // written: a lookup before every message would cost every message a round trip for the rare resend.
+        String hash = contentHash(text);
         Message message;
         try {
             message = hl7.parse(text);
@@ -129,9 +149,8 @@ public class IntakeService {
         String type = header.type();
         UsageMapper mapper = iface.mapper();
         if (!mapper.accepts(type)) {
-            HL7Exception e = new HL7Exception("message type " + type + " is not taken by interface " + iface.id()
-                    + " (it takes " + mapper.profile().accept().messageTypes() + ")", ErrorCode.UNSUPPORTED_MESSAGE_TYPE);
-            e.setLocation(new Location().withSegmentName("MSH").withSegmentRepetition(1).withField(9));
+            HL7Exception e = error("message type " + type + " is not taken by interface " + iface.id()
+                    + " (it takes " + mapper.profile().accept().messageTypes() + ")", ErrorCode.UNSUPPORTED_MESSAGE_TYPE, 9);
             return reject(iface, raw, charset, header, e, caller);
         }
         String charsetField = msh18(message);
@@ -141,18 +160,24 @@ public class IntakeService {
             usage = mapper.map(message, header.sender(), header.controlId(), type);
             resources = FhirMapper.toFhir(usage, mapper.profile().systems());
         } catch (MappingException e) {
-            return mappingError(iface, raw, charset, header, message, charsetField, e, caller);
+            return mappingError(iface, raw, charset, header, message, charsetField, e, caller, hash);
         }
         String ack = hl7.ack(message, AcknowledgmentCode.AA, null, charsetField);
+        if (ack.length() > Journal.MAX_ACK) {
+            return reject(iface, raw, charset, header, error("the MSH fields echoed in the ACK are longer than "
+                    + Journal.MAX_ACK + " characters", ErrorCode.DATA_TYPE_ERROR, 5), caller);
+        }
         ReceivedMessage received = new ReceivedMessage(iface.id(), header.sender(), header.controlId(), type,
-                header.version(), MessageStatus.ACCEPTED, Instant.now(), caller, charset.name(), raw, "AA", ack, null);
+                header.version(), MessageStatus.ACCEPTED, Instant.now(), caller, charset.name(), raw, "AA", ack, null,
+                hash, null);
         try {
             journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(resources),
                     iface.destinations(), orderingKey(usage)));
         } catch (DuplicateMessageException e) {
-            // the same message raced in on another connection or node: answer what that one got
-            return journal.originalAck(dedupKey).map(a -> resend(iface, header, a, charset, caller))
-                    .orElseGet(() -> storageFailure(iface, header, message, charsetField, charset, e));
+            // a resend (maybe racing in on another connection or node), or a control id used again
+            return conflict(iface, header, e.existing(), hash, raw, charset, caller);
+        } catch (UnstorableMessageException e) {
+            return unstorable(iface, raw, charset, header, caller, e);
         } catch (DataAccessException e) {
             return storageFailure(iface, header, message, charsetField, charset, e);
         }
@@ -160,39 +185,110 @@ public class IntakeService {
         return new IntakeResult("AA", ack, charset, MessageStatus.ACCEPTED, false);
     }
 
+    /**
+     * What the journal's columns and the interface's {@code accept.senders} allow of the MSH fields
+     * that identify a message; checked before anything is parsed or stored. Null when all is well.
+     */
+    private static HL7Exception checkHeader(InterfaceDefinition iface, Hl7Header header) {
+        HL7Exception e = field(header.controlId(), MAX_CONTROL_ID, "MSH-10 (message control id)", 10);
+        if (e == null) {
+            e = field(header.sendingApplication(), MAX_SENDER_PART, "MSH-3 (sending application)", 3);
+        }
+        if (e == null) {
+            e = field(header.sendingFacility(), MAX_SENDER_PART, "MSH-4 (sending facility)", 4);
+        }
+        if (e != null) {
+            return e;
+        }
+        MappingProfile.Accept accept = iface.mapper().profile().accept();
+        if (accept.acceptsSender(header.sender())) {
+            return null;
+        }
+        String application = header.sender().substring(0, header.sender().indexOf('^') + 1);
+        boolean applicationKnown = accept.senders().stream().anyMatch(s -> s.startsWith(application));
+        return error("sender " + header.sender() + " (MSH-3^MSH-4) is not accepted on interface " + iface.id(),
+                ErrorCode.UNKNOWN_KEY_IDENTIFIER, applicationKnown ? 4 : 3);
+    }
+
+    private static HL7Exception field(String value, int max, String name, int field) {
+        if (value == null) {
+            return null;
+        }
+        if (value.length() > max) {
+            return error(name + " is longer than " + max + " characters", ErrorCode.DATA_TYPE_ERROR, field);
+        }
+        if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            return error(name + " contains control characters", ErrorCode.DATA_TYPE_ERROR, field);
+        }
+        return null;
+    }
+
+    private static HL7Exception error(String text, ErrorCode code, int mshField) {
+        HL7Exception e = new HL7Exception(text, code);
+        e.setLocation(new Location().withSegmentName("MSH").withSegmentRepetition(1).withField(mshField));
+        return e;
+    }
+
+    /**
+     * The key is held by an ACCEPTED message. The same content (see {@link #contentHash}) is a
+     * resend and gets the original ACK; other content reusing the control id is refused.
+     */
+    private IntakeResult conflict(InterfaceDefinition iface, Hl7Header header, Journal.Existing existing, String hash,
+                                  byte[] raw, Charset charset, String caller) {
+        if (existing.contentHash() == null || existing.contentHash().equals(hash)) {
+            return resend(iface, header, existing.ack(), charset, caller);
+        }
+        reused.computeIfAbsent(iface.id(), id -> Counter.builder("hub.control.id.reused").tag("interface", id)
+                .description("Messages refused because their control id was used before for different content")
+                .register(meters)).increment();
+        log.warn("Interface {}: control id {} reused with different content; refused", iface.id(), header.controlId());
+        audit.record(caller, "CONTROL_ID_REUSED", iface.id(), "control id " + header.controlId(), "AR",
+                "different content than message " + existing.id());
+        return reject(iface, raw, charset, header, error("control id " + header.controlId()
+                + " reused with different content; not processed", ErrorCode.DUPLICATE_KEY_IDENTIFIER, 10), caller);
+    }
+
     private IntakeResult unexpected(InterfaceDefinition iface, byte[] raw, Charset declared, RuntimeException e) {
         Charset charset = declared != null ? declared : Hl7Charsets.detect(raw, iface.defaultCharset());
         Hl7Header header = Hl7Header.read(normalizeSegments(new String(raw, charset)));
-        boolean storage = e instanceof DataAccessException;
-        if (storage) {
-            log.error("Interface {}: journal unavailable, {} not stored: {}", iface.id(),
-                    header == null ? "?" : header.controlId(), e.getClass().getSimpleName());
-        } else {
-            log.error("Interface {}: intake failed for {}", iface.id(), header == null ? "?" : header.controlId(), e);
-        }
-        HL7Exception error = new HL7Exception(storage
-                ? "the hub could not store the message; it was not accepted, resend it later"
+        String controlId = header == null ? "?" : header.controlId();
+        // the class and where it was thrown, never the text: it may quote the message or the database's values
+        StackTraceElement at = e.getStackTrace().length == 0 ? null : e.getStackTrace()[0];
+        log.error("Interface {}: intake failed for {}: {} at {}", iface.id(), controlId, e.getClass().getName(), at);
+        HL7Exception error = new HL7Exception(e instanceof CommitOutcomeUnknownException ? OUTCOME_UNKNOWN
+                : e instanceof DataAccessException ? NOT_STORED
                 : "internal error; the message was not accepted, resend it later", ErrorCode.APPLICATION_INTERNAL_ERROR);
         return new IntakeResult("AE", hl7.nack(header, AcknowledgmentCode.AE, error), charset, null, false);
     }
 
     private IntakeResult mappingError(InterfaceDefinition iface, byte[] raw, Charset charset, Hl7Header header,
-                                      Message message, String charsetField, MappingException e, String caller) {
+                                      Message message, String charsetField, MappingException e, String caller,
+                                      String hash) {
         HL7Exception error = new HL7Exception(e.getMessage(), e.errorCode());
         error.setLocation(location(e));
         String ack = hl7.ack(message, AcknowledgmentCode.AE, error, charsetField);
         log.info("Interface {}: {} not mapped ({}): {}", iface.id(), header.controlId(), e.errorCode(), e.path());
         ReceivedMessage received = new ReceivedMessage(iface.id(), header.sender(), header.controlId(), header.type(),
-                header.version(), MessageStatus.ERROR, Instant.now(), caller, charset.name(), raw, "AE", ack, e.getMessage());
+                header.version(), MessageStatus.ERROR, Instant.now(), caller, charset.name(), raw, "AE", ack,
+                e.getMessage(), hash, null);
         try {
             journal.record(received);
         } catch (DuplicateMessageException dup) {
-            return journal.originalAck(header.sender() + "|" + header.controlId())
-                    .map(a -> resend(iface, header, a, charset, caller)).orElse(new IntakeResult("AE", ack, charset, null, false));
+            return conflict(iface, header, dup.existing(), hash, raw, charset, caller);
+        } catch (UnstorableMessageException unstorable) {
+            return unstorable(iface, raw, charset, header, caller, unstorable);
         } catch (DataAccessException storage) {
             return storageFailure(iface, header, message, charsetField, charset, storage);
         }
         return new IntakeResult("AE", ack, charset, MessageStatus.ERROR, false);
+    }
+
+    /** The database refused the message's content although it was bounded: a message problem, never "resend later". */
+    private IntakeResult unstorable(InterfaceDefinition iface, byte[] raw, Charset charset, Hl7Header header,
+                                    String caller, UnstorableMessageException e) {
+        log.warn("Interface {}: {} could not be journaled as sent: {}", iface.id(), header.controlId(), e.getMessage());
+        return reject(iface, raw, charset, header, new HL7Exception("the message could not be stored as sent;"
+                + " it was not accepted", ErrorCode.DATA_TYPE_ERROR), caller);
     }
 
     private IntakeResult reject(InterfaceDefinition iface, byte[] raw, Charset charset, Hl7Header header,
@@ -203,7 +299,7 @@ public class IntakeService {
                 error.getError() == null ? "error" : error.getError());
         ReceivedMessage received = new ReceivedMessage(iface.id(), header == null ? "?" : header.sender(), controlId,
                 header == null ? null : header.type(), header == null ? null : header.version(), MessageStatus.REJECTED,
-                Instant.now(), caller, charset.name(), raw, "AR", ack, error.getMessage());
+                Instant.now(), caller, charset.name(), raw, "AR", ack, error.getMessage(), null, null);
         try {
             journal.record(received);
         } catch (RuntimeException storage) {
@@ -222,14 +318,73 @@ public class IntakeService {
         return new IntakeResult(code, originalAck, charset, null, true);
     }
 
-    /** Nothing was stored, so the answer must not be AA: AE with ERR-3 207, and the sender may resend. */
+    /**
+     * Not known to be stored, so the answer must not be AA: AE with ERR-3 207, and the sender resends.
+     * Whether the message may have been stored anyway (the commit's outcome is unknown) is said, as a
+     * resend of a stored message is answered from the journal.
+     */
     private IntakeResult storageFailure(InterfaceDefinition iface, Hl7Header header, Message message,
-                                        String charsetField, Charset charset, Exception cause) {
-        log.error("Interface {}: journal unavailable, {} not stored: {}", iface.id(), header.controlId(),
-                cause.getClass().getSimpleName());
-        HL7Exception error = new HL7Exception("the hub could not store the message; it was not accepted, resend it later",
-                ErrorCode.APPLICATION_INTERNAL_ERROR);
+                                        String charsetField, Charset charset, DataAccessException cause) {
+        boolean unknown = cause instanceof CommitOutcomeUnknownException;
+        log.error("Interface {}: journal unavailable, {} {}: {}", iface.id(), header.controlId(),
+                unknown ? "outcome unknown" : "not stored", cause.getClass().getSimpleName());
+        HL7Exception error = new HL7Exception(unknown ? OUTCOME_UNKNOWN : NOT_STORED, ErrorCode.APPLICATION_INTERNAL_ERROR);
         return new IntakeResult("AE", hl7.ack(message, AcknowledgmentCode.AE, error, charsetField), charset, null, false);
+    }
+
+    /** What became of a reprocess request. */
+    public record Reprocessed(Outcome outcome, long messageId, Long revisionId, String detail) {
+        public enum Outcome { ACCEPTED, STILL_FAILING, CONFLICT, NOT_FOUND }
+    }
+
+    /**
+     * Maps a journaled message's raw bytes again with the interface's current profile and journals
+     * the result as a new ACCEPTED revision linked to the original (which it supersedes, taking over
+     * its resend key). An ERROR message becomes ACCEPTED with its outbox rows. An ACCEPTED message is
+     * only revised while none of its deliveries went out (see {@link Journal#revise}); otherwise it
+     * is refused, so no destination is charged twice. REJECTED messages are for the sender to resend.
+     */
+    public Reprocessed reprocess(long id) {
+        Optional<Journal.Stored> found = journal.find(id);
+        if (found.isEmpty()) {
+            return new Reprocessed(Reprocessed.Outcome.NOT_FOUND, id, null, "no message " + id + " in the journal");
+        }
+        Journal.Stored stored = found.get();
+        if (!stored.live()) {
+            return new Reprocessed(Reprocessed.Outcome.CONFLICT, id, null, "message " + id
+                    + " has been superseded by a later attempt; reprocess the latest one");
+        }
+        if (stored.status() == MessageStatus.REJECTED) {
+            return new Reprocessed(Reprocessed.Outcome.CONFLICT, id, null, "message " + id
+                    + " was rejected (AR); rejected messages are not reprocessed, the sender resends them");
+        }
+        Optional<InterfaceDefinition> configured = interfaces.find(stored.interfaceId());
+        if (configured.isEmpty()) {
+            return new Reprocessed(Reprocessed.Outcome.CONFLICT, id, null, "interface " + stored.interfaceId()
+                    + " is no longer configured");
+        }
+        InterfaceDefinition iface = configured.get();
+        String text = normalizeSegments(new String(stored.raw(), Charset.forName(stored.charset())));
+        Hl7Header header = Hl7Header.read(text);
+        try {
+            Message message = hl7.parse(text);
+            SupplyUsage usage = iface.mapper().map(message, header.sender(), header.controlId(), header.type());
+            List<Resource> resources = FhirMapper.toFhir(usage, iface.mapper().profile().systems());
+            String ack = hl7.ack(message, AcknowledgmentCode.AA, null, msh18(message));
+            ReceivedMessage received = new ReceivedMessage(iface.id(), stored.sender(), stored.controlId(), header.type(),
+                    header.version(), MessageStatus.ACCEPTED, Instant.now(), stored.caller(), stored.charset(),
+                    stored.raw(), "AA", ack, null, contentHash(text), null);
+            long revision = journal.revise(id, stored.status(), new Journal.Entry(received, toJson(usage),
+                    usage.lines().size(), outputs(resources), iface.destinations(), orderingKey(usage)));
+            log.info("Interface {}: message {} reprocessed as message {}", iface.id(), id, revision);
+            return new Reprocessed(Reprocessed.Outcome.ACCEPTED, id, revision, "accepted as message " + revision);
+        } catch (HL7Exception e) {
+            return new Reprocessed(Reprocessed.Outcome.STILL_FAILING, id, null, "not parsed: " + e.getMessage());
+        } catch (MappingException e) {
+            return new Reprocessed(Reprocessed.Outcome.STILL_FAILING, id, null, "not mapped: " + e.getMessage());
+        } catch (ReprocessConflictException e) {
+            return new Reprocessed(Reprocessed.Outcome.CONFLICT, id, null, e.getMessage());
+        }
     }
 
     private List<JournalOutput> outputs(List<Resource> resources) {
@@ -284,6 +439,37 @@ public class IntakeService {
         } catch (HL7Exception e) {
             return null;
         }
+    }
+
+    /**
+     * SHA-256 of the message as sent, ignoring only what a resend may legitimately change: MSH-7
+     * (date/time of message, which senders stamp per send), how segments are terminated (CR, LF or
+     * CRLF — already normalised by {@link #normalizeSegments}), whitespace and empty segments around
+     * and between segments, and empty trailing fields of a segment ({@code PID|1||X||} is {@code PID|1||X}).
+     * Everything else — every other MSH field included — must be the same for a resend.
+     */
+    static String contentHash(String normalized) {
+        StringBuilder canonical = new StringBuilder(normalized.length());
+        char separator = normalized.length() > 3 ? normalized.stripLeading().charAt(3) : '|';
+        for (String segment : normalized.split("\r")) {
+            String s = segment.strip();
+            if (s.isEmpty()) {
+                continue;
+            }
+            if (s.startsWith("MSH") && s.length() > 3) {
+                String[] fields = s.split(java.util.regex.Pattern.quote(String.valueOf(separator)), -1);
+                if (fields.length > 6) {
+                    fields[6] = ""; // MSH-7 (fields[0] is "MSH", fields[1] MSH-2)
+                }
+                s = String.join(String.valueOf(separator), fields);
+            }
+            int end = s.length();
+            while (end > 0 && s.charAt(end - 1) == separator) {
+                end--;
+            }
+            canonical.append(s, 0, end).append('\r');
+        }
+        return Journal.sha256(canonical.toString());
     }
 
     /** Segments end with CR on the wire; HTTP senders and files often use LF or CRLF. */

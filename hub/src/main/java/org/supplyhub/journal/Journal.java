@@ -4,19 +4,24 @@ import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.DataIntegrityViolationException;
-import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
-import org.springframework.transaction.support.TransactionTemplate;
 
+import javax.sql.DataSource;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
@@ -32,8 +37,14 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Writes go through a group commit: messages that arrive while a transaction is in flight are
  * written together in the next one (one batch per table, one commit), which is what lets a
- * durable journal keep up with many MLLP connections. If a group fails, each of its messages is
- * retried alone, so one bad message (a duplicate racing in) never fails the others.
+ * durable journal keep up with many MLLP connections. If a group fails on its content, each of its
+ * messages is retried alone, so one bad message (a duplicate racing in) never fails the others.
+ *
+ * <p>Failures are typed, and carry the SQLState and exception class only — never driver text,
+ * which may quote the values of the batch (patient data):
+ * {@link DuplicateMessageException} (an ACCEPTED row holds the key), {@link UnstorableMessageException}
+ * (the message's content was refused), {@link JournalUnavailableException} (nothing was committed),
+ * {@link CommitOutcomeUnknownException} (the commit may or may not have happened).
  */
 @Repository
 public class Journal {
@@ -42,32 +53,54 @@ public class Journal {
 
     private static final String INSERT_MESSAGE = """
             insert into message (interface_id, sender, control_id, dedup_key, message_type, hl7_version, status,
-                                 received_at, caller, charset, raw, ack_code, ack, error, usage_json, line_count)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+                                 received_at, caller, charset, raw, ack_code, ack, error, usage_json, line_count,
+                                 content_hash, previous_id)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
     private static final String INSERT_OUTPUT =
             "insert into message_output (message_id, line_no, resource_type, resource_id, resource_json) values (?, ?, ?, ?, ?)";
     private static final String INSERT_OUTBOX = "insert into outbox (message_id, destination, ordering_key, status,"
             + " attempts, created_at, next_attempt_at) values (?, ?, ?, 'PENDING', 0, ?, ?)";
+    private static final String FIND_BY_KEY = "select id, status, ack, content_hash from message where dedup_key = ?";
     private static final int MAX_GROUP = 64;
+    /** A row whose key is taken over concurrently again and again is not a resend we can settle. */
+    private static final int MAX_TAKEOVERS = 3;
+
+    /** Widths of the journal's text columns (V1, V6): values are bounded to them before the insert. */
+    public static final int MAX_SENDER = 200;
+    public static final int MAX_CONTROL_ID = 200;
+    public static final int MAX_ACK = 4000;
+    static final int MAX_ORDERING_KEY = 200;
 
     /** A message and what it produced, to be journaled in one transaction. */
     public record Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
                         List<String> destinations, String orderingKey) { }
 
+    /** The row that holds a dedup key: what a resend is compared with and answered from. */
+    public record Existing(long id, MessageStatus status, String ack, String contentHash) { }
+
+    /** A journaled message as needed to map it again. */
+    public record Stored(long id, String interfaceId, String sender, String controlId, MessageStatus status,
+                         String caller, String charset, byte[] raw, boolean live) { }
+
     private record Pending(Entry entry, CompletableFuture<Long> done) { }
 
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection con) throws SQLException;
+    }
+
     private final JdbcTemplate jdbc;
-    private final TransactionTemplate tx;
+    private final DataSource dataSource;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private final long waitMillis;
     private volatile boolean running = true;
 
-    public Journal(JdbcTemplate jdbc, TransactionTemplate tx,
+    public Journal(JdbcTemplate jdbc,
                    @Value("${hub.journal.writers:2}") int writerCount,
                    @Value("${hub.journal.commit-timeout:30s}") java.time.Duration commitTimeout) {
         this.jdbc = jdbc;
-        this.tx = tx;
+        this.dataSource = jdbc.getDataSource();
         this.waitMillis = commitTimeout.toMillis();
         for (int i = 0; i < writerCount; i++) {
             Thread writer = new Thread(this::writeLoop, "journal-writer-" + i);
@@ -78,14 +111,17 @@ public class Journal {
     }
 
     /**
-     * Journals a message with everything it produced; returns its id once committed.
+     * Journals a message with everything it produced; returns its id once committed. A message
+     * whose key is held by an ERROR row supersedes that row (a resend of a message that failed).
      *
-     * @throws DuplicateMessageException if the same sender + control id is already journaled
-     * @throws org.springframework.dao.DataAccessException if it could not be stored
+     * @throws DuplicateMessageException if the same interface + sender + control id is ACCEPTED already
+     * @throws UnstorableMessageException if the database refused the message's content
+     * @throws CommitOutcomeUnknownException if it may or may not have been stored
+     * @throws JournalUnavailableException if it was not stored
      */
     public long accept(Entry entry) {
         if (!running) {
-            throw new DataAccessResourceFailureException("the journal is shutting down");
+            throw new JournalUnavailableException("the journal is shutting down");
         }
         CompletableFuture<Long> done = new CompletableFuture<>();
         queue.add(new Pending(entry, done));
@@ -95,12 +131,13 @@ public class Journal {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
-            throw new DataAccessResourceFailureException("journal write failed", e.getCause());
+            throw new JournalUnavailableException("journal write failed: " + e.getCause().getClass().getSimpleName());
         } catch (TimeoutException e) {
-            throw new DataAccessResourceFailureException("journal commit did not finish in " + waitMillis + " ms");
+            // still queued or being committed: it may yet be stored
+            throw new CommitOutcomeUnknownException("journal commit did not finish in " + waitMillis + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new DataAccessResourceFailureException("interrupted while journaling");
+            throw new CommitOutcomeUnknownException("interrupted while journaling");
         }
     }
 
@@ -109,10 +146,65 @@ public class Journal {
         return accept(new Entry(m, null, 0, List.of(), List.of(), null));
     }
 
-    /** The ACK originally answered to this sender + control id, for a resend. */
-    public Optional<String> originalAck(String dedupKey) {
-        List<String> acks = jdbc.queryForList("select ack from message where dedup_key = ?", String.class, dedupKey);
-        return acks.stream().findFirst();
+    /** The row that holds this dedup key, if any. Only asked on a key conflict, never per message. */
+    public Optional<Existing> holder(String dedupKey) {
+        return jdbc.query(FIND_BY_KEY, (rs, i) -> new Existing(rs.getLong(1), MessageStatus.valueOf(rs.getString(2)),
+                rs.getString(3), rs.getString(4)), dedupKey).stream().findFirst();
+    }
+
+    /** A journaled message, for reprocessing. {@code live}: it still holds its key (nothing superseded it). */
+    public Optional<Stored> find(long id) {
+        return jdbc.query("select id, interface_id, sender, control_id, status, caller, charset, raw, dedup_key,"
+                        + " (select count(*) from message n where n.previous_id = m.id) from message m where id = ?",
+                (rs, i) -> new Stored(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        MessageStatus.valueOf(rs.getString(5)), rs.getString(6), rs.getString(7), rs.getBytes(8),
+                        rs.getString(9) != null || rs.getInt(10) == 0), id).stream().findFirst();
+    }
+
+    /**
+     * Journals {@code entry} as a new revision of message {@code previousId}, which must still be
+     * {@code expected} and hold its key; the revision takes the key over. An ACCEPTED message is only
+     * revised while none of its deliveries has been delivered or is being sent: its PENDING and DEAD
+     * outbox rows become SUPERSEDED in the same transaction, so destinations are owed the revision only.
+     *
+     * @throws ReprocessConflictException if the message changed, or something of it went out
+     */
+    public long revise(long previousId, MessageStatus expected, Entry entry) {
+        Entry revision = new Entry(entry.message().superseding(previousId), entry.usageJson(), entry.lineCount(),
+                entry.outputs(), entry.destinations(), entry.orderingKey());
+        return transaction(con -> {
+            try (PreparedStatement release = con.prepareStatement(
+                    "update message set dedup_key = null where id = ? and status = ? and dedup_key is not null")) {
+                release.setLong(1, previousId);
+                release.setString(2, expected.name());
+                if (release.executeUpdate() != 1) {
+                    throw new ReprocessConflictException("message " + previousId + " is no longer " + expected
+                            + " or has been superseded");
+                }
+            }
+            if (expected == MessageStatus.ACCEPTED) {
+                Timestamp now = Timestamp.from(Instant.now());
+                int total;
+                try (PreparedStatement count = con.prepareStatement("select count(*) from outbox where message_id = ?")) {
+                    count.setLong(1, previousId);
+                    try (ResultSet rs = count.executeQuery()) {
+                        rs.next();
+                        total = rs.getInt(1);
+                    }
+                }
+                try (PreparedStatement supersede = con.prepareStatement("update outbox set status = 'SUPERSEDED',"
+                        + " lease_until = null where message_id = ? and status in ('PENDING', 'DEAD')"
+                        + " and (lease_until is null or lease_until < ?)")) {
+                    supersede.setLong(1, previousId);
+                    supersede.setTimestamp(2, now);
+                    if (supersede.executeUpdate() != total) {
+                        throw new ReprocessConflictException("message " + previousId
+                                + " has deliveries that were delivered or are being sent; it is not reprocessed");
+                    }
+                }
+            }
+            return insert(con, List.of(revision))[0];
+        });
     }
 
     private void writeLoop() {
@@ -139,37 +231,162 @@ public class Journal {
 
     private void write(List<Pending> group) {
         try {
-            long[] ids = inTransaction(group.stream().map(Pending::entry).toList());
+            long[] ids = transaction(con -> insert(con, group.stream().map(Pending::entry).toList()));
             for (int i = 0; i < group.size(); i++) {
                 group.get(i).done().complete(ids[i]);
             }
-        } catch (RuntimeException e) {
-            if (group.size() == 1) {
-                group.get(0).done().completeExceptionally(translate(e, group.get(0).entry()));
-                return;
+        } catch (JournalUnavailableException | CommitOutcomeUnknownException outage) {
+            // the database, not a message: writing each alone would only fail (or hang) again
+            log.warn("Journal group of {} not written: {}", group.size(), outage.getMessage());
+            group.forEach(p -> p.done().completeExceptionally(outage));
+        } catch (RuntimeException content) {
+            if (group.size() > 1) {
+                log.debug("Journal group of {} refused ({}); writing each alone", group.size(), content.getMessage());
             }
-            log.debug("Journal group of {} failed ({}); writing each alone", group.size(), e.getClass().getSimpleName());
             for (Pending p : group) {
                 try {
-                    p.done().complete(inTransaction(List.of(p.entry()))[0]);
+                    p.done().complete(writeAlone(p.entry(), group.size() == 1 ? content : null));
                 } catch (RuntimeException single) {
-                    p.done().completeExceptionally(translate(single, p.entry()));
+                    p.done().completeExceptionally(single);
                 }
             }
         }
     }
 
-    /** A constraint failure on a message whose sender + control id is already journaled is a resend. */
-    private RuntimeException translate(RuntimeException e, Entry entry) {
-        String key = entry.message().dedupKey();
-        if (e instanceof DataIntegrityViolationException && key != null && originalAck(key).isPresent()) {
-            return new DuplicateMessageException(key);
+    /**
+     * One message on its own. A key conflict is resolved here, where it is the rare case: an ACCEPTED
+     * holder makes it a resend ({@link DuplicateMessageException}); an ERROR holder is superseded —
+     * its key cleared and the new attempt written linked to it — so a corrected resend is processed.
+     */
+    private long writeAlone(Entry entry, RuntimeException alreadyFailed) {
+        RuntimeException failure = alreadyFailed;
+        for (int attempt = 0; attempt <= MAX_TAKEOVERS; attempt++) {
+            if (failure == null) {
+                try {
+                    return transaction(con -> insert(con, List.of(entry)))[0];
+                } catch (DataIntegrityViolationException e) {
+                    failure = e;
+                }
+            }
+            String key = entry.message().dedupKey();
+            if (!(failure instanceof DataIntegrityViolationException) || key == null) {
+                throw failure instanceof DataIntegrityViolationException
+                        ? new UnstorableMessageException(failure.getMessage()) : failure;
+            }
+            failure = null;
+            Optional<Existing> holder = holder(key);
+            if (holder.isEmpty()) {
+                continue; // the holder was superseded meanwhile: try again
+            }
+            Existing existing = holder.get();
+            if (existing.status() == MessageStatus.ACCEPTED) {
+                throw new DuplicateMessageException(existing);
+            }
+            Entry next = new Entry(entry.message().superseding(existing.id()), entry.usageJson(), entry.lineCount(),
+                    entry.outputs(), entry.destinations(), entry.orderingKey());
+            try {
+                Long id = transaction(con -> {
+                    try (PreparedStatement release = con.prepareStatement(
+                            "update message set dedup_key = null where id = ? and dedup_key = ?")) {
+                        release.setLong(1, existing.id());
+                        release.setString(2, bounded(key, 500));
+                        if (release.executeUpdate() != 1) {
+                            return null; // another attempt took it over first
+                        }
+                    }
+                    return insert(con, List.of(next))[0];
+                });
+                if (id != null) {
+                    log.debug("Journal: message {} supersedes {} ({})", id, existing.id(), existing.status());
+                    return id;
+                }
+            } catch (DataIntegrityViolationException raced) {
+                // another attempt took the key in between: look again
+            }
         }
-        return e;
+        throw new UnstorableMessageException("the message's key stayed contended; not stored");
     }
 
-    private long[] inTransaction(List<Entry> entries) {
-        return tx.execute(status -> jdbc.execute((ConnectionCallback<long[]>) con -> insert(con, entries)));
+    /**
+     * One transaction on a connection of our own, so that we know whether a failure came before the
+     * commit (nothing stored) or during it (outcome unknown), and so that no framework logs the
+     * driver's exception (whose text can quote the batch's values).
+     */
+    private <T> T transaction(Work<T> work) {
+        Connection con;
+        try {
+            con = dataSource.getConnection();
+        } catch (SQLException e) {
+            throw new JournalUnavailableException("no database connection (" + describe(e) + ")");
+        }
+        boolean committing = false;
+        try {
+            con.setAutoCommit(false);
+            T result = work.run(con);
+            committing = true;
+            con.commit();
+            return result;
+        } catch (SQLException e) {
+            rollback(con);
+            if (committing) {
+                throw new CommitOutcomeUnknownException("commit failed (" + describe(e) + "); outcome unknown");
+            }
+            throw classify(e);
+        } catch (RuntimeException e) {
+            rollback(con);
+            throw e;
+        } finally {
+            try {
+                con.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // a broken connection; the pool evicts it
+            }
+            try {
+                con.close();
+            } catch (SQLException ignored) {
+                // as above
+            }
+        }
+    }
+
+    private static void rollback(Connection con) {
+        try {
+            con.rollback();
+        } catch (SQLException ignored) {
+            // the connection is gone; nothing was committed on it
+        }
+    }
+
+    /**
+     * Integrity (SQLState 23) and data (22) errors are the message's; everything else is the
+     * database's. Class "08" (connection) and the rest mean this transaction did not commit.
+     */
+    private static RuntimeException classify(SQLException e) {
+        String state = sqlState(e);
+        if (state != null && state.startsWith("23")) {
+            return new DataIntegrityViolationException("constraint violated (" + describe(e) + ")");
+        }
+        if (state != null && state.startsWith("22")) {
+            return new UnstorableMessageException("value refused (" + describe(e) + ")");
+        }
+        return new JournalUnavailableException("journal write failed (" + describe(e) + ")");
+    }
+
+    /** Class and SQLState: what may be logged of a driver exception. */
+    static String describe(SQLException e) {
+        return e.getClass().getSimpleName() + ", SQLState " + sqlState(e);
+    }
+
+    private static String sqlState(SQLException e) {
+        for (SQLException s = e; s != null; s = s.getNextException()) {
+            if (s.getSQLState() != null) {
+                return s.getSQLState();
+            }
+            if (s instanceof BatchUpdateException && s.getCause() instanceof SQLException c && c.getSQLState() != null) {
+                return c.getSQLState();
+            }
+        }
+        return null;
     }
 
     private static long[] insert(Connection con, List<Entry> entries) throws SQLException {
@@ -200,7 +417,7 @@ public class Journal {
                     outputs.setInt(2, o.lineNo());
                     outputs.setString(3, o.resourceType());
                     outputs.setString(4, o.resourceId());
-                    outputs.setString(5, o.json());
+                    outputs.setString(5, bounded(o.json(), Integer.MAX_VALUE));
                     outputs.addBatch();
                     anyOutputs = true;
                 }
@@ -208,7 +425,7 @@ public class Journal {
                 for (String destination : e.destinations()) {
                     outbox.setLong(1, ids[i]);
                     outbox.setString(2, destination);
-                    outbox.setString(3, e.orderingKey());
+                    outbox.setString(3, orderingKey(e.orderingKey()));
                     outbox.setTimestamp(4, received);
                     outbox.setTimestamp(5, received);
                     outbox.addBatch();
@@ -232,7 +449,8 @@ public class Journal {
                 audit.setString(4, m.interfaceId());
                 audit.setString(5, "message " + ids[i]);
                 audit.setString(6, m.ackCode());
-                audit.setString(7, m.controlId() == null ? null : truncate("control id " + m.controlId(), 500));
+                audit.setString(7, m.controlId() == null ? null : truncate("control id " + m.controlId()
+                        + (m.previousId() == null ? "" : ", supersedes message " + m.previousId()), 500));
                 audit.addBatch();
             }
             audit.executeBatch();
@@ -240,29 +458,65 @@ public class Journal {
         return ids;
     }
 
+    /** Every text value is bounded to its column and free of NUL, so the message's content cannot fail the insert. */
     private static void bindMessage(PreparedStatement ps, Entry e) throws SQLException {
         ReceivedMessage m = e.message();
-        ps.setString(1, m.interfaceId());
-        ps.setString(2, m.sender());
-        ps.setString(3, m.controlId());
-        ps.setString(4, m.dedupKey());
-        ps.setString(5, m.messageType());
-        ps.setString(6, m.hl7Version());
+        ps.setString(1, bounded(m.interfaceId(), 64));
+        ps.setString(2, bounded(m.sender(), MAX_SENDER));
+        ps.setString(3, bounded(m.controlId(), MAX_CONTROL_ID));
+        ps.setString(4, bounded(m.dedupKey(), 500));
+        ps.setString(5, bounded(m.messageType(), 32));
+        ps.setString(6, bounded(m.hl7Version(), 16));
         ps.setString(7, m.status().name());
         ps.setTimestamp(8, Timestamp.from(m.receivedAt()));
-        ps.setString(9, m.caller());
-        ps.setString(10, m.charset());
+        ps.setString(9, bounded(m.caller(), 200));
+        ps.setString(10, bounded(m.charset(), 32));
         ps.setBytes(11, m.raw());
-        ps.setString(12, m.ackCode());
-        ps.setString(13, m.ack());
-        ps.setString(14, truncate(m.error(), 2000));
-        ps.setString(15, e.usageJson());
-        ps.setInt(16, e.lineCount());
+        ps.setString(12, bounded(m.ackCode(), 2));
+        ps.setString(13, bounded(m.ack(), MAX_ACK));
+        ps.setString(14, bounded(m.error(), 2000));
+        ps.setString(15, bounded(e.usageJson(), Integer.MAX_VALUE));
+        if (e.usageJson() == null) {
+            ps.setNull(16, Types.INTEGER); // nothing was mapped: no line count
+        } else {
+            ps.setInt(16, e.lineCount());
+        }
+        ps.setString(17, bounded(m.contentHash(), 64));
+        if (m.previousId() == null) {
+            ps.setNull(18, Types.BIGINT);
+        } else {
+            ps.setLong(18, m.previousId());
+        }
+    }
+
+    /** An account's ordering key, hashed when it does not fit its column (same account, same key). */
+    static String orderingKey(String key) {
+        if (key == null || key.length() <= MAX_ORDERING_KEY && key.indexOf('\0') < 0) {
+            return key;
+        }
+        return "sha256:" + sha256(key);
+    }
+
+    public static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+
+    /** At most {@code max} characters and no NUL (PostgreSQL text cannot hold 0x00; raw bytes stay exact in bytea). */
+    static String bounded(String s, int max) {
+        if (s == null) {
+            return null;
+        }
+        String clean = s.indexOf('\0') < 0 ? s : s.replace('\0', '\uFFFD');
+        return clean.length() <= max ? clean : clean.substring(0, max);
     }
 
     /** At most {@code max} characters: what fits the journal's and the audit trail's columns. */
     static String truncate(String s, int max) {
-        return s == null || s.length() <= max ? s : s.substring(0, max);
+        return bounded(s, max);
     }
 
     @PreDestroy
@@ -271,7 +525,7 @@ public class Journal {
         writers.forEach(Thread::interrupt);
         Pending p;
         while ((p = queue.poll()) != null) {
-            p.done().completeExceptionally(new DataAccessResourceFailureException("the journal is shutting down"));
+            p.done().completeExceptionally(new JournalUnavailableException("the journal is shutting down"));
         }
     }
 }

@@ -18,8 +18,16 @@ public record MappingProfile(
         LineFields line,
         ItemMasterRef itemMaster) {
 
-    /** Which messages this profile maps; anything else is rejected with AR. */
-    public record Accept(List<String> messageTypes) { }
+    /**
+     * Which messages this profile maps, and optionally from which senders (MSH-3^MSH-4, first
+     * components); anything else is rejected with AR. No {@code senders}: any sender.
+     */
+    public record Accept(List<String> messageTypes, List<String> senders) {
+
+        public boolean acceptsSender(String sender) {
+            return senders == null || senders.isEmpty() || senders.contains(sender);
+        }
+    }
 
     /**
      * Identifier systems of the sender, used for logical references to the resources the EHR owns

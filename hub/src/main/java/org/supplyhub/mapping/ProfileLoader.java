@@ -108,6 +108,10 @@ public final class ProfileLoader {
         if (p.accept() == null || p.accept().messageTypes() == null || p.accept().messageTypes().isEmpty()) {
             problems.add("accept.messageTypes must list at least one message type, e.g. DFT^P03");
         }
+        if (p.accept() != null && p.accept().senders() != null && p.accept().senders().stream()
+                .anyMatch(s -> s == null || !s.matches("[^^]*\\^[^^]*"))) {
+            problems.add("accept.senders lists MSH-3^MSH-4 pairs, e.g. ORMGR^MERCY_OR");
+        }
         if (p.systems() == null || p.systems().patient() == null) {
             problems.add("systems.patient (the sender's patient identifier system) is required");
         }

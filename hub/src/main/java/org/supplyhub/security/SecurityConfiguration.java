@@ -45,6 +45,7 @@ public class SecurityConfiguration {
                         .requestMatchers(HttpMethod.POST, "/hl7/{interfaceId}")
                         .access(new WebExpressionAuthorizationManager("hasAuthority('SCOPE_ingest:' + #interfaceId)"))
                         .requestMatchers(HttpMethod.POST, "/api/messages/{id}/replay").hasAuthority("SCOPE_messages:replay")
+                        .requestMatchers(HttpMethod.POST, "/api/messages/{id}/reprocess").hasAuthority("SCOPE_messages:replay")
                         .requestMatchers(HttpMethod.GET, "/api/**").hasAuthority("SCOPE_messages:read")
                         .requestMatchers("/actuator/**").hasAuthority("SCOPE_metrics:read")
                         .anyRequest().authenticated())

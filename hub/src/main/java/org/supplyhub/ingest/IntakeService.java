@@ -206,7 +206,8 @@ public class IntakeService {
         }
         String application = header.sender().substring(0, header.sender().indexOf('^') + 1);
         boolean applicationKnown = accept.senders().stream().anyMatch(s -> s.startsWith(application));
-        return error("sender " + header.sender() + " (MSH-3^MSH-4) is not accepted on interface " + iface.id(),
+        return error("sender " + header.sender().replace('^', '/') + " (MSH-3/MSH-4) is not accepted on interface "
+                        + iface.id(),
                 ErrorCode.UNKNOWN_KEY_IDENTIFIER, applicationKnown ? 4 : 3);
     }
 

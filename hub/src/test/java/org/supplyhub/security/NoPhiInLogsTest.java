@@ -142,6 +142,20 @@ class NoPhiInLogsTest {
         assertThat(intake.receive(catalog.get("mercy-or-copy"), samples.get(0).getBytes(StandardCharsets.UTF_8), null,
                 "test").ackCode()).isEqualTo("AA");
 
+        // a database failure in the middle of the journal's batch: the connection dies under it, so the
+        // rollback fails too — the driver's exception (which can quote the batch's values) must not be logged
+        jdbc.execute("""
+                create function phi_kill() returns trigger language plpgsql as $$ begin
+                  if new.control_id = 'PHI-DB-0' then perform pg_terminate_backend(pg_backend_pid()); end if;
+                  return new; end $$""");
+        jdbc.execute("create trigger phi_kill before insert on message for each row execute function phi_kill()");
+        try (Mllp mllp = new Mllp(INTERFACES.ports.get("mercy-or"))) {
+            assertThat(mllp.send(Samples.withControlId(samples.get(0), "PHI-DB-0"), StandardCharsets.UTF_8))
+                    .contains("MSA|AE");
+        } finally {
+            jdbc.execute("drop trigger phi_kill on message");
+        }
+
         // everything accepted is delivered (files) or dead (the refusing receiver)
         Await.until(() -> jdbc.queryForObject("select count(*) from outbox where status = 'PENDING'", Integer.class) == 0, 30);
         assertThat(jdbc.queryForObject("select count(*) from outbox where status = 'DEAD'", Integer.class)).isEqualTo(1);

@@ -223,6 +223,10 @@ public class Journal {
                 return;
             } catch (RuntimeException e) {
                 group.forEach(p -> p.done().completeExceptionally(e));
+            } catch (Error e) {
+                // never leave the group's senders waiting for the commit timeout; it may have come after the commit
+                log.error("Journal writer: {} while writing a group of {}", e.getClass().getName(), group.size());
+                group.forEach(p -> p.done().completeExceptionally(new CommitOutcomeUnknownException(e.getClass().getSimpleName())));
             } finally {
                 group.clear();
             }

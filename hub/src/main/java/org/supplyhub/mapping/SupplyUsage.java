@@ -3,6 +3,7 @@ package org.supplyhub.mapping;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /**
@@ -15,6 +16,8 @@ public record SupplyUsage(
         String controlId,
         String messageType,
         Ref patient,
+        Assigner patientAuthority,           // CX-4 of the patient identifier, as received (may be null)
+        String patientIdType,                // CX-5, e.g. MR (may be null)
         Ref account,
         Ref encounter,
         List<Line> lines) {
@@ -23,6 +26,14 @@ public record SupplyUsage(
     public record Ref(String system, String value) {
         public static Ref of(String system, String value) {
             return value == null || value.isBlank() ? null : new Ref(system, value);
+        }
+    }
+
+    /** An HL7 HD (assigning authority): namespace id, universal id and its type, as received. */
+    public record Assigner(String namespace, String universalId, String universalIdType) {
+        public static Assigner of(String namespace, String universalId, String universalIdType) {
+            return namespace == null && universalId == null && universalIdType == null ? null
+                    : new Assigner(namespace, universalId, universalIdType);
         }
     }
 
@@ -45,7 +56,8 @@ public record SupplyUsage(
             Ref performer,
             Ref procedure,
             String originalTransactionId,    // what a credit reverses
-            Implant implant) {
+            Implant implant,
+            ChronoUnit serviceDatePrecision) { // as sent: DAYS for a date-only FT1-4; null (older journals) = seconds
 
         public boolean chargeable() {
             return master.chargeable();

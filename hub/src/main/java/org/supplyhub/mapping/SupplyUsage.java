@@ -1,5 +1,7 @@
 package org.supplyhub.mapping;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
+
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -43,6 +45,8 @@ public record SupplyUsage(
             int index,                       // 1-based FT1 group repetition, for error locations
             String transactionId,
             Kind kind,
+            // kept in the sender's offset through the journal's JSON, so a date stays that date
+            @JsonFormat(shape = JsonFormat.Shape.STRING, without = JsonFormat.Feature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
             OffsetDateTime serviceDate,
             Ref item,                        // the sender's item code
             String itemText,

@@ -1,5 +1,7 @@
 package org.supplyhub.mapping;
 
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.IParser;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Message;
 import org.hl7.fhir.r4.model.Resource;
@@ -14,6 +16,7 @@ import java.util.List;
 final class MappingSupport {
 
     static final Hl7Support HL7 = new Hl7Support();
+    static final IParser FHIR_JSON = FhirContext.forR4Cached().newJsonParser();
     static final Path MAPPINGS = TestInterfaces.projectRoot().resolve("mappings");
     static final UsageMapper MERCY = new ProfileLoader(MAPPINGS).load("mercy-or", "mercy-or.yaml");
     static final UsageMapper LAKESIDE = new ProfileLoader(MAPPINGS).load("lakeside-cath", "lakeside-cath.yaml");

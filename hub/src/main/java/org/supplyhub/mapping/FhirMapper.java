@@ -42,6 +42,7 @@ public final class FhirMapper {
     private static final CodeableConcept CATALOG_NUMBER = new CodeableConcept(
             new Coding(IDENTIFIER_TYPE, "catalog-number", "Catalog number")).setText("Catalog number");
     private static final char GS = 0x1d;
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private FhirMapper() {
     }
@@ -104,8 +105,6 @@ public final class FhirMapper {
         }
         return sb.toString();
     }
-
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     public static String resourceId(String interfaceId, String transactionId, String type) {
         return UUID.nameUUIDFromBytes((interfaceId + "|" + transactionId + "|" + type)

@@ -16,8 +16,8 @@ import org.supplyhub.mapping.udi.UdiException;
 import org.supplyhub.mapping.udi.UdiParser;
 
 import java.math.BigDecimal;
-import java.time.LocalDate;
 import java.math.RoundingMode;
+import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
@@ -221,11 +221,6 @@ public final class UsageMapper {
             FieldChecks.text(di, ID_MAX, rules.udi(), index, "device identifier in the UDI");
             FieldChecks.text(lot, ID_MAX, rules.udi(), index, "lot in the UDI");
             FieldChecks.text(serial, ID_MAX, rules.udi(), index, "serial in the UDI");
-            if (expiry != null && expiry.getYear() < Hl7Dates.MIN_YEAR || manufactured != null
-                    && manufactured.getYear() < Hl7Dates.MIN_YEAR) {
-                throw new MappingException(rules.udi().describe(), index, ErrorCode.DATA_TYPE_ERROR,
-                        rules.udi().describe() + " (line " + index + "): a date in the UDI is out of range");
-            }
         }
         if (di != null && master.gtin() != null && di.length() == 14 && di.chars().allMatch(Character::isDigit)
                 && !di.equals(master.gtin())) {
@@ -241,7 +236,8 @@ public final class UsageMapper {
         }
         if (manufacturer == null) {
             // configuration, not the message: the sender cannot fix it, the item master can
-            String path = rules.manufacturer() != null ? rules.manufacturer().describe() : lf().item().code().describe();
+            String path = rules.manufacturer() != null ? rules.manufacturer().describe()
+                    : profile.line().item().code().describe();
             throw new MappingException(path, index, ErrorCode.REQUIRED_FIELD_MISSING, path + " (line " + index
                     + "): an implant needs its manufacturer, and neither the message nor mappings/"
                     + profile.itemMaster().file() + " (item_id " + master.itemId() + ", column manufacturer) has it");
@@ -252,10 +248,6 @@ public final class UsageMapper {
                 catalogNumber != null ? catalogNumber : master.catalogNumber(),
                 FieldChecks.text(value(t, rules.model(), index), TEXT_MAX, rules.model(), index, "model"),
                 FieldChecks.text(value(t, rules.bodySite(), index), TEXT_MAX, rules.bodySite(), index, "body site"));
-    }
-
-    private LineFields lf() {
-        return profile.line();
     }
 
     /** A field sent both inside the UDI and on its own must say the same thing. */

@@ -42,6 +42,7 @@ public class DeliveryRoutes extends RouteBuilder {
                 .templateParameter("lease", "").templateParameter("batchSize", "")
                 .templateParameter("description", "").templateParameter("url", "").templateParameter("timeout", "")
                 .templateParameter("oauth2", "").templateParameter("onReject", "")
+                .templateParameter("receivingApplication", "").templateParameter("receivingFacility", "")
                 .from("timer:outbox-{{destination}}?period=100&delay=500")
                 .setProperty(DESTINATION, constant("{{destination}}"))
                 .process(exchange -> drain(catalog.destination(exchange.getProperty(DESTINATION, String.class))));

@@ -29,7 +29,11 @@ public record DestinationDefinition(
         Duration lease,
         int batchSize,
         String oauth2Registration,
-        boolean retryRejected) {
+        boolean retryRejected,
+        Hl7Receiver receiver) {
+
+    /** MSH-5 / MSH-6 of the DFT a billing destination gets (receivingApplication, receivingFacility). */
+    public record Hl7Receiver(String application, String facility) { }
 
     /** What a destination is owed for each accepted message. */
     public enum Output {

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.springframework.stereotype.Component;
 import org.supplyhub.ingest.Hl7Support;
+import org.supplyhub.mapping.Hl7Dates;
 import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.SupplyUsage.Kind;
 import org.supplyhub.mapping.SupplyUsage.Line;
@@ -18,14 +19,11 @@ import org.supplyhub.mapping.SupplyUsage.Line;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /** Renders what each kind of destination is owed for one accepted message. */
 @Component
 public class Payloads {
-
-    private static final DateTimeFormatter HL7_TS = DateTimeFormatter.ofPattern("yyyyMMddHHmmssZ");
 
     private final Hl7Support hl7;
     private final ObjectMapper json;
@@ -49,7 +47,7 @@ public class Payloads {
                     if (d.format() == DestinationDefinition.Format.JSON) {
                         yield new Connector.Payload(key, messageId, "application/json", "json", chargesJson(usage, chargeable));
                     }
-                    DFT_P03 dft = billingDft(outboxId, usage, chargeable);
+                    DFT_P03 dft = billingDft(d, outboxId, usage, chargeable);
                     byte[] er7 = d.connector() == Connector.Kind.MLLP ? null // HAPI's initiator encodes it itself
                             : hl7.encode(dft).getBytes(StandardCharsets.UTF_8);
                     yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7", er7, dft);
@@ -66,20 +64,41 @@ public class Payloads {
     /**
      * A DFT^P03 (v2.5.1) with one FT1 per chargeable line, enriched from the item master. MSH-10 is
      * derived from the outbox row, so a retry carries the same control id and the receiver can
-     * de-duplicate it. Fields are set on the segments themselves: a Terser path lookup per field
-     * costs more than the rest of the rendering.
+     * de-duplicate it. MSH-5/6 are the destination's receivingApplication / receivingFacility (MSH-5
+     * defaults to the destination's name); PID-3 keeps the assigning authority and identifier type
+     * the sender gave; FT1-4 keeps the precision the sender gave. Fields are set on the segments
+     * themselves: a Terser path lookup per field costs more than the rest of the rendering.
      */
-    DFT_P03 billingDft(long outboxId, SupplyUsage usage, List<Line> lines) throws HL7Exception, IOException {
+    DFT_P03 billingDft(DestinationDefinition d, long outboxId, SupplyUsage usage, List<Line> lines)
+            throws HL7Exception, IOException {
         DFT_P03 dft = hl7.newMessage(DFT_P03.class);
         dft.initQuickstart("DFT", "P03", "P");
         Segment msh = dft.getMSH();
         set(msh, 3, 1, "SUPPLYHUB");
         set(msh, 4, 1, "HUB");
+        DestinationDefinition.Hl7Receiver receiver = d.receiver();
+        set(msh, 5, 1, receiver != null && receiver.application() != null ? receiver.application() : d.name());
+        if (receiver != null && receiver.facility() != null) {
+            set(msh, 6, 1, receiver.facility());
+        }
         set(msh, 10, 1, "SH" + outboxId);
         set(msh, 18, 1, "UNICODE UTF-8");
         set(dft.getEVN(), 1, 1, "P03");
         set(dft.getEVN(), 2, 1, dft.getMSH().getDateTimeOfMessage().getTime().getValue());
-        set(dft.getPID(), 3, 1, usage.patient().value());
+        Segment pid = dft.getPID();
+        set(pid, 3, 1, usage.patient().value());
+        SupplyUsage.Assigner authority = usage.patientAuthority();
+        if (authority != null) {
+            String[] hd = {authority.namespace(), authority.universalId(), authority.universalIdType()};
+            for (int i = 0; i < hd.length; i++) {
+                if (hd[i] != null) {
+                    Terser.set(pid, 3, 0, 4, i + 1, hd[i]);
+                }
+            }
+        }
+        if (usage.patientIdType() != null) {
+            set(pid, 3, 5, usage.patientIdType());
+        }
         if (usage.account() != null) {
             set(dft.getPID(), 18, 1, usage.account().value());
         }
@@ -93,7 +112,7 @@ public class Payloads {
             set(ft1, 1, 1, String.valueOf(i + 1));
             set(ft1, 2, 1, line.transactionId());
             if (line.serviceDate() != null) {
-                set(ft1, 4, 1, HL7_TS.format(line.serviceDate()));
+                set(ft1, 4, 1, Hl7Dates.format(line.serviceDate(), line.serviceDatePrecision()));
             }
             set(ft1, 6, 1, line.kind() == Kind.CREDIT ? "CD" : "CG");
             set(ft1, 7, 1, item.chargeCode() != null ? item.chargeCode() : line.item().value());
@@ -170,7 +189,7 @@ public class Payloads {
             m.put("quantity", line.quantity().negate());
             m.put("unit", line.master().unit());
             m.put("location", line.location() == null ? null : line.location().value());
-            m.put("time", line.serviceDate() == null ? null : line.serviceDate().toString());
+            m.put("time", line.serviceDate() == null ? null : Hl7Dates.iso(line.serviceDate(), line.serviceDatePrecision()));
             if (line.implant() != null) {
                 m.put("udi", line.implant().udiCarrier());
                 m.put("lot", line.implant().lot());

@@ -23,7 +23,7 @@ final class Destinations {
 
     private static final Set<String> PARAMETERS = Set.of("destination", "connector", "output", "directory", "format",
             "maxAttempts", "maxAge", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description", "url", "timeout", "oauth2",
-            "onReject");
+            "onReject", "receivingApplication", "receivingFacility");
 
     private Destinations() {
     }
@@ -94,7 +94,12 @@ final class Destinations {
                 duration(at, "lease", p.get("lease"), Duration.ofMinutes(2)),
                 number(at, "batchSize", p.get("batchSize"), 50),
                 oauth2(at, connector, p.get("oauth2")),
-                "retry".equals(choiceText(at, "onReject", p.get("onReject"), List.of("dead", "retry"), "dead")));
+                "retry".equals(choiceText(at, "onReject", p.get("onReject"), List.of("dead", "retry"), "dead")),
+                new DestinationDefinition.Hl7Receiver(blankToNull(p.get("receivingApplication")), blankToNull(p.get("receivingFacility"))));
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value.trim();
     }
 
     private static String oauth2(String at, Connector.Kind connector, String registration) {

@@ -1,5 +1,6 @@
 package org.supplyhub.mapping;
 
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import org.hl7.fhir.r4.model.ChargeItem;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -17,6 +18,7 @@ import org.supplyhub.mapping.SupplyUsage.Ref;
 
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -35,6 +37,12 @@ public final class FhirMapper {
     public static final String FDA_UDI = "http://hl7.org/fhir/NamingSystem/fda-udi";
     public static final String ITEM_MASTER = "urn:supplyhub:item-master";
     private static final String SUPPLY_ITEM_TYPE = "http://terminology.hl7.org/CodeSystem/supply-item-type";
+    /** Identifier type of a Device's catalog (reference) number; R4's identifier-type value set has none. */
+    public static final String IDENTIFIER_TYPE = "urn:supplyhub:identifier-type";
+    private static final CodeableConcept CATALOG_NUMBER = new CodeableConcept(
+            new Coding(IDENTIFIER_TYPE, "catalog-number", "Catalog number")).setText("Catalog number");
+    private static final char GS = 0x1d;
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private FhirMapper() {
     }
@@ -43,18 +51,59 @@ public final class FhirMapper {
         List<Resource> out = new ArrayList<>();
         String txSystem = systems.transaction() != null ? systems.transaction()
                 : "urn:supplyhub:" + usage.interfaceId() + ":transaction";
-        String source = "urn:supplyhub:" + usage.interfaceId() + "#" + usage.controlId();
+        String source = source(usage.interfaceId(), usage.controlId());
         for (Line line : usage.lines()) {
             Device device = line.implant() != null && line.kind() == Kind.CHARGE
                     ? device(usage, line, txSystem, source) : null;
-            SupplyDelivery delivery = supplyDelivery(usage, line, txSystem, source, systems, device);
+            Reference deviceRef = device != null
+                    ? new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device")
+                    : returnedDevice(line, txSystem);
+            SupplyDelivery delivery = supplyDelivery(usage, line, txSystem, source, systems, deviceRef);
             out.add(delivery);
             if (device != null) {
                 out.add(device);
             }
-            out.add(chargeItem(usage, line, txSystem, source, systems, device, delivery));
+            out.add(chargeItem(usage, line, txSystem, source, systems, deviceRef, delivery));
         }
         return out;
+    }
+
+    /**
+     * A returned implant is the Device its original charge created (identified, like that charge, by
+     * the original transaction id FT1-31): it is referenced, never created twice. The reference is
+     * logical (by identifier) because a FHIR server assigns its own ids to conditional creates.
+     */
+    private static Reference returnedDevice(Line line, String txSystem) {
+        if (line.kind() != Kind.CREDIT || line.implant() == null || line.originalTransactionId() == null) {
+            return null;
+        }
+        return new Reference().setType("Device")
+                .setIdentifier(new Identifier().setSystem(txSystem).setValue(line.originalTransactionId()));
+    }
+
+    /**
+     * {@code meta.source}: the interface and the sender's control id. The control id is any text
+     * the sender chose, so it is percent-encoded into a valid URI fragment.
+     */
+    static String source(String interfaceId, String controlId) {
+        StringBuilder sb = new StringBuilder(32 + (controlId == null ? 0 : controlId.length()))
+                .append("urn:supplyhub:").append(interfaceId).append('#');
+        if (controlId == null) {
+            return sb.toString();
+        }
+        for (int i = 0; i < controlId.length(); i++) {
+            char c = controlId.charAt(i);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=:@/?".indexOf(c) >= 0) {
+                sb.append(c);
+            } else {
+                int end = Character.isHighSurrogate(c) && i + 1 < controlId.length() ? i + 2 : i + 1;
+                for (byte b : controlId.substring(i, end).getBytes(StandardCharsets.UTF_8)) {
+                    sb.append('%').append(HEX[(b >> 4) & 0xf]).append(HEX[b & 0xf]);
+                }
+                i = end - 1;
+            }
+        }
+        return sb.toString();
     }
 
     public static String resourceId(String interfaceId, String transactionId, String type) {
@@ -63,7 +112,7 @@ public final class FhirMapper {
     }
 
     private static SupplyDelivery supplyDelivery(SupplyUsage usage, Line line, String txSystem, String source,
-                                                 MappingProfile.Systems systems, Device device) {
+                                                 MappingProfile.Systems systems, Reference device) {
         SupplyDelivery sd = new SupplyDelivery();
         sd.setId(resourceId(usage.interfaceId(), line.transactionId(), "SupplyDelivery"));
         sd.getMeta().setSource(source);
@@ -74,9 +123,9 @@ public final class FhirMapper {
         SupplyDelivery.SupplyDeliverySuppliedItemComponent item = sd.getSuppliedItem();
         item.setQuantity(quantity(line));
         if (device != null) {
-            item.setItem(new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device"));
+            item.setItem(device.copy());
         } else {
-            item.setItem(itemConcept(line, systems));
+            item.setItem(itemConcept(usage, line, systems));
         }
         if (line.serviceDate() != null) {
             sd.setOccurrence(dateTime(line));
@@ -107,7 +156,12 @@ public final class FhirMapper {
                 udi.setIssuer(implant.udiIssuer());
             }
             udi.setJurisdiction(FDA_UDI);
-            udi.setCarrierHRF(implant.udiCarrier());
+            if (implant.udiCarrier() != null && implant.udiCarrier().indexOf(GS) >= 0) {
+                // a GS1 element string with GS separators is the machine-readable form, not the HRF
+                udi.setCarrierAIDC(implant.udiCarrier().getBytes(StandardCharsets.UTF_8));
+            } else {
+                udi.setCarrierHRF(implant.udiCarrier());
+            }
         }
         d.setStatus(Device.FHIRDeviceStatus.ACTIVE);
         d.setLotNumber(implant.lot());
@@ -124,14 +178,19 @@ public final class FhirMapper {
             d.addDeviceName().setName(name).setType(implant.model() != null
                     ? Device.DeviceNameType.MODELNAME : Device.DeviceNameType.USERFRIENDLYNAME);
         }
-        d.setModelNumber(implant.catalogNumber());
+        d.setModelNumber(implant.model());
+        if (implant.catalogNumber() != null) {
+            // R4 Device has no catalog number element: it is the manufacturer's identifier of the product
+            d.addIdentifier(new Identifier().setType(CATALOG_NUMBER.copy()).setValue(implant.catalogNumber())
+                    .setAssigner(implant.manufacturer() == null ? null : new Reference().setDisplay(implant.manufacturer())));
+        }
         d.setType(new CodeableConcept(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description())));
         d.setPatient(ref("Patient", usage.patient()));
         return d;
     }
 
     private static ChargeItem chargeItem(SupplyUsage usage, Line line, String txSystem, String source,
-                                         MappingProfile.Systems systems, Device device, SupplyDelivery delivery) {
+                                         MappingProfile.Systems systems, Reference device, SupplyDelivery delivery) {
         SupplyUsage.Item master = line.master();
         ChargeItem ci = new ChargeItem();
         ci.setId(resourceId(usage.interfaceId(), line.transactionId(), "ChargeItem"));
@@ -146,7 +205,7 @@ public final class FhirMapper {
             code.addCoding(new Coding(HCPCS, master.hcpcs(), null));
         }
         if (code.getCoding().isEmpty()) {
-            code.addCoding(new Coding(line.item().system(), line.item().value(), line.itemText()));
+            code.addCoding(new Coding(itemSystem(usage, systems), line.item().value(), line.itemText()));
         }
         code.setText(master.description());
         ci.setCode(code);
@@ -171,9 +230,9 @@ public final class FhirMapper {
             ci.setCostCenter(ref("Organization", line.costCenter()));
         }
         if (device != null) {
-            ci.setProduct(new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device"));
+            ci.setProduct(device.copy());
         } else {
-            ci.setProduct(itemConcept(line, systems));
+            ci.setProduct(itemConcept(usage, line, systems));
         }
         ci.addService(new Reference("urn:uuid:" + delivery.getIdElement().getIdPart()).setType("SupplyDelivery"));
         if (line.kind() == Kind.CREDIT && line.originalTransactionId() != null) {
@@ -187,10 +246,14 @@ public final class FhirMapper {
         return systems.chargeCode() != null ? systems.chargeCode() : "urn:supplyhub:" + usage.interfaceId() + ":charge-code";
     }
 
-    private static CodeableConcept itemConcept(Line line, MappingProfile.Systems systems) {
+    /** The profile's item system; a coding system named in the message (FT1-7-3) is no URI. */
+    private static String itemSystem(SupplyUsage usage, MappingProfile.Systems systems) {
+        return systems.item() != null ? systems.item() : "urn:supplyhub:" + usage.interfaceId() + ":item";
+    }
+
+    private static CodeableConcept itemConcept(SupplyUsage usage, Line line, MappingProfile.Systems systems) {
         CodeableConcept cc = new CodeableConcept();
-        String system = systems.item() != null ? systems.item() : line.item().system();
-        cc.addCoding(new Coding(system, line.item().value(), line.itemText()));
+        cc.addCoding(new Coding(itemSystem(usage, systems), line.item().value(), line.itemText()));
         cc.addCoding(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description()));
         cc.setText(line.itemText() != null ? line.itemText() : line.master().description());
         return cc;
@@ -202,10 +265,15 @@ public final class FhirMapper {
         return q;
     }
 
+    /** The service time to the precision sent: a date-only FT1-4 stays a date. */
     private static DateTimeType dateTime(Line line) {
-        DateTimeType dt = new DateTimeType(Date.from(line.serviceDate().toInstant()));
-        dt.setTimeZone(TimeZone.getTimeZone(line.serviceDate().getOffset()));
-        return dt;
+        ChronoUnit unit = line.serviceDatePrecision();
+        if (unit == ChronoUnit.DAYS) {
+            return new DateTimeType(line.serviceDate().toLocalDate().toString());
+        }
+        TemporalPrecisionEnum precision = unit == ChronoUnit.MILLIS ? TemporalPrecisionEnum.MILLI : TemporalPrecisionEnum.SECOND;
+        return new DateTimeType(Date.from(line.serviceDate().toInstant()), precision,
+                TimeZone.getTimeZone(line.serviceDate().getOffset()));
     }
 
     private static DateTimeType dateOnly(LocalDate date) {

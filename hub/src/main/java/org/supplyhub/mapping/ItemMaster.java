@@ -87,9 +87,19 @@ public final class ItemMaster {
         String priceText = blankToNull(row.get("unit_price"));
         if (priceText != null) {
             try {
-                price = new BigDecimal(priceText);
-            } catch (NumberFormatException e) {
-                throw new ConfigurationException(where + "unit_price '" + priceText + "' is not a number");
+                price = FieldChecks.number(priceText, FieldChecks.AMOUNT_DIGITS, null, 0, "unit_price");
+            } catch (MappingException e) {
+                throw new ConfigurationException(where + "unit_price '" + priceText + "' is not a number of at most "
+                        + FieldChecks.AMOUNT_DIGITS + " digits before the point and " + FieldChecks.FRACTION_DIGITS + " after");
+            }
+        }
+        // these become FHIR codes (and DFT fields): the same syntax the mapper asks of a message
+        for (String column : List.of("item_id", "charge_code", "hcpcs", "revenue_code", "unit")) {
+            try {
+                FieldChecks.code(blankToNull(row.get(column)), FieldChecks.CODE_MAX, null, 0, column);
+            } catch (MappingException e) {
+                throw new ConfigurationException(where + column + " is not a code (at most " + FieldChecks.CODE_MAX
+                        + " characters, no control characters or double spaces)");
             }
         }
         return new Item(itemId, blankToNull(row.get("description")), blankToNull(row.get("manufacturer")),

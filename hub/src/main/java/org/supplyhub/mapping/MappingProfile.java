@@ -37,7 +37,12 @@ public record MappingProfile(
                           String practitioner, String costCenter, String transaction, String item,
                           String chargeCode, String procedure) { }
 
-    public record MessageFields(FieldRule patient, FieldRule account, FieldRule encounter) { }
+    /**
+     * {@code patientAuthority} points at the identifier's CX-4 (its HD subcomponents are read
+     * from there) and {@code patientIdType} at CX-5; both are kept for the billing DFT's PID-3.
+     */
+    public record MessageFields(FieldRule patient, FieldRule patientAuthority, FieldRule patientIdType,
+                                FieldRule account, FieldRule encounter) { }
 
     public record LineFields(String group, FieldRule transactionId, FieldRule kind, FieldRule serviceDate,
                              Item item, FieldRule quantity, FieldRule unitPrice, FieldRule extendedPrice,

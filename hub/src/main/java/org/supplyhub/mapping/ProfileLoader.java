@@ -115,10 +115,15 @@ public final class ProfileLoader {
         if (p.systems() == null || p.systems().patient() == null) {
             problems.add("systems.patient (the sender's patient identifier system) is required");
         }
+        if (p.systems() != null) {
+            checkSystems(p.systems(), problems);
+        }
         if (p.message() == null || p.message().patient() == null) {
             problems.add("message.patient is required");
         } else {
             checkRule("message.patient", p.message().patient(), problems);
+            checkRule("message.patientAuthority", p.message().patientAuthority(), problems);
+            checkRule("message.patientIdType", p.message().patientIdType(), problems);
             checkRule("message.account", p.message().account(), problems);
             checkRule("message.encounter", p.message().encounter(), problems);
         }
@@ -176,6 +181,31 @@ public final class ProfileLoader {
             problems.add("itemMaster.match may only use {item.system} and {item.code}");
         }
         return problems;
+    }
+
+    /** Systems become FHIR uris: absolute, without spaces. */
+    private static void checkSystems(MappingProfile.Systems s, List<String> problems) {
+        String[][] named = {{"patient", s.patient()}, {"account", s.account()}, {"encounter", s.encounter()},
+                {"location", s.location()}, {"practitioner", s.practitioner()}, {"costCenter", s.costCenter()},
+                {"transaction", s.transaction()}, {"item", s.item()}, {"chargeCode", s.chargeCode()},
+                {"procedure", s.procedure()}};
+        for (String[] system : named) {
+            String value = system[1];
+            if (value != null && !absoluteUri(value)) {
+                problems.add("systems." + system[0] + ": '" + value + "' is not an absolute URI like https://…/sid/mrn or urn:oid:…");
+            }
+        }
+    }
+
+    private static boolean absoluteUri(String value) {
+        if (value.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+            return false;
+        }
+        try {
+            return new java.net.URI(value).isAbsolute();
+        } catch (java.net.URISyntaxException e) {
+            return false;
+        }
     }
 
     private static void requireRule(String name, FieldRule rule, List<String> problems) {

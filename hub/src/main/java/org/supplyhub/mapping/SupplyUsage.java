@@ -1,8 +1,11 @@
 package org.supplyhub.mapping;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
+
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /**
@@ -15,6 +18,8 @@ public record SupplyUsage(
         String controlId,
         String messageType,
         Ref patient,
+        Assigner patientAuthority,           // CX-4 of the patient identifier, as received (may be null)
+        String patientIdType,                // CX-5, e.g. MR (may be null)
         Ref account,
         Ref encounter,
         List<Line> lines) {
@@ -26,12 +31,22 @@ public record SupplyUsage(
         }
     }
 
+    /** An HL7 HD (assigning authority): namespace id, universal id and its type, as received. */
+    public record Assigner(String namespace, String universalId, String universalIdType) {
+        public static Assigner of(String namespace, String universalId, String universalIdType) {
+            return namespace == null && universalId == null && universalIdType == null ? null
+                    : new Assigner(namespace, universalId, universalIdType);
+        }
+    }
+
     public enum Kind { CHARGE, CREDIT }
 
     public record Line(
             int index,                       // 1-based FT1 group repetition, for error locations
             String transactionId,
             Kind kind,
+            // kept in the sender's offset through the journal's JSON, so a date stays that date
+            @JsonFormat(shape = JsonFormat.Shape.STRING, without = JsonFormat.Feature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
             OffsetDateTime serviceDate,
             Ref item,                        // the sender's item code
             String itemText,
@@ -45,7 +60,8 @@ public record SupplyUsage(
             Ref performer,
             Ref procedure,
             String originalTransactionId,    // what a credit reverses
-            Implant implant) {
+            Implant implant,
+            ChronoUnit serviceDatePrecision) { // as sent: DAYS for a date-only FT1-4; null (older journals) = seconds
 
         public boolean chargeable() {
             return master.chargeable();

@@ -16,12 +16,16 @@ import org.supplyhub.mapping.udi.UdiException;
 import org.supplyhub.mapping.udi.UdiParser;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+
+import static org.supplyhub.mapping.FieldChecks.CODE_MAX;
+import static org.supplyhub.mapping.FieldChecks.ID_MAX;
+import static org.supplyhub.mapping.FieldChecks.TEXT_MAX;
 
 /**
  * Maps a parsed HL7 message to canonical {@link SupplyUsage} as one interface's profile says.
@@ -33,12 +37,17 @@ public final class UsageMapper {
     private final MappingProfile profile;
     private final ItemMaster itemMaster;
     private final ZoneId zone;
+    /** CX-4's namespace, universal id and its type, when the profile names the patient's authority. */
+    private final Hl7Path[] authorityPaths;
 
     UsageMapper(String interfaceId, MappingProfile profile, ItemMaster itemMaster) {
         this.interfaceId = interfaceId;
         this.profile = profile;
         this.itemMaster = itemMaster;
         this.zone = profile.timezone() == null ? ZoneId.systemDefault() : profile.timezone();
+        FieldRule authority = profile.message().patientAuthority();
+        Hl7Path hd = authority == null || authority.compiled().size() != 1 ? null : authority.compiled().get(0);
+        this.authorityPaths = hd == null ? null : new Hl7Path[] {hd, hd.withSubcomponent(2), hd.withSubcomponent(3)};
     }
 
     public MappingProfile profile() {
@@ -59,14 +68,27 @@ public final class UsageMapper {
         MappingProfile.Systems systems = profile.systems();
         MappingProfile.MessageFields fields = profile.message();
 
-        String patientId = value(terser, fields.patient(), 0);
+        String patientId = FieldChecks.text(value(terser, fields.patient(), 0), ID_MAX, fields.patient(), 0,
+                "patient identifier");
         if (patientId == null) {
             throw new MappingException(fields.patient().describe(), 0, ErrorCode.REQUIRED_FIELD_MISSING,
                     fields.patient().describe() + ": patient identifier is missing");
         }
         Ref patient = Ref.of(systems.patient(), patientId);
-        Ref account = Ref.of(systems.account(), value(terser, fields.account(), 0));
-        Ref encounter = Ref.of(systems.encounter(), value(terser, fields.encounter(), 0));
+        SupplyUsage.Assigner authority = null;
+        if (authorityPaths != null) {
+            FieldRule rule = fields.patientAuthority();
+            authority = SupplyUsage.Assigner.of(
+                    FieldChecks.text(authorityPaths[0].read(terser), ID_MAX, rule, 0, "assigning authority"),
+                    FieldChecks.text(authorityPaths[1].read(terser), ID_MAX, rule, 0, "assigning authority"),
+                    FieldChecks.text(authorityPaths[2].read(terser), ID_MAX, rule, 0, "assigning authority"));
+        }
+        String idType = FieldChecks.code(value(terser, fields.patientIdType(), 0), CODE_MAX, fields.patientIdType(), 0,
+                "identifier type");
+        Ref account = Ref.of(systems.account(),
+                FieldChecks.text(value(terser, fields.account(), 0), ID_MAX, fields.account(), 0, "account"));
+        Ref encounter = Ref.of(systems.encounter(),
+                FieldChecks.text(value(terser, fields.encounter(), 0), ID_MAX, fields.encounter(), 0, "encounter"));
 
         LineFields lf = profile.line();
         Structure[] groups;
@@ -84,20 +106,25 @@ public final class UsageMapper {
             throw new MappingException(lf.item().code().describe(), 0, ErrorCode.REQUIRED_FIELD_MISSING,
                     "the message has no usage lines");
         }
-        return new SupplyUsage(interfaceId, sender, controlId, messageType, patient, account, encounter, lines);
+        return new SupplyUsage(interfaceId, sender, controlId, messageType, patient, authority, idType, account,
+                encounter, lines);
     }
 
     private Line mapLine(Group t, int index, LineFields lf) {
         MappingProfile.Systems systems = profile.systems();
-        String transactionId = required(t, lf.transactionId(), index, "transaction id");
-        String itemCode = required(t, lf.item().code(), index, "item code");
-        String itemSystem = value(t, lf.item().system(), index);
+        String transactionId = FieldChecks.text(required(t, lf.transactionId(), index, "transaction id"), ID_MAX,
+                lf.transactionId(), index, "transaction id");
+        String itemCode = FieldChecks.code(required(t, lf.item().code(), index, "item code"), CODE_MAX,
+                lf.item().code(), index, "item code");
+        String itemSystem = FieldChecks.text(value(t, lf.item().system(), index), ID_MAX, lf.item().system(), index,
+                "item coding system");
         String sourceCode = matchKey(itemSystem, itemCode);
         Item master = itemMaster.find(sourceCode).orElseThrow(() -> new MappingException(
                 lf.item().code().describe(), index, ErrorCode.TABLE_VALUE_NOT_FOUND,
                 lf.item().code().describe() + " (line " + index + "): item '" + sourceCode + "' is not in the item master"));
 
-        BigDecimal quantity = decimal(t, lf.quantity(), index, true);
+        BigDecimal quantity = FieldChecks.number(required(t, lf.quantity(), index, "quantity"),
+                FieldChecks.QUANTITY_DIGITS, lf.quantity(), index, "quantity");
         if (quantity.signum() == 0) {
             throw new MappingException(lf.quantity().describe(), index, ErrorCode.DATA_TYPE_ERROR,
                     lf.quantity().describe() + " (line " + index + "): quantity is zero");
@@ -107,8 +134,9 @@ public final class UsageMapper {
         if (kindValue != null) {
             if (!kindValue.equals("charge") && !kindValue.equals("credit")) {
                 throw new MappingException(lf.kind().describe(), index, ErrorCode.TABLE_VALUE_NOT_FOUND,
-                        lf.kind().describe() + " (line " + index + "): transaction type '" + kindValue
-                                + "' is neither a charge nor a credit in this profile");
+                        lf.kind().describe() + " (line " + index + "): transaction type "
+                                + (kindValue.length() <= 8 ? "'" + kindValue + "' " : "")
+                                + "is neither a charge nor a credit in this profile");
             }
             kind = kindValue.equals("credit") ? Kind.CREDIT : Kind.CHARGE;
         }
@@ -118,41 +146,58 @@ public final class UsageMapper {
         // Canonical quantities are signed: usage positive, credits (returns) negative.
         BigDecimal signedQuantity = kind == Kind.CREDIT ? quantity.abs().negate() : quantity.abs();
 
-        BigDecimal unitPrice = decimal(t, lf.unitPrice(), index, false);
+        BigDecimal unitPrice = FieldChecks.number(value(t, lf.unitPrice(), index), FieldChecks.AMOUNT_DIGITS,
+                lf.unitPrice(), index, "unit price");
+        // a computed amount out of range is the sent unit price's fault, else the quantity's
+        FieldRule computedFrom = unitPrice != null ? lf.unitPrice() : lf.quantity();
         if (unitPrice == null) {
             unitPrice = master.unitPrice();
         }
-        BigDecimal extended = decimal(t, lf.extendedPrice(), index, false);
+        BigDecimal extended = FieldChecks.number(value(t, lf.extendedPrice(), index), FieldChecks.AMOUNT_DIGITS,
+                lf.extendedPrice(), index, "extended price");
         if (extended == null && unitPrice != null) {
             extended = unitPrice.multiply(quantity.abs());
+            if (extended.scale() > FieldChecks.FRACTION_DIGITS) {
+                extended = extended.setScale(FieldChecks.FRACTION_DIGITS, RoundingMode.HALF_EVEN);
+            }
+            FieldChecks.amount(extended, computedFrom, index, "unit price × quantity");
         }
         if (extended != null) {
             extended = kind == Kind.CREDIT ? extended.abs().negate() : extended.abs();
         }
+        String currency = FieldChecks.currency(Objects.requireNonNullElse(value(t, lf.currency(), index), "USD"),
+                lf.currency(), index);
 
+        Hl7Dates.Hl7Time serviceDate = dateTime(t, lf.serviceDate(), index);
         Implant implant = implant(t, index, lf.implant(), master);
         return new Line(index, transactionId, kind,
-                dateTime(t, lf.serviceDate(), index),
+                serviceDate == null ? null : serviceDate.value(),
                 Ref.of(itemSystem, itemCode),
-                value(t, lf.item().text(), index),
-                master, signedQuantity, unitPrice, extended,
-                Objects.requireNonNullElse(value(t, lf.currency(), index), "USD"),
-                Ref.of(systems.costCenter(), value(t, lf.department(), index)),
-                Ref.of(systems.location(), value(t, lf.location(), index)),
-                Ref.of(systems.practitioner(), value(t, lf.performer(), index)),
-                Ref.of(systems.procedure(), value(t, lf.procedure(), index)),
-                value(t, lf.originalTransactionId(), index),
-                implant);
+                FieldChecks.text(value(t, lf.item().text(), index), TEXT_MAX, lf.item().text(), index, "item text"),
+                master, signedQuantity, unitPrice, extended, currency,
+                Ref.of(systems.costCenter(), FieldChecks.text(value(t, lf.department(), index), ID_MAX,
+                        lf.department(), index, "department")),
+                Ref.of(systems.location(), FieldChecks.text(value(t, lf.location(), index), TEXT_MAX,
+                        lf.location(), index, "location")),
+                Ref.of(systems.practitioner(), FieldChecks.text(value(t, lf.performer(), index), ID_MAX,
+                        lf.performer(), index, "performer")),
+                Ref.of(systems.procedure(), FieldChecks.text(value(t, lf.procedure(), index), ID_MAX,
+                        lf.procedure(), index, "procedure")),
+                FieldChecks.text(value(t, lf.originalTransactionId(), index), ID_MAX, lf.originalTransactionId(),
+                        index, "original transaction id"),
+                implant,
+                serviceDate == null ? null : serviceDate.precision());
     }
 
     private Implant implant(Group t, int index, MappingProfile.Implant rules, Item master) {
         if (rules == null) {
             return null;
         }
-        String hrf = value(t, rules.udi(), index);
-        String di = value(t, rules.deviceIdentifier(), index);
-        String lot = value(t, rules.lot(), index);
-        String serial = value(t, rules.serial(), index);
+        String hrf = FieldChecks.udi(value(t, rules.udi(), index), rules.udi(), index);
+        String di = FieldChecks.text(value(t, rules.deviceIdentifier(), index), ID_MAX, rules.deviceIdentifier(), index,
+                "device identifier");
+        String lot = FieldChecks.text(value(t, rules.lot(), index), ID_MAX, rules.lot(), index, "lot");
+        String serial = FieldChecks.text(value(t, rules.serial(), index), ID_MAX, rules.serial(), index, "serial");
         LocalDate expiry = date(t, rules.expiry(), index);
         LocalDate manufactured = date(t, rules.manufactureDate(), index);
         if (hrf == null && di == null && lot == null && serial == null) {
@@ -173,6 +218,9 @@ public final class UsageMapper {
             serial = agree(rules.serial(), index, "serial", serial, udi.serial());
             expiry = agree(rules.expiry(), index, "expiry", expiry, udi.expiry());
             manufactured = agree(rules.manufactureDate(), index, "manufacture date", manufactured, udi.manufactured());
+            FieldChecks.text(di, ID_MAX, rules.udi(), index, "device identifier in the UDI");
+            FieldChecks.text(lot, ID_MAX, rules.udi(), index, "lot in the UDI");
+            FieldChecks.text(serial, ID_MAX, rules.udi(), index, "serial in the UDI");
         }
         if (di != null && master.gtin() != null && di.length() == 14 && di.chars().allMatch(Character::isDigit)
                 && !di.equals(master.gtin())) {
@@ -181,11 +229,25 @@ public final class UsageMapper {
                     + "): device identifier " + di + " does not match the item master GTIN " + master.gtin()
                     + " of item " + master.itemId());
         }
-        return new Implant(hrf, issuer, di, lot, serial, expiry, manufactured,
-                Objects.requireNonNullElse(value(t, rules.manufacturer(), index), master.manufacturer()),
-                Objects.requireNonNullElse(value(t, rules.catalogNumber(), index), master.catalogNumber()),
-                value(t, rules.model(), index),
-                value(t, rules.bodySite(), index));
+        String manufacturer = FieldChecks.text(value(t, rules.manufacturer(), index), TEXT_MAX, rules.manufacturer(),
+                index, "manufacturer");
+        if (manufacturer == null) {
+            manufacturer = master.manufacturer();
+        }
+        if (manufacturer == null) {
+            // configuration, not the message: the sender cannot fix it, the item master can
+            String path = rules.manufacturer() != null ? rules.manufacturer().describe()
+                    : profile.line().item().code().describe();
+            throw new MappingException(path, index, ErrorCode.REQUIRED_FIELD_MISSING, path + " (line " + index
+                    + "): an implant needs its manufacturer, and neither the message nor mappings/"
+                    + profile.itemMaster().file() + " (item_id " + master.itemId() + ", column manufacturer) has it");
+        }
+        String catalogNumber = FieldChecks.text(value(t, rules.catalogNumber(), index), ID_MAX, rules.catalogNumber(),
+                index, "catalog number");
+        return new Implant(hrf, issuer, di, lot, serial, expiry, manufactured, manufacturer,
+                catalogNumber != null ? catalogNumber : master.catalogNumber(),
+                FieldChecks.text(value(t, rules.model(), index), TEXT_MAX, rules.model(), index, "model"),
+                FieldChecks.text(value(t, rules.bodySite(), index), TEXT_MAX, rules.bodySite(), index, "body site"));
     }
 
     /** A field sent both inside the UDI and on its own must say the same thing. */
@@ -211,19 +273,6 @@ public final class UsageMapper {
         return v;
     }
 
-    private BigDecimal decimal(Group t, FieldRule rule, int index, boolean required) {
-        String v = required ? required(t, rule, index, "number") : value(t, rule, index);
-        if (v == null) {
-            return null;
-        }
-        try {
-            return new BigDecimal(v.trim());
-        } catch (NumberFormatException e) {
-            throw new MappingException(rule.describe(), index, ErrorCode.DATA_TYPE_ERROR,
-                    rule.describe() + " (line " + index + "): '" + v + "' is not a number");
-        }
-    }
-
     private LocalDate date(Group t, FieldRule rule, int index) {
         String v = value(t, rule, index);
         if (v == null) {
@@ -233,21 +282,27 @@ public final class UsageMapper {
             return Hl7Dates.date(v);
         } catch (IllegalArgumentException e) {
             throw new MappingException(rule.describe(), index, ErrorCode.DATA_TYPE_ERROR,
-                    rule.describe() + " (line " + index + "): '" + v + "' is not an HL7 date");
+                    rule.describe() + " (line " + index + "): " + quoted(v) + "is not an HL7 date (" + e.getMessage() + ")");
         }
     }
 
-    private OffsetDateTime dateTime(Group t, FieldRule rule, int index) {
+    private Hl7Dates.Hl7Time dateTime(Group t, FieldRule rule, int index) {
         String v = value(t, rule, index);
         if (v == null) {
             return null;
         }
         try {
-            return Hl7Dates.dateTime(v, zone);
+            return Hl7Dates.time(v, zone);
         } catch (IllegalArgumentException e) {
             throw new MappingException(rule.describe(), index, ErrorCode.DATA_TYPE_ERROR,
-                    rule.describe() + " (line " + index + "): '" + v + "' is not an HL7 date/time");
+                    rule.describe() + " (line " + index + "): " + quoted(v) + "is not an HL7 date/time ("
+                            + e.getMessage() + ")");
         }
+    }
+
+    /** A short value quoted in an error; a long one is left out (it may be anything). */
+    private static String quoted(String v) {
+        return v.length() <= Hl7Dates.MAX_LENGTH ? "'" + v + "' " : "";
     }
 
     /** Reads a rule's value: joined paths, value map, default. Absent optional segments read as null. */

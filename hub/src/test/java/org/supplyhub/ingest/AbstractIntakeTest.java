@@ -198,7 +198,7 @@ abstract class AbstractIntakeTest {
         assertThat(knee.getSerialNumber()).isEqualTo("SN00042519");
         assertThat(knee.getExpirationDateElement().getValueAsString()).isEqualTo("2030-01-01");
         assertThat(knee.getManufacturer()).isEqualTo("ZIMMER BIOMET");
-        assertThat(knee.getModelNumber()).isEqualTo("5020-10-05");
+        assertThat(knee.getIdentifier().get(1).getValue()).isEqualTo("5020-10-05"); // catalog number
         assertThat(knee.getPatient().getIdentifier().getValue()).isEqualTo("MRN448812");
         assertThat(deliveries.get(2).getSuppliedItem().getItemReference().getReference())
                 .isEqualTo("urn:uuid:" + knee.getIdElement().getIdPart());

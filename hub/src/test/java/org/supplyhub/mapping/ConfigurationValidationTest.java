@@ -123,6 +123,29 @@ class ConfigurationValidationTest {
     }
 
     @Test
+    void itemMasterValuesThatBecomeCodesOrAmountsAreChecked() throws IOException {
+        setUp();
+        String csv = Files.readString(mappings.resolve("item-master.csv"));
+        route("acme.yaml", mllp("acme", "3004", ""));
+        Files.writeString(mappings.resolve("item-master.csv"), csv.replace(",9.20,", ",1E400,"));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("mappings/item-master.csv: line 2: unit_price '1E400' is not a number");
+        Files.writeString(mappings.resolve("item-master.csv"), csv.replace("270004512,", "2700  04512,"));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("mappings/item-master.csv: line 2: charge_code is not a code");
+    }
+
+    @Test
+    void profileSystemsMustBeAbsoluteUris() throws IOException {
+        setUp();
+        Files.writeString(mappings.resolve("mercy-or.yaml"), Files.readString(mappings.resolve("mercy-or.yaml"))
+                .replace("transaction: https://fhir.mercy.example.org/sid/or-transaction", "transaction: OR transactions"));
+        route("acme.yaml", mllp("acme", "3004", ""));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .hasMessageContaining("systems.transaction: 'OR transactions' is not an absolute URI");
+    }
+
+    @Test
     void missingMappingFileIsNamed() throws IOException {
         setUp();
         route("acme.yaml", mllp("acme", "3005", "").replace("mercy-or.yaml", "nope.yaml"));

@@ -259,8 +259,13 @@ public final class UdiParser {
         }
     }
 
+    /** YYJJJ: the year and the day of that year (1–365, or 366 in a leap year). */
     private static LocalDate julian(String yyjjj) {
-        return LocalDate.ofYearDay(2000 + Integer.parseInt(yyjjj.substring(0, 2)), Integer.parseInt(yyjjj.substring(2, 5)));
+        try {
+            return LocalDate.ofYearDay(2000 + Integer.parseInt(yyjjj.substring(0, 2)), Integer.parseInt(yyjjj.substring(2, 5)));
+        } catch (DateTimeException | NumberFormatException | IndexOutOfBoundsException e) {
+            throw new UdiException("HIBCC UDI: '" + yyjjj + "' is not a Julian date (YYJJJ)");
+        }
     }
 
     private static int num(String s, int from, int to) {

@@ -1,6 +1,16 @@
 package org.supplyhub.ingest;
 
-import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.NonStickyEventExecutorGroup;
+import io.netty.util.concurrent.UnorderedThreadPoolEventExecutor;
+import org.apache.camel.component.netty.NettyComponent;
+import org.apache.camel.spi.ComponentCustomizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.apache.camel.component.hl7.HL7MLLPNettyEncoderFactory;
 import org.apache.camel.component.netty.ChannelHandlerFactory;
 import org.apache.camel.component.netty.DefaultChannelHandlerFactory;
@@ -15,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 
 @Configuration
 public class IngestConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(IngestConfiguration.class);
 
     /** Where interfaces and mappings live, and the MLLP limits. */
     @ConfigurationProperties("hub")
@@ -50,16 +62,40 @@ public class IngestConfiguration {
         };
     }
 
-    /** Closes connections that sent nothing for the idle timeout, so dead peers do not pile up. */
+    /**
+     * Closes connections that sent nothing for the idle timeout, so dead peers do not pile up. An
+     * idle state event, not Netty's ReadTimeoutException: that one reaches Camel's handler, which
+     * logs every routine close as a WARN with a stack trace.
+     */
     @Bean
     ChannelHandlerFactory mllpIdleTimeout(HubProperties hub) {
         long millis = hub.mllp().idleTimeout().toMillis();
         return new DefaultChannelHandlerFactory() {
             @Override
             public io.netty.channel.ChannelHandler newChannelHandler() {
-                return new ReadTimeoutHandler(millis, TimeUnit.MILLISECONDS);
+                return new IdleStateHandler(millis, 0, 0, TimeUnit.MILLISECONDS) {
+                    @Override
+                    protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
+                        log.info("MLLP connection from {} idle for {} ms; closing it", ctx.channel().remoteAddress(), millis);
+                        ctx.close();
+                    }
+                };
             }
         };
+    }
+
+    /**
+     * The threads MLLP messages are processed on (intake blocks on the journal's commit). Camel's
+     * default pins each connection to one thread of its pool, so a slow message stalls every other
+     * connection pinned to that thread. Here each connection keeps its order (frames answered one
+     * after another) but runs on whichever pool thread is free: a slow message holds one thread,
+     * and at most {@code camel.component.netty.maximum-pool-size} messages are processed at once.
+     */
+    @Bean
+    ComponentCustomizer mllpIntakeThreads(@Value("${camel.component.netty.maximum-pool-size:32}") int threads) {
+        return ComponentCustomizer.forType(NettyComponent.class, netty -> netty.setExecutorService(
+                new NonStickyEventExecutorGroup(new UnorderedThreadPoolEventExecutor(threads,
+                        new DefaultThreadFactory("mllp-intake", true)))));
     }
 
     @Bean

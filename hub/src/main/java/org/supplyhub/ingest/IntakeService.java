@@ -107,6 +107,12 @@ public class IntakeService {
         Charset charset = declared != null ? declared : Hl7Charsets.detect(raw, iface.defaultCharset());
         String text = normalizeSegments(new String(raw, charset));
         Hl7Header header = Hl7Header.read(text);
+        // hostile shapes (MSH-1/2 unusable, too many segments/repetitions/components, huge fields)
+        // are refused by one linear scan before HAPI allocates anything for them
+        HL7Exception shape = hl7.checkShape(text);
+        if (shape != null) {
+            return reject(iface, raw, charset, header, shape, caller);
+        }
         if (header == null) {
             return reject(iface, raw, charset, null,
                     new HL7Exception("not an HL7 v2 message: it must start with an MSH segment",

@@ -1,6 +1,7 @@
 package org.supplyhub.ingest;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -63,7 +64,8 @@ public class IngestConfiguration {
     }
 
     /**
-     * Closes connections that sent nothing for the idle timeout, so dead peers do not pile up. An
+     * Closes connections that sent nothing for the idle timeout (and wait for no ACK), so dead peers
+     * do not pile up. An
      * idle state event, not Netty's ReadTimeoutException: that one reaches Camel's handler, which
      * logs every routine close as a WARN with a stack trace.
      */
@@ -73,11 +75,21 @@ public class IngestConfiguration {
         return new DefaultChannelHandlerFactory() {
             @Override
             public io.netty.channel.ChannelHandler newChannelHandler() {
-                return new IdleStateHandler(millis, 0, 0, TimeUnit.MILLISECONDS) {
+                // all-idle: neither a frame read nor an ACK written; the clock restarts with each ACK
+                return new IdleStateHandler(0, 0, millis, TimeUnit.MILLISECONDS) {
                     @Override
                     protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
+                        if (MllpFrameDecoder.unanswered(ctx.channel()).get() > 0) {
+                            return; // quiet because it waits for its ACK: not idle
+                        }
                         log.info("MLLP connection from {} idle for {} ms; closing it", ctx.channel().remoteAddress(), millis);
                         ctx.close();
+                    }
+
+                    @Override
+                    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+                        MllpFrameDecoder.unanswered(ctx.channel()).updateAndGet(n -> Math.max(0, n - 1)); // an ACK
+                        super.write(ctx, msg, promise);
                     }
                 };
             }

@@ -48,9 +48,18 @@ final class Hl7Charsets {
 
     private static final String PROBE = "MSH|^~\\&#ACK AA AE AR 0123456789 abcxyz ABCXYZ\r";
 
-    /** Whether HL7's delimiters and ASCII text survive a round trip through the charset. */
+    /**
+     * Whether HL7's delimiters and ASCII text are the same bytes in this charset as in ASCII and
+     * survive a round trip. MSH-18 was just read as ASCII bytes, so a charset where they differ
+     * (UTF-16, UTF-32) contradicts the frame itself, and an ACK in it would be unreadable.
+     */
     static boolean carriesDelimiters(Charset charset) {
-        return charset.canEncode() && PROBE.equals(new String(PROBE.getBytes(charset), charset));
+        if (!charset.canEncode()) {
+            return false;
+        }
+        byte[] bytes = PROBE.getBytes(charset);
+        return java.util.Arrays.equals(bytes, PROBE.getBytes(StandardCharsets.US_ASCII))
+                && PROBE.equals(new String(bytes, charset));
     }
 
     private static String msh18(byte[] raw) {

@@ -59,8 +59,20 @@ public class Hl7Support {
         return limits.check(er7);
     }
 
+    /**
+     * Parses ER7. HAPI reports most structural problems with its default code 207 (application
+     * internal error), which tells the sender "our fault, resend later"; they are the message's
+     * fault, so they come out as 102 (data type error).
+     */
     public Message parse(String er7) throws HL7Exception {
-        return parsers.get().parse(er7);
+        try {
+            return parsers.get().parse(er7);
+        } catch (HL7Exception e) {
+            if (e.getErrorCode() == ErrorCode.APPLICATION_INTERNAL_ERROR.getCode()) {
+                e.setError(ErrorCode.DATA_TYPE_ERROR);
+            }
+            throw e;
+        }
     }
 
     /** A new, empty message bound to this context (its id generator and parser). */
@@ -164,10 +176,11 @@ public class Hl7Support {
 
     /** The error with its text on one line (a CR in ERR text would end the segment). */
     private static HL7Exception clean(HL7Exception error) {
-        if (error == null || error.getMessage() == null || error.getMessage().chars().noneMatch(c -> c < 0x20 || c == 0x7f)) {
+        String text = error == null ? null : error.getMessageWithoutLocation();
+        if (text == null || text.chars().noneMatch(c -> c < 0x20 || c == 0x7f)) {
             return error;
         }
-        HL7Exception copy = new HL7Exception(error.getMessage().replaceAll("[\\x00-\\x1f\\x7f]", " "),
+        HL7Exception copy = new HL7Exception(text.replaceAll("[\\x00-\\x1f\\x7f]", " "),
                 ErrorCode.errorCodeFor(error.getErrorCode()));
         copy.setLocation(error.getLocation());
         return copy;

@@ -97,7 +97,7 @@ public class IntakeService {
         Charset charset = Hl7Charsets.detect(frame.head(), iface.defaultCharset());
         Hl7Header header = Hl7Header.read(new String(frame.head(), charset));
         HL7Exception error = new HL7Exception("message of " + frame.length() + " bytes exceeds the limit of "
-                + frame.limit() + " bytes; not processed", ErrorCode.APPLICATION_INTERNAL_ERROR);
+                + frame.limit() + " bytes; not processed", ErrorCode.DATA_TYPE_ERROR); // the message's fault, not 207
         log.warn("Interface {}: rejected a {}-byte frame (limit {}), control id {}", iface.id(), frame.length(),
                 frame.limit(), header == null ? "?" : header.controlId());
         return reject(iface, frame.head(), charset, header, error, caller);

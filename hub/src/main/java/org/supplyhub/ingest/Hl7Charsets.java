@@ -6,6 +6,10 @@ import java.util.Map;
 
 /**
  * MSH-18 (HL7 table 0211) to Java charsets. HAPI has this table but keeps it package-private.
+ * The Japanese sets are sent with ISO 2022 escapes (ASCII until an escape switches to JIS X 0208),
+ * so they read as ISO-2022-JP(-2); Java's raw x-JIS0208 would turn every ASCII delimiter into
+ * garbage. A charset that cannot carry the HL7 delimiters and ASCII letters unchanged is not used
+ * (the ACK would be unreadable): the interface's charset is.
  */
 final class Hl7Charsets {
 
@@ -16,7 +20,7 @@ final class Hl7Charsets {
             Map.entry("8859/7", "ISO-8859-7"), Map.entry("8859/8", "ISO-8859-8"), Map.entry("8859/9", "ISO-8859-9"),
             Map.entry("8859/15", "ISO-8859-15"),
             Map.entry("ISO IR6", "US-ASCII"), Map.entry("ISO IR100", "ISO-8859-1"), Map.entry("ISO IR14", "JIS_X0201"),
-            Map.entry("ISO IR87", "x-JIS0208"), Map.entry("ISO IR159", "JIS_X0212-1990"),
+            Map.entry("ISO IR87", "ISO-2022-JP"), Map.entry("ISO IR159", "ISO-2022-JP-2"),
             Map.entry("GB 18030-2000", "GB18030"), Map.entry("KS X 1001", "EUC-KR"), Map.entry("BIG-5", "Big5"),
             Map.entry("CNS 11643-1992", "x-EUC-TW"),
             Map.entry("UNICODE", "UTF-8"), Map.entry("UNICODE UTF-8", "UTF-8"),
@@ -38,7 +42,24 @@ final class Hl7Charsets {
         if (name == null || !Charset.isSupported(name)) {
             return fallback;
         }
-        return Charset.forName(name);
+        Charset charset = Charset.forName(name);
+        return carriesDelimiters(charset) ? charset : fallback;
+    }
+
+    private static final String PROBE = "MSH|^~\\&#ACK AA AE AR 0123456789 abcxyz ABCXYZ\r";
+
+    /**
+     * Whether HL7's delimiters and ASCII text are the same bytes in this charset as in ASCII and
+     * survive a round trip. MSH-18 was just read as ASCII bytes, so a charset where they differ
+     * (UTF-16, UTF-32) contradicts the frame itself, and an ACK in it would be unreadable.
+     */
+    static boolean carriesDelimiters(Charset charset) {
+        if (!charset.canEncode()) {
+            return false;
+        }
+        byte[] bytes = PROBE.getBytes(charset);
+        return java.util.Arrays.equals(bytes, PROBE.getBytes(StandardCharsets.US_ASCII))
+                && PROBE.equals(new String(bytes, charset));
     }
 
     private static String msh18(byte[] raw) {
@@ -70,9 +91,14 @@ final class Hl7Charsets {
         while (end < raw.length && raw[end] != separator && raw[end] != '\r' && raw[end] != '\n') {
             end++;
         }
-        // only the first repetition names the message's charset
+        // the first repetition names the message's charset; an empty one (ASCII) followed by a
+        // Japanese set (JAHIS: "~ISO IR87") means ISO 2022 escapes into that set
         String value = new String(raw, fieldStart, end - fieldStart, StandardCharsets.ISO_8859_1);
-        int rep = value.indexOf('~');
-        return rep >= 0 ? value.substring(0, rep) : value;
+        for (String rep : value.split("~")) {
+            if (!rep.isBlank()) {
+                return rep;
+            }
+        }
+        return null;
     }
 }

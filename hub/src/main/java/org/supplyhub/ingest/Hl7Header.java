@@ -18,13 +18,16 @@ record Hl7Header(String sendingApplication, String sendingFacility, String recei
         return messageType == null ? null : triggerEvent == null ? messageType : messageType + "^" + triggerEvent;
     }
 
-    /** Null when the text does not start with a usable MSH segment. */
+    /**
+     * Null when the text does not start with a usable MSH segment (no MSH, or MSH-1/MSH-2 that
+     * cannot be delimiters); never throws, whatever the bytes.
+     */
     static Hl7Header read(String text) {
         int start = 0;
         while (start < text.length() && Character.isWhitespace(text.charAt(start))) {
             start++;
         }
-        if (!text.startsWith("MSH", start) || text.length() < start + 8) {
+        if (!text.startsWith("MSH", start) || Hl7Limits.checkMsh(text, start) != null) {
             return null;
         }
         int end = start;

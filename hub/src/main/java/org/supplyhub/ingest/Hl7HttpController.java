@@ -1,10 +1,13 @@
 package org.supplyhub.ingest;
 
 import jakarta.servlet.http.HttpServletRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -22,6 +25,8 @@ import java.security.Principal;
  */
 @RestController
 public class Hl7HttpController {
+
+    private static final Logger log = LoggerFactory.getLogger(Hl7HttpController.class);
 
     static final MediaType HL7 = MediaType.parseMediaType("application/hl7-v2");
     static final MediaType HL7_ER7 = MediaType.parseMediaType("x-application/hl7-v2+er7");
@@ -65,11 +70,28 @@ public class Hl7HttpController {
         }
         Charset declared = type.getCharset();
         String caller = principal != null ? AuditLog.client(principal) : AuditLog.anonymous(request.getRemoteAddr());
-        IntakeResult result = intake.receive(iface, body, declared, caller);
+        IntakeResult result;
+        try {
+            result = intake.receive(iface, body, declared, caller);
+        } catch (RuntimeException | VirtualMachineError e) {
+            // intake answers every message it can read; this is a defect or the JVM out of room:
+            // a problem without details (they may quote the message), never Spring's default body
+            log.error("Interface {}: no answer could be built for a message from {}: {}", iface.id(), caller,
+                    e.getClass().getSimpleName());
+            return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error",
+                    "The message was not accepted; resend it later.");
+        }
         return ResponseEntity.ok()
                 .contentType(new MediaType(HL7, result.charset()))
                 .header("X-Hl7-Ack-Code", result.ackCode())
                 .body(result.ackBytes());
+    }
+
+    /** Anything else that goes wrong on this endpoint (e.g. the body cannot be read): problem JSON. */
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        log.warn("HL7 HTTP request failed: {}", e.getClass().getSimpleName());
+        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error", "The request could not be processed.");
     }
 
     private ResponseEntity<ProblemDetail> tooLarge() {

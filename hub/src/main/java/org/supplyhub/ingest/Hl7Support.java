@@ -2,6 +2,7 @@ package org.supplyhub.ingest;
 
 import ca.uhn.hl7v2.AcknowledgmentCode;
 import ca.uhn.hl7v2.DefaultHapiContext;
+import ca.uhn.hl7v2.ErrorCode;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.HapiContext;
 import ca.uhn.hl7v2.model.Message;
@@ -32,8 +33,16 @@ public class Hl7Support {
     private final HapiContext context;
     /** One parser per thread: PipeParser fills a structure-definition cache (a plain HashMap) as it goes. */
     private final ThreadLocal<PipeParser> parsers;
+    private final Hl7Limits limits;
 
+    /** With the default limits (tools and tests outside Spring). */
     public Hl7Support() {
+        this(Hl7Limits.DEFAULTS);
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired
+    public Hl7Support(Hl7Limits limits) {
+        this.limits = limits;
         context = new DefaultHapiContext(new SegmentClassCache());
         // Structure is checked by the mapping, which names the field; HAPI's rule checks would only
         // reject real-world variations before the profile sees them.
@@ -42,8 +51,28 @@ public class Hl7Support {
         parsers = ThreadLocal.withInitial(() -> new PipeParser(context));
     }
 
+    /**
+     * Null if the message is within {@link Hl7Limits} and its MSH-1/MSH-2 are usable; else the error
+     * (naming segment and field) to answer AR with. One linear scan: run it before {@link #parse}.
+     */
+    public HL7Exception checkShape(String er7) {
+        return limits.check(er7);
+    }
+
+    /**
+     * Parses ER7. HAPI reports most structural problems with its default code 207 (application
+     * internal error), which tells the sender "our fault, resend later"; they are the message's
+     * fault, so they come out as 102 (data type error).
+     */
     public Message parse(String er7) throws HL7Exception {
-        return parsers.get().parse(er7);
+        try {
+            return parsers.get().parse(er7);
+        } catch (HL7Exception e) {
+            if (e.getErrorCode() == ErrorCode.APPLICATION_INTERNAL_ERROR.getCode()) {
+                e.setError(ErrorCode.DATA_TYPE_ERROR);
+            }
+            throw e;
+        }
     }
 
     /** A new, empty message bound to this context (its id generator and parser). */
@@ -55,14 +84,20 @@ public class Hl7Support {
         return parsers.get().encode(message);
     }
 
-    /** An ACK for a message HAPI parsed. */
+    /**
+     * An ACK for a message HAPI parsed. It always uses the standard delimiters, whatever the sender
+     * chose, so MSA-1 reads AA/AE/AR to any receiver (letters as delimiters would escape it).
+     */
     public String ack(Message inbound, AcknowledgmentCode code, HL7Exception error, String charsetField) {
         try {
-            Message ack = inbound.generateACK(code, error);
+            Message ack = inbound.generateACK(code, clean(error));
+            Terser terser = new Terser(ack);
+            terser.set("/MSH-1", "|");
+            terser.set("/MSH-2", "^~\\&");
             if (charsetField != null) {
-                new Terser(ack).set("MSH-18", charsetField);
+                terser.set("/MSH-18", charsetField);
             }
-            return parsers.get().encode(ack);
+            return escapeControls(parsers.get().encode(ack));
         } catch (HL7Exception | IOException e) {
             // generateACK only fails on a broken inbound MSH; answer from the header we read by hand
             return nack(null, code, error);
@@ -102,12 +137,53 @@ public class Hl7Support {
             }
             ack.getMSA().getAcknowledgmentCode().setValue(code.name());
             if (error != null) {
-                error.populateResponse(ack, code, 0);
+                clean(error).populateResponse(ack, code, 0);
             }
-            return parsers.get().encode(ack);
+            return escapeControls(parsers.get().encode(ack));
         } catch (HL7Exception | IOException e) {
             throw new IllegalStateException("cannot build a NACK", e);
         }
+    }
+
+    /**
+     * Control characters copied from the sender's fields (a raw 0x1C or 0x0B would end or restart
+     * the MLLP frame) become HL7 hex escapes ({@code \X1C\}); CR stays, it ends each segment and
+     * cannot occur inside a value read from a parsed message.
+     */
+    static String escapeControls(String er7) {
+        int i = 0;
+        while (i < er7.length() && !control(er7.charAt(i))) {
+            i++;
+        }
+        if (i == er7.length()) {
+            return er7;
+        }
+        StringBuilder out = new StringBuilder(er7.length() + 16).append(er7, 0, i);
+        for (; i < er7.length(); i++) {
+            char c = er7.charAt(i);
+            if (control(c)) {
+                out.append(String.format("\\X%02X\\", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    private static boolean control(char c) {
+        return c < 0x20 && c != '\r' || c == 0x7f;
+    }
+
+    /** The error with its text on one line (a CR in ERR text would end the segment). */
+    private static HL7Exception clean(HL7Exception error) {
+        String text = error == null ? null : error.getMessageWithoutLocation();
+        if (text == null || text.chars().noneMatch(c -> c < 0x20 || c == 0x7f)) {
+            return error;
+        }
+        HL7Exception copy = new HL7Exception(text.replaceAll("[\\x00-\\x1f\\x7f]", " "),
+                ErrorCode.errorCodeFor(error.getErrorCode()));
+        copy.setLocation(error.getLocation());
+        return copy;
     }
 
     /**

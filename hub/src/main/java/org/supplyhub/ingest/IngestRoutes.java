@@ -84,6 +84,12 @@ public class IngestRoutes extends RouteBuilder {
             // no ACK could be built: close the connection (disconnectOnNoReply) so the sender resends
             log.error("Interface {}: no answer could be built; closing the connection from {}", iface.id(), peer, e);
             exchange.getMessage().setBody(null);
+        } catch (VirtualMachineError e) {
+            // OutOfMemoryError, StackOverflowError: what filled the heap or stack was this message's and
+            // is garbage now; close this connection and keep the listener (and its thread) serving others
+            log.error("Interface {}: {} while taking a message from {}; closing that connection", iface.id(),
+                    e.getClass().getSimpleName(), peer);
+            exchange.getMessage().setBody(null);
         }
     }
 

@@ -110,7 +110,7 @@ public class IntakeService {
         Charset charset = Hl7Charsets.detect(frame.head(), iface.defaultCharset());
         Hl7Header header = Hl7Header.read(new String(frame.head(), charset));
         HL7Exception error = new HL7Exception("message of " + frame.length() + " bytes exceeds the limit of "
-                + frame.limit() + " bytes; not processed", ErrorCode.APPLICATION_INTERNAL_ERROR);
+                + frame.limit() + " bytes; not processed", ErrorCode.DATA_TYPE_ERROR); // the message's fault, not 207
         log.warn("Interface {}: rejected a {}-byte frame (limit {}), control id {}", iface.id(), frame.length(),
                 frame.limit(), header == null ? "?" : header.controlId());
         return reject(iface, frame.head(), charset, header, error, caller);
@@ -120,6 +120,12 @@ public class IntakeService {
         Charset charset = declared != null ? declared : Hl7Charsets.detect(raw, iface.defaultCharset());
         String text = normalizeSegments(new String(raw, charset));
         Hl7Header header = Hl7Header.read(text);
+        // hostile shapes (MSH-1/2 unusable, too many segments/repetitions/components, huge fields)
+        // are refused by one linear scan before HAPI allocates anything for them
+        HL7Exception shape = hl7.checkShape(text);
+        if (shape != null) {
+            return reject(iface, raw, charset, header, shape, caller);
+        }
         if (header == null) {
             return reject(iface, raw, charset, null,
                     new HL7Exception("not an HL7 v2 message: it must start with an MSH segment",

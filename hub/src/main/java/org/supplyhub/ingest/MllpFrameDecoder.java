@@ -2,9 +2,12 @@ package org.supplyhub.ingest;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.AttributeKey;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * MLLP framing (VT … FS CR) with a size limit. Emits each frame's payload as {@code byte[]}, or an
@@ -18,6 +21,8 @@ public final class MllpFrameDecoder extends ByteToMessageDecoder {
     static final byte END = 0x1c;
     static final byte CR = 0x0d;
     static final int HEAD = 4096;
+    /** Frames of this connection not answered yet: the idle timeout does not close a connection that waits for its ACK. */
+    static final AttributeKey<AtomicInteger> UNANSWERED = AttributeKey.valueOf("supplyhub.mllp.unanswered");
 
     private final int maxFrameBytes;
     private boolean inFrame;
@@ -65,17 +70,29 @@ public final class MllpFrameDecoder extends ByteToMessageDecoder {
                     in.getBytes(in.readerIndex(), head);
                 }
                 out.add(new OversizedFrame(head, discarded + length, maxFrameBytes));
+                unanswered(ctx.channel()).incrementAndGet();
                 in.skipBytes(length + 2);
             } else {
                 byte[] payload = new byte[length];
                 in.readBytes(payload);
                 in.skipBytes(2);
                 out.add(payload);
+                unanswered(ctx.channel()).incrementAndGet();
             }
             inFrame = false;
             discardedHead = null;
             discarded = 0;
         }
+    }
+
+    static AtomicInteger unanswered(Channel channel) {
+        AtomicInteger n = channel.attr(UNANSWERED).get();
+        if (n == null) {
+            n = new AtomicInteger();
+            AtomicInteger raced = channel.attr(UNANSWERED).setIfAbsent(n);
+            n = raced == null ? n : raced;
+        }
+        return n;
     }
 
     /** Index of the FS of the FS CR end marker, or -1 if it has not arrived yet. */

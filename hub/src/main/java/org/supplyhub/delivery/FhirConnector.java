@@ -68,10 +68,28 @@ public class FhirConnector implements Connector {
 
     /**
      * The {@code ifNoneExist} of a conditional create on an identifier: a URL query, so system and
-     * value are escaped as FHIR search values ({@code \|}, {@code \,}, {@code \$}) and then URL-encoded,
-     * and a value with {@code |}, {@code &}, {@code #} or spaces still matches exactly itself.
+     * value are escaped as FHIR search values ({@code \|}, {@code \,}, {@code \$}, {@code \\}) and
+     * then percent-encoded where a query needs it ({@code &}, {@code #}, {@code +}, {@code %}, spaces,
+     * non-ASCII…), so a value with any of them matches exactly itself. What a URL may carry as is
+     * ({@code https://…}) stays readable.
      */
     static String identifierCondition(String system, String value) {
-        return "identifier=" + ParameterUtil.escapeAndUrlEncode(system) + "|" + ParameterUtil.escapeAndUrlEncode(value);
+        return "identifier=" + queryValue(system) + "|" + queryValue(value);
+    }
+
+    private static final String QUERY_SAFE = "-._~:/@!'()*,;$";
+
+    private static String queryValue(String text) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : ParameterUtil.escape(text).getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || QUERY_SAFE.indexOf(c) >= 0) {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return out.toString();
     }
 }

@@ -1,5 +1,6 @@
 package org.supplyhub.health;
 
+import jakarta.annotation.PreDestroy;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -59,6 +60,11 @@ public class DatabaseHealthIndicator implements HealthIndicator {
         } catch (ExecutionException e) {
             return Health.down().withDetail("error", e.getCause().getClass().getName()).build();
         }
+    }
+
+    @PreDestroy
+    void stop() {
+        checker.shutdownNow();
     }
 
     private Health check() {

@@ -1,6 +1,8 @@
 package org.supplyhub.delivery;
 
 import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import org.supplyhub.ingest.InterfaceCatalog;
@@ -11,25 +13,30 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The {@code outbox-delivery} route template: one route per destination that keeps its outbox
  * drained. It ticks often; while rows are due it drains back to back, when idle it polls every
- * {@code pollInterval}.
+ * {@code pollInterval}. Nothing a poll throws (a database outage, an {@link Error}) ends the route:
+ * it is reported to {@link DeliveryHealth} and the next tick polls again.
  */
 @Component
 public class DeliveryRoutes extends RouteBuilder {
 
+    private static final Logger log = LoggerFactory.getLogger(DeliveryRoutes.class);
     private static final String DESTINATION = "SupplyHubDestination";
 
     private final InterfaceCatalog catalog;
     private final DeliveryWorker worker;
+    private final DeliveryHealth health;
     private final Map<String, Long> nextPoll = new ConcurrentHashMap<>();
 
     private final boolean enabled;
 
     /** {@code hub.delivery.enabled=false} makes an intake-only node (delivery runs on other nodes). */
-    public DeliveryRoutes(InterfaceCatalog catalog, DeliveryWorker worker,
+    public DeliveryRoutes(InterfaceCatalog catalog, DeliveryWorker worker, DeliveryHealth health,
                           @Value("${hub.delivery.enabled:true}") boolean enabled) {
         this.catalog = catalog;
         this.worker = worker;
+        this.health = health;
         this.enabled = enabled;
+        catalog.destinations().forEach(worker::checkLease); // refuse to start rather than send twice
     }
 
     @Override
@@ -54,13 +61,24 @@ public class DeliveryRoutes extends RouteBuilder {
         }
         long now = System.currentTimeMillis();
         if (now < nextPoll.getOrDefault(d.name(), 0L)) {
+            health.idle(d.name());
             return;
         }
         // drain back to back while rows keep coming (for up to a second, then let the timer breathe)
-        int claimed;
-        do {
-            claimed = worker.poll(d);
-        } while (claimed > 0 && System.currentTimeMillis() - now < 1000);
-        nextPoll.put(d.name(), claimed > 0 ? now : now + d.pollInterval().toMillis());
+        int claimed = 0;
+        try {
+            do {
+                claimed = worker.poll(d);
+            } while (claimed > 0 && System.currentTimeMillis() - now < 1000);
+            health.polled(d.name(), null);
+        } catch (Throwable e) { // even an Error: a timer thread that dies leaves its rows pending for good
+            claimed = 0;
+            if (health.polled(d.name(), e)) { // once per run of failures, not every second
+                log.error("Destination {}: poll failed ({}); polling again every {}", d.name(), e.getClass().getName(),
+                        d.pollInterval());
+            }
+        } finally {
+            nextPoll.put(d.name(), claimed > 0 ? now : now + d.pollInterval().toMillis());
+        }
     }
 }

@@ -12,6 +12,7 @@ import org.springframework.stereotype.Service;
 import org.supplyhub.delivery.OutboxRepository.Claimed;
 import org.supplyhub.delivery.OutboxRepository.Outcome;
 import org.supplyhub.delivery.OutboxRepository.Settlement;
+import org.supplyhub.mapping.ConfigurationException;
 import org.supplyhub.mapping.SupplyUsage;
 
 import java.io.IOException;
@@ -21,12 +22,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionService;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -34,17 +38,30 @@ import java.util.stream.Collectors;
  * Drains one destination's outbox: claim due rows, render, send, then mark delivered, schedule a
  * retry (exponential backoff with jitter) or mark dead after the destination's limit. Every attempt
  * is journaled, without message content.
+ * <p>
+ * Failures are typed by where they happen: a payload that cannot be rendered (the journaled usage
+ * cannot be read, or the renderer fails) never will be, so the row is dead at once and its account
+ * moves on; a send that fails, expectedly or not (any exception, even an {@link Error}), is an
+ * attempt like any other and is retried within the destination's limits.
  */
 @Service
 public class DeliveryWorker {
 
     private static final Logger log = LoggerFactory.getLogger(DeliveryWorker.class);
 
+    /**
+     * A finished send waits at most this long for the others of its claim before it is settled on
+     * its own: a fast claim is settled in one transaction, a claim with a slow send does not hold
+     * the rows that are done (their leases keep running) until the slowest one returns.
+     */
+    static final Duration SETTLE_WAIT = Duration.ofMillis(250);
+
     private final OutboxRepository outbox;
     private final Payloads payloads;
     private final Map<Connector.Kind, Connector> connectors;
     private final ObjectMapper json;
     private final MeterRegistry meters;
+    private final DeliveryHealth health;
     /** Per destination: a destination that hangs ties up only its own senders. */
     private final Map<String, ExecutorService> senders = new ConcurrentHashMap<>();
     private final int sendersPerDestination;
@@ -57,7 +74,7 @@ public class DeliveryWorker {
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
                           MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters,
-                          @Value("${hub.delivery.senders:8}") int sendersPerDestination) {
+                          DeliveryHealth health, @Value("${hub.delivery.senders:8}") int sendersPerDestination) {
         this.sendersPerDestination = sendersPerDestination;
         this.outbox = outbox;
         this.payloads = payloads;
@@ -65,12 +82,39 @@ public class DeliveryWorker {
                 Connector.Kind.FHIR, fhir);
         this.json = json;
         this.meters = meters;
+        this.health = health;
+    }
+
+    /**
+     * Refuses a destination whose claim can outlast its lease: its last rows would still be
+     * sending when another node may claim them again. The worst case is every sender waiting out
+     * the timeout for each of its share of a full batch. File destinations have no timeout.
+     */
+    public void checkLease(DestinationDefinition d) {
+        Duration worst = worstClaim(d, sendersPerDestination);
+        if (worst != null && worst.compareTo(d.lease()) > 0) {
+            int rounds = (d.batchSize() + sendersPerDestination - 1) / sendersPerDestination;
+            throw new ConfigurationException(d.file() + ": destination '" + d.name() + "': a claim can take "
+                    + rounds + " × timeout " + d.timeout().toSeconds() + "s = " + worst.toSeconds()
+                    + "s (batchSize " + d.batchSize() + " on " + sendersPerDestination + " senders), longer than its lease of "
+                    + d.lease().toSeconds() + "s: raise 'lease', lower 'batchSize' or 'timeout', or raise hub.delivery.senders");
+        }
+    }
+
+    /** ceil(batchSize / senders) × timeout, or null for a connector without a timeout (files). */
+    static Duration worstClaim(DestinationDefinition d, int senders) {
+        if (d.connector() == Connector.Kind.FILE) {
+            return null;
+        }
+        int rounds = (d.batchSize() + senders - 1) / senders;
+        return d.timeout().multipliedBy(rounds);
     }
 
     /**
      * One pass over the due rows; returns how many were claimed (the caller polls again soon if any).
      * A claim holds at most one row per account, so its rows go out in parallel without breaking
-     * any account's order; the pass ends when all of them are settled, in one transaction.
+     * any account's order. Rows are settled as their sends finish, in groups: all at once in one
+     * transaction when the sends finish together.
      */
     public int poll(DestinationDefinition destination) {
         List<Claimed> rows = outbox.claim(destination.name(), destination.batchSize(), destination.lease());
@@ -79,36 +123,60 @@ public class DeliveryWorker {
         }
         Map<Long, List<String>> resources = destination.output() == DestinationDefinition.Output.FHIR
                 ? outbox.resources(rows.stream().map(Claimed::messageId).collect(Collectors.toSet())) : Map.of();
-        List<Settlement> settled = new ArrayList<>(rows.size());
         if (rows.size() == 1) {
-            settled.add(deliver(destination, rows.get(0), resources));
-        } else {
-            ExecutorService pool = senders.computeIfAbsent(destination.name(), this::newSenders);
-            List<Future<Settlement>> sends = new ArrayList<>(rows.size());
-            for (Claimed row : rows) {
-                sends.add(pool.submit(() -> deliver(destination, row, resources)));
-            }
-            for (Future<Settlement> send : sends) {
+            settle(destination, List.of(deliver(destination, rows.get(0), resources)));
+            return 1;
+        }
+        ExecutorService pool = senders.computeIfAbsent(destination.name(), this::newSenders);
+        CompletionService<Attempt> sends = new ExecutorCompletionService<>(pool);
+        for (Claimed row : rows) {
+            sends.submit(() -> deliver(destination, row, resources));
+        }
+        List<Attempt> done = new ArrayList<>();
+        int outstanding = rows.size();
+        try {
+            while (outstanding > 0) {
+                Future<Attempt> next = done.isEmpty() ? sends.take()
+                        : sends.poll(SETTLE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                if (next == null) { // the rest are slower: settle what is done now
+                    settle(destination, done);
+                    done = new ArrayList<>();
+                    continue;
+                }
+                outstanding--;
                 try {
-                    settled.add(send.get());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break; // rows left unsettled are due again when the lease runs out
-                } catch (ExecutionException e) {
-                    log.warn("Destination {}: a send failed outside its handler: {}", destination.name(),
-                            e.getCause().getClass().getSimpleName());
+                    done.add(next.get());
+                } catch (ExecutionException e) { // deliver catches everything; its row's lease runs out
+                    log.error("Destination {}: a send failed outside its handler: {}", destination.name(),
+                            e.getCause().getClass().getName());
                 }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // rows left unsettled are due again when the lease runs out
+        } finally {
+            settle(destination, done);
         }
-        outbox.settle(settled);
-        for (Settlement s : settled) {
-            meters.counter("hub.deliveries", "destination", destination.name(), "outcome", s.outcome().name()).increment();
+        return rows.size();
+    }
+
+    /** How one attempt ended, and what it says about the receiver: up, failing, or nothing (not sent). */
+    record Attempt(Settlement settlement, Boolean receiverUp) { }
+
+    private void settle(DestinationDefinition d, List<Attempt> attempts) {
+        if (attempts.isEmpty()) {
+            return;
+        }
+        outbox.settle(attempts.stream().map(Attempt::settlement).toList());
+        for (Attempt a : attempts) {
+            Settlement s = a.settlement();
+            meters.counter("hub.deliveries", "destination", d.name(), "outcome", s.outcome().name()).increment();
             if (s.outcome() == Outcome.DEAD) {
-                log.warn("Destination {}: outbox row {} (message {}) is dead after {} attempts: {}", destination.name(),
+                log.warn("Destination {}: outbox row {} (message {}) is dead after {} attempts: {}", d.name(),
                         s.row().id(), s.row().messageId(), s.row().attempt(), s.detail());
             }
         }
-        return rows.size();
+        health.receiver(d.name(), attempts.stream().anyMatch(a -> Boolean.TRUE.equals(a.receiverUp())),
+                attempts.stream().filter(a -> Boolean.FALSE.equals(a.receiverUp())).map(Attempt::settlement).toList());
     }
 
     private ExecutorService newSenders(String destination) {
@@ -125,22 +193,54 @@ public class DeliveryWorker {
         senders.values().forEach(ExecutorService::shutdownNow);
     }
 
-    private Settlement deliver(DestinationDefinition d, Claimed row, Map<Long, List<String>> resources) {
+    private Attempt deliver(DestinationDefinition d, Claimed row, Map<Long, List<String>> resources) {
         Instant started = Instant.now();
         long t0 = System.nanoTime();
+        Connector.Payload payload;
         try {
             SupplyUsage usage = usages.get(row.messageId(), id -> parse(row.usageJson()));
-            Connector.Payload payload = payloads.render(d, row.id(), row.messageId(), usage,
+            payload = payloads.render(d, row.id(), row.messageId(), usage,
                     resources.getOrDefault(row.messageId(), List.of()));
-            String code = payload == null ? "NOTHING-OWED" : connectors.get(d.connector()).send(d, payload);
-            return Settlement.delivered(row, started, elapsedMs(t0), code);
         } catch (DeliveryException e) {
-            return failed(d, row, started, t0, e.permanent(), e.code(), e.getMessage());
-        } catch (Exception e) {
-            log.warn("Destination {}: outbox row {} failed unexpectedly ({})", d.name(), row.id(),
-                    e.getClass().getSimpleName());
-            return failed(d, row, started, t0, false, "ERROR", e.getClass().getSimpleName());
+            return new Attempt(failed(d, row, started, t0, e.permanent(), e.code(), e.getMessage()), null);
+        } catch (RuntimeException e) { // the same journaled usage fails the same way every time
+            return new Attempt(failed(d, row, started, t0, true, "RENDER", "cannot render: " + reason(e)), null);
+        } catch (Throwable e) { // an Error (out of memory, stack overflow) says little about the message
+            health.fatal(d.name(), e);
+            log.error("Destination {}: outbox row {} (message {}): {} while rendering", d.name(), row.id(),
+                    row.messageId(), e.getClass().getName());
+            return new Attempt(failed(d, row, started, t0, false, "ERROR", "render failed: " + reason(e)), null);
         }
+        try {
+            if (payload == null) {
+                return new Attempt(Settlement.delivered(row, started, elapsedMs(t0), "NOTHING-OWED"), null);
+            }
+            String code = connectors.get(d.connector()).send(d, payload);
+            return new Attempt(Settlement.delivered(row, started, elapsedMs(t0), code), true);
+        } catch (DeliveryException e) {
+            return new Attempt(failed(d, row, started, t0, e.permanent(), e.code(), e.getMessage()),
+                    e.permanent() ? null : false);
+        } catch (Throwable e) { // unexpected: counted and journaled like any failed send, within the same limits
+            if (e instanceof Error) {
+                health.fatal(d.name(), e);
+                log.error("Destination {}: outbox row {} (message {}): {} while sending", d.name(), row.id(),
+                        row.messageId(), e.getClass().getName());
+            }
+            return new Attempt(failed(d, row, started, t0, false, "ERROR", "send failed: " + reason(e)), false);
+        }
+    }
+
+    /**
+     * What a journal may say about an unexpected failure: the exception classes down to the root
+     * cause, never their messages (a parser's message can quote the content it choked on).
+     */
+    static String reason(Throwable e) {
+        StringBuilder s = new StringBuilder(e.getClass().getName());
+        Throwable cause = e.getCause();
+        for (int depth = 0; cause != null && cause != e && depth < 5; depth++, cause = cause.getCause()) {
+            s.append(" ← ").append(cause.getClass().getName());
+        }
+        return s.toString();
     }
 
     private SupplyUsage parse(String usageJson) {

@@ -25,8 +25,9 @@ import java.util.Map;
  * ordering key (patient account) is ever due, so an account's rows go out in order, and one account
  * waiting on a retry never holds up the others.
  * <p>
- * Round trips are per claim, not per row: the claim brings each row's canonical usage along, and a
- * claim's outcomes are settled (row status and attempt journal) in one transaction.
+ * Round trips are per claim, not per row: the claim brings each row's canonical usage along (and
+ * journals attempts lost with an expired lease, in the same statement), and a claim's outcomes are
+ * settled (row status and attempt journal) in one transaction, or a few when some sends are slow.
  */
 @Repository
 public class OutboxRepository {
@@ -48,6 +49,16 @@ public class OutboxRepository {
     }
 
     public enum Outcome { DELIVERED, RETRY, DEAD }
+
+    /**
+     * The journal's outcome for an attempt whose lease ran out before it was settled (the node
+     * stopped, or lost the database, mid-attempt): written when the row is claimed again, so
+     * {@code outbox.attempts} and the rows in {@code delivery_attempt} always agree. Its
+     * {@code started_at} is the lease's end minus the lease (when it was claimed, as near as known).
+     */
+    public static final String LOST = "LOST";
+    private static final String LOST_DETAIL = "lease expired before the attempt was settled: the node stopped or"
+            + " lost the database mid-attempt; whether the receiver got it is unknown (the retry carries the same key)";
 
     /**
      * Account heads among the destination's oldest pending rows. Every pending row older than a
@@ -107,24 +118,40 @@ public class OutboxRepository {
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         List<Object> args = new ArrayList<>(headArgs);
         args.addAll(List.of(now, now, max));
-        String due = "select o.id from outbox o where o.id in (" + heads + ") and " + DUE + " order by o.id limit ?";
         if (postgres) {
-            args.add(0, until);
-            return jdbc.query("update outbox set lease_until = ?, attempts = attempts + 1 from message m"
-                    + " where m.id = outbox.message_id and outbox.status = 'PENDING' and outbox.id in ("
-                    + due + " for update of o skip locked)"
+            // one statement: lock the due rows, journal the attempts that were lost with an expired
+            // lease, lease the rows, and bring their usage
+            args.add(lease.toMillis());
+            args.add(until);
+            return jdbc.query("with c as (select o.id, o.attempts, o.lease_until from outbox o where o.id in (" + heads
+                    + ") and " + DUE + " order by o.id limit ? for update of o skip locked),"
+                    + " lost as (insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome,"
+                    + " code, detail) select c.id, c.attempts, c.lease_until - ? * interval '1 millisecond', 0, '"
+                    + LOST + "', 'LEASE', '" + LOST_DETAIL + "' from c where c.lease_until is not null and c.attempts > 0)"
+                    + " update outbox set lease_until = ?, attempts = outbox.attempts + 1 from c, message m"
+                    + " where outbox.id = c.id and m.id = outbox.message_id and outbox.status = 'PENDING'"
                     + " returning outbox.id, outbox.message_id, outbox.ordering_key, outbox.attempts,"
                     + " coalesce(outbox.replayed_at, outbox.created_at) as due_since, m.usage_json", CLAIMED,
                     args.toArray());
         }
         // H2 (embedded, one node): pick candidates, then lease each with a guarded update
+        String candidates = "select o.id, o.attempts, o.lease_until from outbox o where o.id in (" + heads + ") and "
+                + DUE + " order by o.id limit ?";
         return tx.execute(status -> {
-            List<Long> ids = jdbc.queryForList(due, Long.class, args.toArray());
-            List<Long> leased = new ArrayList<>(ids.size());
-            for (Long id : ids) {
+            List<Map<String, Object>> found = jdbc.queryForList(candidates, args.toArray());
+            List<Long> leased = new ArrayList<>(found.size());
+            for (Map<String, Object> row : found) {
+                long id = ((Number) row.get("id")).longValue();
+                int attempts = ((Number) row.get("attempts")).intValue();
+                Timestamp expired = row.get("lease_until") == null ? null : toTimestamp(row.get("lease_until"));
                 if (jdbc.update("update outbox set lease_until = ?, attempts = attempts + 1 where id = ?"
                         + " and status = 'PENDING' and (lease_until is null or lease_until < ?)", until, id, now) == 1) {
                     leased.add(id);
+                    if (expired != null && attempts > 0) {
+                        jdbc.update("insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome,"
+                                + " code, detail) values (?, ?, ?, 0, '" + LOST + "', 'LEASE', '" + LOST_DETAIL + "')",
+                                id, attempts, Timestamp.from(expired.toInstant().minus(lease)));
+                    }
                 }
             }
             return leased.isEmpty() ? List.<Claimed>of() : jdbc.query("select o.id, o.message_id, o.ordering_key,"
@@ -132,6 +159,16 @@ public class OutboxRepository {
                     + " from outbox o join message m on m.id = o.message_id"
                     + " where o.id in (" + placeholders(leased.size()) + ") order by o.id", CLAIMED, leased.toArray());
         });
+    }
+
+    private static Timestamp toTimestamp(Object value) {
+        if (value instanceof Timestamp t) {
+            return t;
+        }
+        if (value instanceof java.time.OffsetDateTime o) {
+            return Timestamp.from(o.toInstant());
+        }
+        throw new IllegalStateException("unexpected lease_until type " + value.getClass().getName());
     }
 
     /**

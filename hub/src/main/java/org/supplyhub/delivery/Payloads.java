@@ -235,8 +235,8 @@ public class Payloads {
                 g.writeStringField("url", type);
                 JsonNode id = r.path("identifier").path(0);
                 if (id.hasNonNull("value")) {
-                    g.writeStringField("ifNoneExist", "identifier=" + id.path("system").asText("") + "|"
-                            + id.get("value").asText());
+                    g.writeStringField("ifNoneExist", FhirConnector.identifierCondition(id.path("system").asText(""),
+                            id.get("value").asText()));
                 }
                 g.writeEndObject();
                 g.writeEndObject();

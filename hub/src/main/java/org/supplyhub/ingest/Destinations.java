@@ -91,7 +91,7 @@ final class Destinations {
                 duration(at, "initialBackoff", p.get("initialBackoff"), Duration.ofSeconds(2)),
                 duration(at, "maxBackoff", p.get("maxBackoff"), Duration.ofMinutes(10)),
                 duration(at, "pollInterval", p.get("pollInterval"), Duration.ofSeconds(1)),
-                duration(at, "lease", p.get("lease"), Duration.ofMinutes(2)),
+                duration(at, "lease", p.get("lease"), Duration.ofMinutes(5)),
                 number(at, "batchSize", p.get("batchSize"), 50),
                 oauth2(at, connector, p.get("oauth2")),
                 "retry".equals(choiceText(at, "onReject", p.get("onReject"), List.of("dead", "retry"), "dead")),

@@ -25,7 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A hub stopped in the middle of delivering — rows leased, requests in flight — and started again
  * on the same database: every row is delivered, and the idempotent receiver applies each once
- * (a request the first hub sent but never saw answered comes again with the same key).
+ * (a request the first hub sent but never saw answered comes again with the same key). Each attempt
+ * the stop cut off is journaled as LOST when its row is claimed again, so the rows' attempt counters
+ * and the attempt journal agree.
  */
 class HubRestartTest {
 
@@ -66,6 +68,8 @@ class HubRestartTest {
                       - { name: output, value: stock }
                       - { name: url, value: "http://127.0.0.1:%d/stock" }
                       - { name: lease, value: 3s }
+                      - { name: timeout, value: 2s }
+                      - { name: batchSize, value: 8 }
                       - { name: initialBackoff, value: 50ms }
                 """.formatted(receiver.getAddress().getPort());
         Map<String, String> db = TestDatabases.postgres();
@@ -104,6 +108,13 @@ class HubRestartTest {
             assertThat(requestsByKey).as("every row reached the receiver").hasSize(MESSAGES);
             assertThat(after.queryForObject("select count(*) from outbox where destination = 'slow-inventory'"
                     + " and status <> 'DELIVERED'", Integer.class)).isZero();
+            assertThat(after.queryForObject("select count(*) from delivery_attempt a join outbox o on o.id = a.outbox_id"
+                    + " where o.destination = 'slow-inventory' and a.outcome = 'LOST'", Integer.class))
+                    .as("every attempt the stop cut off is journaled").isEqualTo(abandoned);
+            assertThat(after.queryForObject("select count(*) from delivery_attempt a join outbox o on o.id = a.outbox_id"
+                    + " where o.destination = 'slow-inventory'", Integer.class))
+                    .as("attempt journal and attempt counters agree").isEqualTo(after.queryForObject(
+                            "select sum(attempts) from outbox where destination = 'slow-inventory'", Integer.class));
             long resent = requestsByKey.values().stream().filter(n -> n.get() > 1).count();
             System.out.printf("Restart: %d leased at stop, %d left leased, %d delivered before, %d requests for %d rows,"
                     + " %d rows sent again after the restart (answered 409, applied once)%n",

@@ -31,7 +31,9 @@ public class IngestRoutes extends RouteBuilder {
     @Override
     public void configure() {
         // MLLP over TCP (Netty): one listener per interface port, a reply per frame, frames bounded.
-        mllpTemplate(InterfaceCatalog.MLLP_TEMPLATE, "", "#mllpIdleTimeout,#mllpFrameDecoder");
+        // allowedSources: the CIDR blocks a sender may connect from (SourceAddressFilter; empty: any)
+        mllpTemplate(InterfaceCatalog.MLLP_TEMPLATE, "", "#mllpSources,#mllpIdleTimeout,#mllpFrameDecoder")
+                .templateParameter("allowedSources", "");
 
         // MLLP over TLS: the same listener behind an SSL handler whose context (key, CAs, the
         // certificates bound to the interface) MllpTls registers; refused handshakes are audited.
@@ -57,7 +59,7 @@ public class IngestRoutes extends RouteBuilder {
     private RouteTemplateDefinition mllpTemplate(String name, String options, String decoders) {
         RouteTemplateDefinition template = routeTemplate(name)
                 .templateParameter("interfaceId").templateParameter("port").templateParameter("mapping")
-                .templateParameter("destinations", "").templateParameter("host", "0.0.0.0")
+                .templateParameter("destinations", "").templateParameter("host", "127.0.0.1")
                 .templateParameter("charset", "ISO-8859-1").templateParameter("description", "");
         template.from("netty:tcp://{{host}}:{{port}}?sync=true&textline=false&allowDefaultCodec=false" + options
                         + "&decoders=" + decoders + "&encoders=#mllpFrameEncoder"

@@ -46,7 +46,7 @@ public final class InterfaceCatalog {
     private static final Logger log = LoggerFactory.getLogger(InterfaceCatalog.class);
     private static final Set<String> COMMON = Set.of("interfaceId", "mapping", "destinations", "charset", "description");
     private static final Map<String, Set<String>> PARAMETERS = Map.of(
-            MLLP_TEMPLATE, union(COMMON, Set.of("port", "host")),
+            MLLP_TEMPLATE, union(COMMON, Set.of("port", "host", "allowedSources")),
             MLLP_TLS_TEMPLATE, union(COMMON, Set.of("port", "host", "tls", "needClientAuth", "clientCertificates")),
             HTTP_TEMPLATE, COMMON);
 

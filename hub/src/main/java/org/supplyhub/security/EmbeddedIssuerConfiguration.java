@@ -29,6 +29,14 @@ import org.springframework.security.oauth2.server.authorization.settings.TokenSe
 import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
 import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.context.SecurityContextHolderFilter;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.AndRequestMatcher;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
+import org.supplyhub.journal.AuditLog;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
 import org.supplyhub.mapping.ConfigurationException;
 
 import java.io.IOException;
@@ -148,10 +156,19 @@ public class EmbeddedIssuerConfiguration {
 
     @Bean
     @Order(1)
-    SecurityFilterChain issuerEndpoints(HttpSecurity http, ProblemResponses problems) throws Exception {
+    SecurityFilterChain issuerEndpoints(HttpSecurity http, ProblemResponses problems, RegisteredClientRepository clients,
+                                        SecurityProperties security, AuditLog audit, ObjectMapper json) throws Exception {
         OAuth2AuthorizationServerConfigurer issuer = OAuth2AuthorizationServerConfigurer.authorizationServer();
-        http.securityMatcher(issuer.getEndpointsMatcher())
+        // only what client_credentials needs: the authorization, device and PAR endpoints (for users
+        // who log in, which the hub has none of) are left to the API chain, which refuses them
+        PathPatternRequestMatcher.Builder path = PathPatternRequestMatcher.withDefaults();
+        RequestMatcher served = new OrRequestMatcher(path.matcher("/oauth2/token"), path.matcher("/oauth2/jwks"),
+                path.matcher("/oauth2/introspect"), path.matcher("/oauth2/revoke"),
+                path.matcher("/.well-known/oauth-authorization-server"), path.matcher("/.well-known/oauth-authorization-server/**"));
+        http.securityMatcher(new AndRequestMatcher(issuer.getEndpointsMatcher(), served))
                 .with(issuer, server -> { })
+                .addFilterBefore(new TokenEndpointGuard(clients, audit, json, security.tokenEndpoint(), Ticker.systemTicker()),
+                        SecurityContextHolderFilter.class)
                 .authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
                 .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .csrf(csrf -> csrf.ignoringRequestMatchers(issuer.getEndpointsMatcher()))

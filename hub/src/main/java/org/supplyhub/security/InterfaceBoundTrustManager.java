@@ -21,8 +21,22 @@ final class InterfaceBoundTrustManager extends X509ExtendedTrustManager {
     private final String interfaceId;
     private final X509ExtendedTrustManager ca;
     private final List<X500Principal> bound;
-    /** The subject each handshake presented, so a refusal can be audited with it. */
-    private final Map<SSLEngine, String> presented = Collections.synchronizedMap(new WeakHashMap<>());
+    /** What each handshake presented, so a refusal can be audited with it. */
+    private final Map<SSLEngine, Presented> presented = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * The certificate a peer presented. {@code verified} once it chained to a trusted CA: only then is
+     * its subject an identity; before that it is a claim anyone can make.
+     */
+    record Presented(String subject, String issuer, String sha256, boolean verified) {
+        String actor() {
+            return verified ? "cert:" + subject : "unverified-cert:sha256=" + sha256;
+        }
+
+        String claim() {
+            return verified ? "" : "; claims subject " + subject + ", issuer " + issuer;
+        }
+    }
 
     InterfaceBoundTrustManager(String interfaceId, X509ExtendedTrustManager ca, List<X500Principal> bound) {
         this.interfaceId = interfaceId;
@@ -32,10 +46,15 @@ final class InterfaceBoundTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        if (chain != null && chain.length > 0) {
-            presented.put(engine, chain[0].getSubjectX500Principal().getName());
+        Presented claimed = chain == null || chain.length == 0 ? null : new Presented(
+                chain[0].getSubjectX500Principal().getName(), chain[0].getIssuerX500Principal().getName(), sha256(chain[0]), false);
+        if (claimed != null) {
+            presented.put(engine, claimed);
         }
         ca.checkClientTrusted(chain, authType, engine);
+        if (claimed != null) {
+            presented.put(engine, new Presented(claimed.subject(), claimed.issuer(), claimed.sha256(), true));
+        }
         checkBound(chain);
     }
 
@@ -58,9 +77,18 @@ final class InterfaceBoundTrustManager extends X509ExtendedTrustManager {
         }
     }
 
-    /** The subject the peer on this engine presented, if any (forgotten once read). */
-    String presentedBy(SSLEngine engine) {
+    /** What the peer on this engine presented, if anything (forgotten once read). */
+    Presented presentedBy(SSLEngine engine) {
         return presented.remove(engine);
+    }
+
+    private static String sha256(X509Certificate certificate) {
+        try {
+            return java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
+        } catch (java.security.GeneralSecurityException e) {
+            return "unknown";
+        }
     }
 
     @Override

@@ -47,6 +47,16 @@ public class MllpTls extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(MllpTls.class);
     static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+    /**
+     * Forward-secret AEAD suites only: TLS 1.3's, and TLS 1.2's ECDHE with GCM or ChaCha20-Poly1305
+     * (no static-RSA key exchange, no CBC, no SHA-1 MACs).
+     */
+    static final List<String> CIPHER_SUITES = List.of(
+            "TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     private final AuditLog audit;
     private final Map<Integer, String> interfaceByPort = new ConcurrentHashMap<>();
@@ -102,12 +112,24 @@ public class MllpTls extends ChannelInboundHandlerAdapter {
         SecureSocketProtocolsParameters protocols = new SecureSocketProtocolsParameters();
         protocols.setSecureSocketProtocol(PROTOCOLS);
         params.setSecureSocketProtocols(protocols);
+        org.apache.camel.support.jsse.CipherSuitesParameters suites = new org.apache.camel.support.jsse.CipherSuitesParameters();
+        suites.setCipherSuite(CIPHER_SUITES);
+        params.setCipherSuites(suites);
         SSLContextServerParameters server = new SSLContextServerParameters();
         server.setClientAuthentication(iface.tls().needClientAuth() ? "REQUIRE" : "NONE");
         params.setServerParameters(server);
         log.info("Interface {}: MLLP over TLS ({}), client certificate {}", iface.id(), PROTOCOLS,
                 iface.tls().needClientAuth() ? "required, " + iface.tls().clients().size() + " bound" : "not required");
         return params;
+    }
+
+    /** Camel adds this handler after the SslHandler; the ClientHello reader goes just before it. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        io.netty.channel.ChannelHandlerContext ssl = ctx.pipeline().context(SslHandler.class);
+        if (ssl != null && ctx.pipeline().get(ClientHelloVersion.class) == null) {
+            ctx.pipeline().addBefore(ssl.name(), "clientHelloVersion", new ClientHelloVersion());
+        }
     }
 
     @Override
@@ -124,13 +146,15 @@ public class MllpTls extends ChannelInboundHandlerAdapter {
         String peer = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "?";
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         InterfaceBoundTrustManager trust = interfaceId == null ? null : trustByInterface.get(interfaceId);
-        String subject = trust == null || ssl == null ? null : trust.presentedBy(ssl.engine());
-        String reason = reason(cause);
-        String actor = subject != null ? "cert:" + subject : AuditLog.anonymous(peer);
+        InterfaceBoundTrustManager.Presented presented = trust == null || ssl == null ? null : trust.presentedBy(ssl.engine());
+        String reason = reason(cause, ctx.channel().attr(ClientHelloVersion.OFFERED).get());
+        // a certificate that did not verify is no identity: audited by its fingerprint, its names as claims
+        String actor = presented != null ? presented.actor() : AuditLog.anonymous(peer);
+        String detail = reason + (presented != null ? presented.claim() : "") + " (from " + peer + ")";
         log.warn("Interface {}: TLS connection from {} refused: {}", interfaceId, peer, reason);
         // off the I/O thread: a refusal must not stall the listener's other connections
         CompletableFuture.runAsync(() -> audit.record(actor, "TLS_REFUSED", interfaceId, "mllp port " + port, "REFUSED",
-                reason + " (from " + peer + ")"));
+                detail));
     }
 
     /**
@@ -155,7 +179,10 @@ public class MllpTls extends ChannelInboundHandlerAdapter {
         return false;
     }
 
-    static String reason(Throwable cause) {
+    static String reason(Throwable cause, String offeredProtocol) {
+        if (offeredProtocol != null && !PROTOCOLS.contains(offeredProtocol)) {
+            return "protocol " + offeredProtocol + " refused (only " + String.join(", ", PROTOCOLS) + ")";
+        }
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof NotSslRecordException) {
                 return "plain text on a TLS port";

@@ -6,7 +6,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
+import org.springframework.security.authentication.AuthenticationCredentialsNotFoundException;
+import org.springframework.security.authentication.InsufficientAuthenticationException;
 import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.jwt.BadJwtException;
+import org.springframework.security.oauth2.jwt.JwtValidationException;
 import org.springframework.security.oauth2.server.resource.web.BearerTokenAuthenticationEntryPoint;
 import org.springframework.security.oauth2.server.resource.web.access.BearerTokenAccessDeniedHandler;
 import org.springframework.security.web.AuthenticationEntryPoint;
@@ -50,7 +55,7 @@ public class ProblemResponses {
                     : AuditLog.client(request.getUserPrincipal());
             audit.denied(caller, target(request), "403", "insufficient scope");
             write(response, HttpStatus.FORBIDDEN, "Forbidden",
-                    "The token does not carry the scope " + requiredScope(request) + ".");
+                    "The token does not carry " + AccessRules.requiredScope(request) + ".");
         };
     }
 
@@ -69,43 +74,35 @@ public class ProblemResponses {
         return request.getMethod() + " " + (uri.length() > 180 ? uri.substring(0, 180) : uri);
     }
 
-    private static String reason(AuthenticationException e) {
-        String message = e.getMessage() == null ? "" : e.getMessage();
-        if (message.contains("expired")) {
-            return "the token has expired";
+    /** Read from the validators' typed errors and the exception types, never from message text. */
+    static TokenFault fault(AuthenticationException e) {
+        if (e instanceof InsufficientAuthenticationException || e instanceof AuthenticationCredentialsNotFoundException) {
+            return TokenFault.NO_TOKEN;
         }
-        if (message.contains("used before")) {
-            return "the token is not valid yet";
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof JwtValidationException invalid) {
+                return invalid.getErrors().stream().filter(TokenFault.Error.class::isInstance)
+                        .map(error -> ((TokenFault.Error) error).fault).findFirst().orElse(TokenFault.OTHER);
+            }
+            if (t instanceof com.nimbusds.jose.proc.BadJOSEException || t instanceof com.nimbusds.jose.JOSEException) {
+                return TokenFault.SIGNATURE;
+            }
+            if (t instanceof java.text.ParseException) {
+                return TokenFault.MALFORMED;
+            }
         }
-        if (message.contains("iss")) {
-            return "the token is from an issuer this hub does not trust";
+        if (e instanceof OAuth2AuthenticationException oauth && "invalid_request".equals(oauth.getError().getErrorCode())) {
+            return TokenFault.MALFORMED; // an Authorization header that is not "Bearer <token>"
         }
-        if (message.contains("aud")) {
-            return "the token is not meant for this hub (audience)";
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BadJwtException) {
+                return TokenFault.UNREADABLE;
+            }
         }
-        if (message.contains("Malformed") || message.contains("malformed")) {
-            return "the token is malformed";
-        }
-        if (message.contains("signature") || message.contains("Signed JWT rejected")) {
-            return "the token's signature does not verify";
-        }
-        if (e.getClass().getSimpleName().equals("InsufficientAuthenticationException")) {
-            return "no bearer token was sent";
-        }
-        return "the token was not accepted";
+        return TokenFault.OTHER;
     }
 
-    static String requiredScope(HttpServletRequest request) {
-        String uri = request.getRequestURI();
-        if (uri.startsWith("/hl7/")) {
-            return "ingest:" + uri.substring("/hl7/".length());
-        }
-        if (uri.startsWith("/api/") && uri.endsWith("/replay")) {
-            return "messages:replay";
-        }
-        if (uri.startsWith("/api/")) {
-            return "messages:read";
-        }
-        return uri.startsWith("/actuator/") ? "metrics:read" : "required for this endpoint";
+    private static String reason(AuthenticationException e) {
+        return fault(e).reason;
     }
 }

@@ -4,7 +4,6 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
-import org.springframework.http.HttpMethod;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.EnableWebSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
@@ -13,24 +12,30 @@ import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
 import org.springframework.security.oauth2.core.OAuth2TokenValidator;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtClaimNames;
-import org.springframework.security.oauth2.jwt.JwtClaimValidator;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.jwt.JwtIssuerValidator;
-import org.springframework.security.oauth2.jwt.JwtTimestampValidator;
 import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
+import org.springframework.security.oauth2.core.OAuth2TokenValidatorResult;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
+import org.springframework.security.oauth2.server.resource.authentication.JwtGrantedAuthoritiesConverter;
+import org.springframework.security.authentication.AbstractAuthenticationToken;
+import org.springframework.security.authentication.AuthenticationEventPublisher;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.SecurityFilterChain;
-import org.springframework.security.web.access.expression.WebExpressionAuthorizationManager;
+import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.supplyhub.mapping.ConfigurationException;
 
 import java.security.interfaces.RSAPublicKey;
-import java.util.Collection;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 /**
  * Who may call what over HTTP. Every endpoint but {@code /actuator/health} takes a bearer JWT whose
- * signature, {@code exp}/{@code nbf}, {@code iss} and {@code aud} check out; then the scope decides:
- * {@code ingest:{interfaceId}} for {@code POST /hl7/{interfaceId}}, {@code messages:read} and
- * {@code messages:replay} for the admin API, {@code metrics:read} for the other actuator endpoints.
+ * signature, {@code exp}/{@code nbf}, {@code iss}, {@code aud} and {@code sub} check out; then the
+ * scope the one table {@link AccessRules} names for the method and path decides. A method or path
+ * not in that table is refused (deny by default).
  */
 @Configuration
 @EnableWebSecurity
@@ -39,18 +44,22 @@ public class SecurityConfiguration {
     @Bean
     @Order(2)
     SecurityFilterChain api(HttpSecurity http, JwtDecoder jwtDecoder, ProblemResponses problems) throws Exception {
-        http.authorizeHttpRequests(requests -> requests
-                        .dispatcherTypeMatchers(jakarta.servlet.DispatcherType.ERROR).permitAll()
-                        .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
-                        .requestMatchers(HttpMethod.POST, "/hl7/{interfaceId}")
-                        .access(new WebExpressionAuthorizationManager("hasAuthority('SCOPE_ingest:' + #interfaceId)"))
-                        .requestMatchers(HttpMethod.POST, "/api/messages/{id}/replay").hasAuthority("SCOPE_messages:replay")
-                        .requestMatchers(HttpMethod.POST, "/api/messages/{id}/reprocess").hasAuthority("SCOPE_messages:replay")
-                        .requestMatchers(HttpMethod.GET, "/api/**").hasAuthority("SCOPE_messages:read")
-                        .requestMatchers("/actuator/**").hasAuthority("SCOPE_metrics:read")
-                        .anyRequest().authenticated())
+        http.authorizeHttpRequests(requests -> {
+                    requests.dispatcherTypeMatchers(jakarta.servlet.DispatcherType.ERROR).permitAll();
+                    for (AccessRules.Rule rule : AccessRules.RULES) {
+                        for (RequestMatcher matcher : rule.matchers()) {
+                            if (rule.open()) {
+                                requests.requestMatchers(matcher).permitAll();
+                            } else {
+                                requests.requestMatchers(matcher).access(rule.manager());
+                            }
+                        }
+                    }
+                    // deny by default: a method or path the table does not name is refused
+                    requests.anyRequest().denyAll();
+                })
                 .oauth2ResourceServer(server -> server
-                        .jwt(jwt -> jwt.decoder(jwtDecoder))
+                        .jwt(jwt -> jwt.decoder(jwtDecoder).jwtAuthenticationConverter(SecurityConfiguration::authentication))
                         .authenticationEntryPoint(problems.unauthorized())
                         .accessDeniedHandler(problems.forbidden()))
                 .exceptionHandling(errors -> errors
@@ -64,6 +73,43 @@ public class SecurityConfiguration {
                 .httpBasic(AbstractHttpConfigurer::disable);
         return http.build();
     }
+
+    /**
+     * Spring's authentication events carry the bearer token as their source, and every application
+     * listener sees them (Camel's logs each one at DEBUG). The hub audits refusals itself
+     * ({@link ProblemResponses}), so it publishes none.
+     */
+    @Bean
+    AuthenticationEventPublisher silentAuthenticationEvents() {
+        return new AuthenticationEventPublisher() {
+            @Override
+            public void publishAuthenticationSuccess(Authentication authentication) { }
+
+            @Override
+            public void publishAuthenticationFailure(AuthenticationException exception, Authentication authentication) { }
+        };
+    }
+
+    /**
+     * Scopes as authorities; the caller is named by the client the token was issued to ({@code azp},
+     * then {@code client_id}), else its subject: an external issuer's {@code sub} for a service
+     * account is an opaque UUID.
+     */
+    static AbstractAuthenticationToken authentication(Jwt jwt) {
+        return new JwtAuthenticationToken(jwt, SCOPES.convert(jwt), actor(jwt));
+    }
+
+    static String actor(Jwt jwt) {
+        for (String claim : List.of("azp", "client_id", JwtClaimNames.SUB)) {
+            String value = jwt.getClaimAsString(claim);
+            if (value != null && !value.isBlank()) {
+                return value;
+            }
+        }
+        return jwt.getSubject();
+    }
+
+    private static final JwtGrantedAuthoritiesConverter SCOPES = new JwtGrantedAuthoritiesConverter();
 
     /**
      * Verifies bearer tokens: with the embedded issuer's own key in the default mode, otherwise with
@@ -97,10 +143,27 @@ public class SecurityConfiguration {
 
     static OAuth2TokenValidator<Jwt> validator(String issuer, SecurityProperties security) {
         String audience = security.audience();
+        Duration skew = security.clockSkew();
+        JwtIssuerValidator issuerValidator = new JwtIssuerValidator(issuer);
         return new DelegatingOAuth2TokenValidator<>(List.of(
-                new JwtClaimValidator<Object>(JwtClaimNames.EXP, java.util.Objects::nonNull), // a token must end
-                new JwtTimestampValidator(security.clockSkew()),
-                new JwtIssuerValidator(issuer),
-                new JwtClaimValidator<Collection<String>>(JwtClaimNames.AUD, aud -> aud != null && aud.contains(audience))));
+                jwt -> {
+                    Instant now = Instant.now();
+                    if (jwt.getExpiresAt() == null) {
+                        return TokenFault.NO_EXPIRY.result(); // a token must end
+                    }
+                    if (now.minus(skew).isAfter(jwt.getExpiresAt())) {
+                        return TokenFault.EXPIRED.result();
+                    }
+                    if (jwt.getNotBefore() != null && now.plus(skew).isBefore(jwt.getNotBefore())) {
+                        return TokenFault.NOT_YET_VALID.result();
+                    }
+                    return OAuth2TokenValidatorResult.success();
+                },
+                jwt -> issuerValidator.validate(jwt).hasErrors() ? TokenFault.ISSUER.result() : OAuth2TokenValidatorResult.success(),
+                jwt -> jwt.getAudience() != null && jwt.getAudience().contains(audience)
+                        ? OAuth2TokenValidatorResult.success() : TokenFault.AUDIENCE.result(),
+                // every caller must be someone: no "client:null" in the audit trail
+                jwt -> jwt.getSubject() != null && !jwt.getSubject().isBlank()
+                        ? OAuth2TokenValidatorResult.success() : TokenFault.NO_SUBJECT.result()));
     }
 }

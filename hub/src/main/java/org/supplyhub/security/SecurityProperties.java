@@ -16,15 +16,34 @@ import java.util.List;
  * @param signingKey PEM (PKCS#8) RSA key the embedded issuer signs with; nodes sharing a database must
  *                   share it. Without it a key is generated at start, and tokens end with the process.
  * @param clients    the embedded issuer's OAuth2 clients (client_credentials)
+ * @param tokenEndpoint how many failed client authentications the token endpoint allows
+ * @param requireTls      refuse to start unless the HTTP API is served over TLS ({@code server.ssl}); on in
+ *                        the {@code prod} profile
+ * @param behindTlsProxy  the hub sits behind a TLS-terminating proxy: {@code requireTls} is met without
+ *                        {@code server.ssl}
  */
 @ConfigurationProperties("hub.security")
 public record SecurityProperties(String issuer, String audience, Duration clockSkew, Resource signingKey,
-                                 List<Client> clients) {
+                                 List<Client> clients, TokenEndpoint tokenEndpoint, boolean requireTls,
+                                 boolean behindTlsProxy) {
 
     public SecurityProperties {
         audience = audience == null || audience.isBlank() ? "supply-hub" : audience;
         clockSkew = clockSkew == null ? Duration.ofSeconds(60) : clockSkew;
         clients = clients == null ? List.of() : List.copyOf(clients);
+        tokenEndpoint = tokenEndpoint == null ? new TokenEndpoint(0, 0, null) : tokenEndpoint;
+    }
+
+    /**
+     * Throttling of {@code /oauth2/token}: after this many failed client authentications in one
+     * window, per client id or per source address, it answers 429 until the window ends.
+     */
+    public record TokenEndpoint(int maxFailuresPerClient, int maxFailuresPerAddress, Duration window) {
+        public TokenEndpoint {
+            maxFailuresPerClient = maxFailuresPerClient <= 0 ? 10 : maxFailuresPerClient;
+            maxFailuresPerAddress = maxFailuresPerAddress <= 0 ? 50 : maxFailuresPerAddress;
+            window = window == null ? Duration.ofMinutes(15) : window;
+        }
     }
 
     /**

@@ -130,6 +130,42 @@ class MllpTlsTest {
         assertThat(details).anySatisfy(d -> assertThat(d).contains("is not bound to interface tls-or").contains("cert:" + CATHLAB));
         assertThat(details).anySatisfy(d -> assertThat(d).contains("no client certificate"));
         assertThat(refusals()).allSatisfy(r -> assertThat(r.get("interface_id")).isEqualTo("tls-or"));
+        // the rogue CA's certificate claims ORMGR's name: audited as unverified, by fingerprint, never as ORMGR
+        assertThat(details).noneSatisfy(d -> assertThat(d).endsWith("| cert:" + ORMGR));
+        assertThat(details).anySatisfy(d -> assertThat(d).contains("not issued by a trusted CA")
+                .contains("claims subject " + ORMGR).contains("issuer CN=Rogue CA").contains("| unverified-cert:sha256="));
+    }
+
+    /** TLS 1.2 only with forward-secret AEAD suites; an old protocol is refused and audited by name. */
+    @Test
+    void weakSuitesAndOldProtocolsAreRefusedAndNamed() throws Exception {
+        SSLContext context = TestCertificates.clientContext(ormgr, ca.certificate());
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", OR_PORT)) {
+            socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+            socket.setEnabledCipherSuites(new String[] {"TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"});
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(socket::startHandshake)).isInstanceOf(IOException.class);
+        }
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", OR_PORT)) {
+            socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+            socket.startHandshake();
+            assertThat(socket.getSession().getCipherSuite()).startsWith("TLS_ECDHE_").containsAnyOf("_GCM_", "_CHACHA20_POLY1305_");
+        }
+        // a TLS 1.1 ClientHello (the JDK client will not send one any more), byte by byte
+        byte[] hello = java.util.HexFormat.of().parseHex("160301002f" + "0100002b" + "0302" + "00".repeat(32)
+                + "00" + "0004002f0035" + "0100");
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", OR_PORT)) {
+            raw.setSoTimeout(5000);
+            raw.getOutputStream().write(hello);
+            raw.getOutputStream().flush();
+            try {
+                raw.getInputStream().readAllBytes(); // an alert, then the hub closes
+            } catch (IOException closed) {
+                // reset: refused all the same
+            }
+        }
+        Await.until(() -> refusals().stream().anyMatch(r -> r.get("detail").toString().contains("TLSv1.1")));
+        assertThat(refusals()).anySatisfy(r -> assertThat(r.get("detail").toString())
+                .contains("protocol TLSv1.1 refused (only TLSv1.3, TLSv1.2)"));
     }
 
     @Test

@@ -177,6 +177,52 @@ class NoPhiInLogsTest {
     }
 
     /**
+     * Tokens and secrets at DEBUG (Spring Security, Camel, our code): a rejected bearer token, one
+     * used on the wrong interface, a wrong and a right client secret — none of them, nor the Basic
+     * header carrying them, may reach the logs.
+     */
+    @Test
+    void noTokensOrSecretsReachTheLogs(CapturedOutput output) throws Exception {
+        String er7 = Samples.withControlId(Samples.read(Samples.MERCY), "TOK-" + System.nanoTime());
+        String valid = Tokens.fetch("http://127.0.0.1:" + port, Tokens.MERCY, "mercy-demo-secret", "ingest:mercy-or");
+        String[] parts = valid.split("\\.");
+        String tampered = parts[0] + "." + parts[1] + "." + new StringBuilder(parts[2]).reverse();
+        String forged = parts[0] + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                "{\"sub\":\"forged-subject-7731\",\"scope\":\"ingest:mercy-or\"}".getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+        assertThat(post("mercy-or", er7, tampered, "application/hl7-v2").statusCode()).isEqualTo(401);
+        assertThat(post("mercy-or", er7, forged, "application/hl7-v2").statusCode()).isEqualTo(401);
+        assertThat(post("lakeside-cath", er7, valid, "application/hl7-v2").statusCode()).isEqualTo(403);
+        assertThat(post("mercy-or", er7, valid, "application/hl7-v2").body()).contains("MSA|AA");
+        String wrongSecret = "not-the-secret-4711";
+        assertThat(Tokens.request("http://127.0.0.1:" + port, Tokens.MERCY, wrongSecret, "ingest:mercy-or").statusCode())
+                .isEqualTo(401);
+
+        String logs = output.getAll();
+        assertThat(logs).contains("mercy-or"); // the capture is live
+        java.util.Map<String, String> secrets = new java.util.LinkedHashMap<>();
+        secrets.put("valid token", valid);
+        secrets.put("token signature", parts[2]);
+        secrets.put("tampered token", tampered);
+        secrets.put("forged token", forged);
+        secrets.put("forged claims", forged.split("\\.")[1]);
+        secrets.put("client secret", "mercy-demo-secret");
+        secrets.put("wrong secret", wrongSecret);
+        secrets.put("basic credentials", java.util.Base64.getEncoder().encodeToString(
+                (Tokens.MERCY + ":" + wrongSecret).getBytes(StandardCharsets.UTF_8)));
+        List<String> leaks = new ArrayList<>();
+        secrets.forEach((what, value) -> {
+            int at = logs.indexOf(value);
+            if (at >= 0) {
+                leaks.add(what + " in: " + logs.substring(Math.max(0, logs.lastIndexOf('\n', at) + 1),
+                        Math.min(logs.length(), at)) + "…");
+            }
+        });
+        System.out.println("No-secrets check: " + secrets.size() + " tokens/secrets, " + logs.length()
+                + " characters of log, " + leaks.size() + " leaks");
+        assertThat(leaks).isEmpty();
+    }
+
+    /**
      * Names, MRNs, birth dates, addresses and account/visit numbers of the samples' patients, and
      * their implants' serial numbers (device serials are HIPAA identifiers too).
      */

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -23,7 +26,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,12 +44,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureObservability // Prometheus is off in tests unless asked for
 @DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
+@ExtendWith(OutputCaptureExtension.class)
 class SecurityMatrixTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
     static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read";
     static final String SHORT_LIVED = "short-lived";
     static final String OTHER_API = "other-api";
+    static final String ALL = "all-scopes";
+    static final List<String> METHODS = List.of("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE");
     static IndependentIssuer intruder;
 
     @DynamicPropertySource
@@ -53,6 +61,7 @@ class SecurityMatrixTest {
         INTERFACES.properties().forEach((k, v) -> registry.add(k, () -> v));
         registry.add("hub.delivery.enabled", () -> "false");
         registry.add("hub.security.clock-skew", () -> "0s");
+        registry.add("hub.security.body-read-timeout", () -> "3s");
         String[][] clients = {
                 {Tokens.MERCY, "{bcrypt}$2a$10$/N3S67YDDK5OkKkQi8GN2.4bb4UbBr9HsKqo7bYzf0k9c3Ck7Vzge", "ingest:mercy-or", null, null},
                 {Tokens.LAKESIDE, "{bcrypt}$2a$10$lwKf88emfxTey/4Uhx8gvu0tTOfc5h5cuMHkFwWuj36NNTHk.LFly", "ingest:lakeside-cath", null, null},
@@ -61,6 +70,8 @@ class SecurityMatrixTest {
                 {SHORT_LIVED, "{bcrypt}$2a$10$ApiSH4GFesatS83Gv7KMauUogMdaoKWGbAj.J8wAvPflRAgfrSAym", ALL_SCOPES, "1s", null},
                 // every scope, but its tokens are meant for another API
                 {OTHER_API, "{bcrypt}$2a$10$rBIJWe1SwNCPP7nmQ3stA.PnlsBACfsbvcuqT31mFLrweO2lFFYMi", ALL_SCOPES, null, "inventory-api"},
+                // every scope, for the method × path sweep
+                {ALL, "{bcrypt}$2a$10$RQyFleGOXnd526WaHDSk4.mBX0zJPSZ6/zyB2fRXmSRDckdUIjcr2", ALL_SCOPES, null, null},
         };
         for (int i = 0; i < clients.length; i++) {
             String[] c = clients[i];
@@ -82,6 +93,16 @@ class SecurityMatrixTest {
 
     @Autowired
     JdbcTemplate jdbc;
+
+    @Autowired
+    @org.springframework.beans.factory.annotation.Qualifier("requestMappingHandlerMapping")
+    org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping handlerMapping;
+
+    @Autowired
+    org.springframework.boot.actuate.endpoint.web.PathMappedEndpoints actuatorPaths;
+
+    @Autowired
+    EmbeddedIssuerConfiguration.SigningKey signingKey;
 
     final HttpClient http = HttpClient.newHttpClient();
 
@@ -108,6 +129,7 @@ class SecurityMatrixTest {
     @Test
     void everyEndpointAnswersEveryKindOfTokenAsTheContractSays() throws Exception {
         long messageId = postedMessageId();
+        long auditBefore = lastAuditId();
         String mercy = Samples.read(Samples.MERCY);
         String lakeside = Samples.read(Samples.LAKESIDE);
         List<Endpoint> endpoints = List.of(
@@ -178,13 +200,219 @@ class SecurityMatrixTest {
         assertThat(failures).isEmpty();
 
         // refusals are audited with the caller and the target, never the message
-        Integer denied = jdbc.queryForObject("select count(*) from audit_event where action = 'ACCESS_DENIED'", Integer.class);
+        Integer denied = jdbc.queryForObject("select count(*) from audit_event where action = 'ACCESS_DENIED' and id > ?",
+                Integer.class, auditBefore);
         assertThat(denied).isEqualTo(endpoints.size() * 7);
         assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'ACCESS_DENIED'"
-                + " and outcome = '403' and actor = 'client:" + Tokens.LAKESIDE + "' and target = 'POST /hl7/mercy-or'",
-                Integer.class)).isEqualTo(1);
+                + " and outcome = '403' and actor = 'client:" + Tokens.LAKESIDE + "' and target = 'POST /hl7/mercy-or'"
+                + " and id > ?", Integer.class, auditBefore)).isEqualTo(1);
         assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'INGEST' and actor = 'client:"
                 + Tokens.MERCY + "' and outcome = 'AA'", Integer.class)).isGreaterThanOrEqualTo(2);
+    }
+
+    /**
+     * Every path the hub maps (controllers and actuator endpoints) × every method: the method and
+     * path is either in {@link AccessRules} — then a token without its scope gets 403 and one with
+     * it gets through — or refused for every token (401 without one, 403 with every scope). A mapped
+     * endpoint (or HEAD on a GET one) without a rule fails here.
+     */
+    @Test
+    void everyMappedPathAndEveryMethodIsScopedOrRefused() throws Exception {
+        long messageId = postedMessageId();
+        String all = Tokens.fetch(base(), ALL, "all-scopes-secret", ALL_SCOPES.replace(',', ' '));
+        String none = Tokens.fetch(base(), Tokens.ADMIN, "admin-demo-secret", null);
+        Map<String, java.util.Set<String>> mapped = new java.util.TreeMap<>();
+        handlerMapping.getHandlerMethods().keySet().forEach(info -> {
+            for (String pattern : info.getPatternValues()) {
+                java.util.Set<String> methods = mapped.computeIfAbsent(pattern, p -> new java.util.TreeSet<>());
+                info.getMethodsCondition().getMethods().forEach(m -> methods.add(m.name()));
+                if (methods.contains("GET")) {
+                    methods.add("HEAD"); // Spring MVC answers HEAD with the GET handler
+                }
+            }
+        });
+        actuatorPaths.getAllPaths().forEach(p -> mapped.computeIfAbsent(p, x -> new java.util.TreeSet<>(List.of("GET", "HEAD"))));
+        assertThat(mapped).containsKeys("/hl7/{interfaceId}", "/api/messages/{id}/raw", "/actuator/prometheus");
+
+        org.springframework.web.util.pattern.PathPatternParser parser = new org.springframework.web.util.pattern.PathPatternParser();
+        List<String> failures = new ArrayList<>();
+        int checked = 0;
+        for (Map.Entry<String, java.util.Set<String>> entry : mapped.entrySet()) {
+            String path = entry.getKey().replace("{interfaceId}", "mercy-or").replace("{id}", String.valueOf(messageId))
+                    .replaceAll("\\{[^}]+}", "x");
+            for (String method : METHODS) {
+                AccessRules.Rule rule = AccessRules.RULES.stream()
+                        .filter(r -> r.methods().stream().anyMatch(m -> m.name().equals(method)))
+                        .filter(r -> parser.parse(r.pattern()).matches(org.springframework.http.server.PathContainer.parsePath(path)))
+                        .findFirst().orElse(null);
+                String name = method + " " + path;
+                if (rule == null && entry.getValue().contains(method) && !entry.getKey().equals("/error")) {
+                    failures.add(name + ": mapped, but no rule in AccessRules (so refused to everyone)");
+                }
+                int anonymous = sweep(method, path, null, checked++).statusCode();
+                int scoped = sweep(method, path, all, checked++).statusCode();
+                if (rule == null) {
+                    expect(failures, name + " no token", anonymous, 401);
+                    expect(failures, name + " every scope", scoped, 403);
+                } else if (rule.open()) {
+                    if (anonymous == 401 || anonymous == 403) {
+                        failures.add(name + " is open, but no token got " + anonymous);
+                    }
+                } else {
+                    expect(failures, name + " no token", anonymous, 401);
+                    expect(failures, name + " no scope", sweep(method, path, none, checked++).statusCode(), 403);
+                    if (scoped == 401 || scoped == 403) {
+                        failures.add(name + " with every scope got " + scoped);
+                    }
+                }
+            }
+        }
+        System.out.println("Method × path sweep: " + mapped.size() + " paths × " + METHODS.size() + " methods, "
+                + checked + " requests, " + failures.size() + " failures");
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    void headNeedsTheScopeGetNeeds() throws Exception {
+        long messageId = postedMessageId();
+        String none = Tokens.fetch(base(), Tokens.ADMIN, "admin-demo-secret", null);
+        long before = lastAuditId();
+        HttpResponse<String> head = sweep("HEAD", "/api/messages/" + messageId + "/raw", none, 0);
+        assertThat(head.statusCode()).isEqualTo(403);
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'MESSAGE_READ' and id > ?",
+                Integer.class, before)).isZero();
+        assertThat(sweep("HEAD", "/api/messages/" + messageId + "/raw",
+                Tokens.sample(port, Tokens.ADMIN, "messages:read"), 0).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aForbiddenAnswerDoesNotEchoThePath() throws Exception {
+        String token = Tokens.sample(port, Tokens.LAKESIDE, "ingest:lakeside-cath");
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/hl7/%3Cscript%3Ealert(1)%3C%20script%3E"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/hl7-v2")
+                .POST(HttpRequest.BodyPublishers.ofString("MSH|")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(r.body()).doesNotContain("%3C").doesNotContain("<script").doesNotContain("script");
+    }
+
+    /** A sender trickling its body a byte a second is cut off at the body deadline (3 s here), not served forever. */
+    @Test
+    void aTricklingSenderIsCutOffAtTheBodyDeadline() throws Exception {
+        String token = Tokens.sample(port, Tokens.MERCY, "ingest:mercy-or");
+        long start = System.nanoTime();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(20_000);
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(("POST /hl7/mercy-or HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+                    + "\r\nContent-Type: application/hl7-v2\r\nContent-Length: 1000\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            java.io.InputStream in = socket.getInputStream();
+            String answer = "";
+            for (int i = 0; i < 15 && answer.isEmpty(); i++) {
+                try {
+                    out.write('M');
+                    out.flush();
+                } catch (java.io.IOException closed) {
+                    break;
+                }
+                Thread.sleep(1000);
+                if (in.available() > 0) {
+                    answer = new String(in.readNBytes(in.available()), java.nio.charset.StandardCharsets.US_ASCII);
+                }
+            }
+            if (answer.isEmpty()) {
+                answer = new String(in.readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+            }
+            long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+            System.out.println("Trickling sender answered after " + seconds + " s: " + answer.lines().findFirst().orElse(""));
+            assertThat(answer).startsWith("HTTP/1.1 408");
+            assertThat(seconds).isLessThan(8);
+        }
+    }
+
+    @Test
+    void theAuthorizationEndpointIsNotServed(CapturedOutput output) throws Exception {
+        for (String path : List.of("/oauth2/authorize", "/oauth2/authorize?response_type=code&client_id=hub-admin",
+                "/oauth2/device_authorization")) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(path).isEqualTo(401);
+            assertThat(r.headers().firstValue("Content-Type").orElse("")).contains("application/problem+json");
+        }
+        assertThat(output.getAll()).doesNotContain("\tat org.springframework.security.oauth2.server.authorization");
+    }
+
+    /** The 401's reason and its audit row come from which check failed, not from words in a message. */
+    @Test
+    void refusedTokensAreNamedByTheCheckThatFailed() throws Exception {
+        Instant now = Instant.now();
+        Map<String, String> reasons = new LinkedHashMap<>();
+        // exp before iat: Spring cannot even build the token; it says "expiresAt must be after issuedAt"
+        reasons.put(signed(c -> c.issueTime(Date.from(now)).expirationTime(Date.from(now.minusSeconds(30)))),
+                "could not be read");
+        reasons.put(signed(c -> c.subject(null)), "names no subject");
+        reasons.put(signed(c -> c.issuer("http://elsewhere.example")), "issuer this hub does not trust");
+        reasons.put(signed(c -> c.issueTime(Date.from(now.minusSeconds(90))).expirationTime(Date.from(now.minusSeconds(30)))),
+                "has expired");
+        reasons.put(signed(c -> c.notBeforeTime(Date.from(now.plusSeconds(300)))), "not valid yet");
+        for (Map.Entry<String, String> e : reasons.entrySet()) {
+            long before = lastAuditId();
+            HttpResponse<String> r = sweep("GET", "/api/messages", e.getKey(), 0);
+            assertThat(r.statusCode()).isEqualTo(401);
+            assertThat(new ObjectMapper().readTree(r.body()).path("detail").asText()).as(e.getValue()).contains(e.getValue());
+            assertThat(jdbc.queryForObject("select detail from audit_event where action = 'ACCESS_DENIED' and id > ?",
+                    String.class, before)).contains(e.getValue());
+        }
+    }
+
+    /** A service account's sub is an opaque id: the audit trail names the client (azp) it was issued to. */
+    @Test
+    void theCallerIsTheClientTheTokenWasIssuedTo() throws Exception {
+        long messageId = postedMessageId();
+        String token = signed(c -> c.subject(java.util.UUID.randomUUID().toString()).claim("azp", "keycloak-admin-client"));
+        long before = lastAuditId();
+        assertThat(sweep("GET", "/api/messages/" + messageId, token, 0).statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForObject("select actor from audit_event where action = 'MESSAGE_READ' and id > ?",
+                String.class, before)).isEqualTo("client:keycloak-admin-client");
+    }
+
+    /** A token signed with the hub's own key, claims as a valid one then changed by {@code edit}. */
+    private String signed(java.util.function.UnaryOperator<com.nimbusds.jwt.JWTClaimsSet.Builder> edit) throws Exception {
+        Instant now = Instant.now();
+        com.nimbusds.jwt.JWTClaimsSet.Builder claims = new com.nimbusds.jwt.JWTClaimsSet.Builder()
+                .issuer(signingKey.issuer()).subject(Tokens.ADMIN).audience("supply-hub")
+                .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300)))
+                .claim("scope", "messages:read");
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID(signingKey.keyId()).build(),
+                edit.apply(claims).build());
+        jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(signingKey.keyPair().getPrivate()));
+        return jwt.serialize();
+    }
+
+    private static void expect(List<String> failures, String what, int status, int expected) {
+        if (status != expected) {
+            failures.add(what + ": " + status + " (expected " + expected + ")");
+        }
+    }
+
+    private HttpResponse<String> sweep(String method, String path, String token, int n) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
+        if (path.startsWith("/hl7/") && !method.equals("GET") && !method.equals("HEAD")) {
+            b.header("Content-Type", "application/hl7-v2");
+            body = HttpRequest.BodyPublishers.ofString(Samples.withControlId(Samples.read(Samples.MERCY), "SW-" + n + "-" + System.nanoTime()));
+        }
+        return http.send(b.method(method, body).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private long lastAuditId() {
+        Long id = jdbc.queryForObject("select max(id) from audit_event", Long.class);
+        return id == null ? 0 : id;
     }
 
     @Test

@@ -108,7 +108,7 @@ class DeliveryHealthTest {
         return new DestinationDefinition("billing", "routes/destinations.yaml", connector,
                 DestinationDefinition.Output.CHARGES, null, URI.create("mllp://billing.example.org:6661"), timeout,
                 DestinationDefinition.Format.ER7, 100, Duration.ofHours(24), Duration.ofSeconds(2),
-                Duration.ofMinutes(10), Duration.ofSeconds(1), lease, batchSize, null, false);
+                Duration.ofMinutes(10), Duration.ofSeconds(1), lease, batchSize, null, false, null);
     }
 
     static final class MovableClock extends Clock {

@@ -87,7 +87,16 @@ public class Hl7HttpController {
                 .body(result.ackBytes());
     }
 
-    /** Anything else that goes wrong on this endpoint (e.g. the body cannot be read): problem JSON. */
+    /**
+     * The body could not be read: the sender's connection failed or was too slow. That is for the
+     * servlet filters to answer (BodyReadDeadline turns a trickling sender into a 408), not a 500.
+     */
+    @ExceptionHandler(IOException.class)
+    void bodyUnreadable(IOException e) throws IOException {
+        throw e;
+    }
+
+    /** Anything else that goes wrong on this endpoint: problem JSON without details. */
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
         log.warn("HL7 HTTP request failed: {}", e.getClass().getSimpleName());

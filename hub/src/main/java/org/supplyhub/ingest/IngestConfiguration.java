@@ -65,9 +65,8 @@ public class IngestConfiguration {
 
     /**
      * Closes connections that sent nothing for the idle timeout (and wait for no ACK), so dead peers
-     * do not pile up. An
-     * idle state event, not Netty's ReadTimeoutException: that one reaches Camel's handler, which
-     * logs every routine close as a WARN with a stack trace.
+     * do not pile up. An idle state event, not Netty's ReadTimeoutException: that one reaches Camel's
+     * handler, which logs every routine close as a WARN with a stack trace.
      */
     @Bean
     ChannelHandlerFactory mllpIdleTimeout(HubProperties hub) {

@@ -9,6 +9,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.supplyhub.support.Await;
 import org.supplyhub.support.Mllp;
 import org.supplyhub.support.R4Validator;
 import org.supplyhub.support.Samples;
@@ -34,7 +35,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -54,25 +54,6 @@ class FrameFuzzTest {
     static final long SEED = 0x5EED_2026_1129L;
     static final int FRAMES = 1_000;
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
-
-    /**
-     * Failures that belong to defects other helpers fix in parallel (issue 9 items 3, 5, 14): each
-     * is counted and printed, not failed on. The integrator removes an entry once its fix is merged.
-     * Nothing in ingest's own area (answers, framing, 5xx, limits, ACK encoding) is exempt.
-     */
-    static final Map<String, Predicate<Outcome>> KNOWN_ELSEWHERE = new LinkedHashMap<>();
-
-    static {
-        // item 5 (helpers intake/mapping): a message or configuration problem answered as a storage
-        // failure or internal error, e.g. MSH-10 > 200 characters, NUL in MSH-10, bad offset in a date
-        KNOWN_ELSEWHERE.put("item 5: AE 207 for a message problem", o -> o.problem().startsWith("ERR 207")
-                && (o.answer().contains("the hub could not store the message") // journal refuses a value (NUL, length)
-                || o.answer().contains("internal error; the message was not accepted"))); // mapping throws unchecked
-        // item 3 (helper mapping): an AA'd value the output cannot carry, e.g. a 1,001-digit FT1-10
-        KNOWN_ELSEWHERE.put("item 3: AA'd message with an unrenderable value", o -> o.problem().startsWith("invalid R4: unreadable"));
-        // item 14 (helper mapping): accepted messages whose FHIR fails R4 validation
-        KNOWN_ELSEWHERE.put("item 14: AA'd message renders invalid R4", o -> o.problem().startsWith("invalid R4"));
-    }
 
     record Frame(int index, String iface, String controlId, byte[] payload, List<String> mutations, boolean http) { }
 
@@ -140,29 +121,22 @@ class FrameFuzzTest {
             checked.add(errors.isEmpty() ? o : new Outcome(o.frame(), o.answer(), "invalid R4: " + errors.get(0)));
         });
 
-        Map<String, List<Outcome>> exempt = new LinkedHashMap<>();
-        List<Outcome> failures = new ArrayList<>();
-        for (Outcome o : checked) {
-            if (o.problem() == null) {
-                continue;
-            }
-            String known = KNOWN_ELSEWHERE.entrySet().stream().filter(e -> e.getValue().test(o)).map(Map.Entry::getKey)
-                    .findFirst().orElse(null);
-            if (known != null) {
-                exempt.computeIfAbsent(known, k -> new ArrayList<>()).add(o);
-            } else {
-                failures.add(o);
-            }
-        }
+        List<Outcome> failures = checked.stream().filter(o -> o.problem() != null).toList();
         System.out.printf("fuzz: %d frames (seed %x) sent in %d ms; answers %s; %d distinct resources validated in %d ms%n",
                 frames.size(), SEED, sentMs, codes, validated.size(), (System.nanoTime() - started) / 1_000_000 - sentMs);
-        exempt.forEach((known, list) -> {
-            System.out.printf("fuzz: %d exempt as %s, e.g.:%n", list.size(), known);
-            list.stream().limit(5).forEach(o -> System.out.println("  " + describe(o)));
-        });
         failures.stream().limit(20).forEach(o -> System.out.println("fuzz FAILURE: " + describe(o)));
         assertThat(frames).hasSizeGreaterThanOrEqualTo(1_000);
         assertThat(failures).as("frames without a proper answer (see the output above)").isEmpty();
+
+        // nothing accepted stays undeliverable: every outbox row is delivered (file destinations),
+        // none is left pending behind an account's unrenderable message, none is dead
+        Await.until(() -> count("status = 'PENDING'") == 0, 120);
+        assertThat(count("status = 'DEAD'")).as("outbox rows dead: an AA'd message that cannot be rendered").isZero();
+        assertThat(count("status = 'DELIVERED'")).as("every AA'd message is owed to its destinations").isPositive();
+    }
+
+    long count(String where) {
+        return jdbc.queryForObject("select count(*) from outbox where " + where, Long.class);
     }
 
     static final java.util.regex.Pattern UUID =

@@ -173,9 +173,9 @@ public class IntakeService {
             return reject(iface, raw, charset, header, error("the MSH fields echoed in the ACK are longer than "
                     + Journal.MAX_ACK + " characters", ErrorCode.DATA_TYPE_ERROR, 5), caller);
         }
-        ReceivedMessage received = new ReceivedMessage(iface.id(), header.sender(), header.controlId(), type,
-                header.version(), MessageStatus.ACCEPTED, Instant.now(), caller, charset.name(), raw, "AA", ack, null,
-                hash, null);
+        ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
+                .header(header.sender(), header.controlId(), type, header.version()).contentHash(hash)
+                .answered(MessageStatus.ACCEPTED, "AA", ack, null);
         try {
             journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(resources),
                     iface.destinations(), orderingKey(usage)));
@@ -275,9 +275,9 @@ public class IntakeService {
         error.setLocation(location(e));
         String ack = hl7.ack(message, AcknowledgmentCode.AE, error, charsetField);
         log.info("Interface {}: {} not mapped ({}): {}", iface.id(), header.controlId(), e.errorCode(), e.path());
-        ReceivedMessage received = new ReceivedMessage(iface.id(), header.sender(), header.controlId(), header.type(),
-                header.version(), MessageStatus.ERROR, Instant.now(), caller, charset.name(), raw, "AE", ack,
-                e.getMessage(), hash, null);
+        ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
+                .header(header.sender(), header.controlId(), header.type(), header.version()).contentHash(hash)
+                .answered(MessageStatus.ERROR, "AE", ack, e.getMessage());
         try {
             journal.record(received);
         } catch (DuplicateMessageException dup) {
@@ -304,9 +304,10 @@ public class IntakeService {
         String controlId = header == null ? null : header.controlId();
         log.info("Interface {}: rejected {} ({})", iface.id(), controlId == null ? "a message without control id" : controlId,
                 error.getError() == null ? "error" : error.getError());
-        ReceivedMessage received = new ReceivedMessage(iface.id(), header == null ? "?" : header.sender(), controlId,
-                header == null ? null : header.type(), header == null ? null : header.version(), MessageStatus.REJECTED,
-                Instant.now(), caller, charset.name(), raw, "AR", ack, error.getMessage(), null, null);
+        ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
+                .header(header == null ? "?" : header.sender(), controlId, header == null ? null : header.type(),
+                        header == null ? null : header.version())
+                .answered(MessageStatus.REJECTED, "AR", ack, error.getMessage());
         try {
             journal.record(received);
         } catch (RuntimeException storage) {
@@ -378,9 +379,11 @@ public class IntakeService {
             SupplyUsage usage = iface.mapper().map(message, header.sender(), header.controlId(), header.type());
             List<Resource> resources = FhirMapper.toFhir(usage, iface.mapper().profile().systems());
             String ack = hl7.ack(message, AcknowledgmentCode.AA, null, msh18(message));
-            ReceivedMessage received = new ReceivedMessage(iface.id(), stored.sender(), stored.controlId(), header.type(),
-                    header.version(), MessageStatus.ACCEPTED, Instant.now(), stored.caller(), stored.charset(),
-                    stored.raw(), "AA", ack, null, contentHash(text), null);
+            ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), stored.caller(),
+                            stored.charset(), stored.raw())
+                    .header(stored.sender(), stored.controlId(), header.type(), header.version())
+                    .contentHash(contentHash(text))
+                    .answered(MessageStatus.ACCEPTED, "AA", ack, null);
             long revision = journal.revise(id, stored.status(), new Journal.Entry(received, toJson(usage),
                     usage.lines().size(), outputs(resources), iface.destinations(), orderingKey(usage)));
             log.info("Interface {}: message {} reprocessed as message {}", iface.id(), id, revision);

@@ -36,6 +36,53 @@ public record ReceivedMessage(
         return status == MessageStatus.REJECTED || controlId == null ? null : interfaceId + "|" + sender + "|" + controlId;
     }
 
+    /** A message as it came in on an interface; say what it was answered with, then {@link Builder#build}. */
+    public static Builder received(String interfaceId, Instant receivedAt, String caller, String charset, byte[] raw) {
+        return new Builder(interfaceId, receivedAt, caller, charset, raw);
+    }
+
+    /** Names each of the many fields at the call site, so no two strings can trade places unseen. */
+    public static final class Builder {
+        private final String interfaceId;
+        private final Instant receivedAt;
+        private final String caller;
+        private final String charset;
+        private final byte[] raw;
+        private String sender;
+        private String controlId;
+        private String messageType;
+        private String hl7Version;
+        private String contentHash;
+
+        private Builder(String interfaceId, Instant receivedAt, String caller, String charset, byte[] raw) {
+            this.interfaceId = interfaceId;
+            this.receivedAt = receivedAt;
+            this.caller = caller;
+            this.charset = charset;
+            this.raw = raw;
+        }
+
+        /** MSH-3^MSH-4, MSH-10, MSH-9 (type^event) and MSH-12, as far as they could be read. */
+        public Builder header(String sender, String controlId, String messageType, String hl7Version) {
+            this.sender = sender;
+            this.controlId = controlId;
+            this.messageType = messageType;
+            this.hl7Version = hl7Version;
+            return this;
+        }
+
+        public Builder contentHash(String contentHash) {
+            this.contentHash = contentHash;
+            return this;
+        }
+
+        /** The journal row: answered {@code ackCode} with {@code ack}, {@code error} saying why when not AA. */
+        public ReceivedMessage answered(MessageStatus status, String ackCode, String ack, String error) {
+            return new ReceivedMessage(interfaceId, sender, controlId, messageType, hl7Version, status, receivedAt,
+                    caller, charset, raw, ackCode, ack, error, contentHash, null);
+        }
+    }
+
     /** The same message as a new attempt superseding {@code previous}. */
     public ReceivedMessage superseding(long previous) {
         return new ReceivedMessage(interfaceId, sender, controlId, messageType, hl7Version, status, receivedAt, caller,

@@ -212,9 +212,10 @@ abstract class AbstractResendTest {
         String controlId = id("RP-");
         String er7 = Samples.withControlId(Samples.read(Samples.MERCY), controlId);
         // journaled as ERROR under an older mapping (e.g. before the item master knew an item)
-        long errorId = journal.record(new ReceivedMessage("mercy-or", "ORMGR^MERCY_OR", controlId, "DFT^P03", "2.5.1",
-                MessageStatus.ERROR, Instant.now(), "test", "UTF-8", er7.getBytes(StandardCharsets.UTF_8), "AE",
-                "MSH|^~\\&|HUB\rMSA|AE|" + controlId, "item unknown", IntakeService.contentHash(er7), null));
+        long errorId = journal.record(ReceivedMessage.received("mercy-or", Instant.now(), "test", "UTF-8",
+                        er7.getBytes(StandardCharsets.UTF_8))
+                .header("ORMGR^MERCY_OR", controlId, "DFT^P03", "2.5.1").contentHash(IntakeService.contentHash(er7))
+                .answered(MessageStatus.ERROR, "AE", "MSH|^~\\&|HUB\rMSA|AE|" + controlId, "item unknown"));
 
         assertThat(reprocess(errorId, "messages:read").statusCode()).isEqualTo(403);
         HttpResponse<String> done = reprocess(errorId, "messages:replay");
@@ -248,10 +249,10 @@ abstract class AbstractResendTest {
         String controlId = id("RPA-");
         String er7 = Samples.withControlId(Samples.read(Samples.MERCY), controlId);
         // accepted, owed to a destination nothing drains: its rows stay PENDING and are never sent
-        long original = journal.accept(new Journal.Entry(new ReceivedMessage("mercy-or", "ORMGR^MERCY_OR", controlId,
-                "DFT^P03", "2.5.1", MessageStatus.ACCEPTED, Instant.now(), "test", "UTF-8",
-                er7.getBytes(StandardCharsets.UTF_8), "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null,
-                IntakeService.contentHash(er7), null), "{}", 3, List.of(), List.of("parked-a", "parked-b"), "mercy-or|x"));
+        long original = journal.accept(new Journal.Entry(ReceivedMessage.received("mercy-or", Instant.now(), "test",
+                        "UTF-8", er7.getBytes(StandardCharsets.UTF_8))
+                .header("ORMGR^MERCY_OR", controlId, "DFT^P03", "2.5.1").contentHash(IntakeService.contentHash(er7))
+                .answered(MessageStatus.ACCEPTED, "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null), "{}", 3, List.of(), List.of("parked-a", "parked-b"), "mercy-or|x"));
 
         HttpResponse<String> done = reprocess(original, "messages:replay");
         assertThat(done.statusCode()).as(done.body()).isEqualTo(200);

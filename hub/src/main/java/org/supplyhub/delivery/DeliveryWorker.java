@@ -166,7 +166,12 @@ public class DeliveryWorker {
         if (attempts.isEmpty()) {
             return;
         }
-        outbox.settle(attempts.stream().map(Attempt::settlement).toList());
+        int stale = outbox.settle(attempts.stream().map(Attempt::settlement).toList());
+        if (stale > 0) {
+            // the lease ran out mid-send and another claim owns these rows now (see OutboxRepository.settle)
+            log.warn("Destination {}: {} row(s) of a claim were re-claimed after their lease ran out; left to that claim",
+                    d.name(), stale);
+        }
         for (Attempt a : attempts) {
             Settlement s = a.settlement();
             meters.counter("hub.deliveries", "destination", d.name(), "outcome", s.outcome().name()).increment();

@@ -175,31 +175,50 @@ public class OutboxRepository {
      * Settles a claim's attempts in one transaction: each row delivered, rescheduled or dead, and
      * every attempt journaled. A crash before this commits leaves the rows leased; they go out
      * again when the lease runs out, and receivers recognise them by their idempotency keys.
+     *
+     * <p>The attempt number is the claim's fencing token: a row whose lease ran out and that another
+     * claim has taken since (its attempts went up) is not settled by this one, since the later claim
+     * owns it now and has journaled this attempt as lost.
+     *
+     * @return how many of the settlements were stale and left to the claim that owns the row now
      */
-    public void settle(List<Settlement> settlements) {
+    public int settle(List<Settlement> settlements) {
         if (settlements.isEmpty()) {
-            return;
+            return 0;
         }
         Timestamp now = Timestamp.from(Instant.now());
-        tx.executeWithoutResult(status -> {
-            jdbc.batchUpdate("update outbox set status = ?, delivered_at = ?, next_attempt_at = coalesce(?, next_attempt_at),"
-                    + " lease_until = null, last_error = ? where id = ?", settlements, settlements.size(), (ps, s) -> {
+        return tx.execute(status -> {
+            int[][] counts = jdbc.batchUpdate("update outbox set status = ?, delivered_at = ?,"
+                    + " next_attempt_at = coalesce(?, next_attempt_at), lease_until = null, last_error = ?"
+                    + " where id = ? and attempts = ? and status = 'PENDING'", settlements, settlements.size(), (ps, s) -> {
                         ps.setString(1, s.outcome() == Outcome.RETRY ? "PENDING" : s.outcome().name());
                         ps.setTimestamp(2, s.outcome() == Outcome.DELIVERED ? now : null);
                         ps.setTimestamp(3, s.retryAt() == null ? null : Timestamp.from(s.retryAt()));
                         ps.setString(4, truncate(s.detail()));
                         ps.setLong(5, s.row().id());
+                        ps.setInt(6, s.row().attempt());
                     });
-            jdbc.batchUpdate("insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome, code,"
-                    + " detail) values (?, ?, ?, ?, ?, ?, ?)", settlements, settlements.size(), (ps, s) -> {
-                        ps.setLong(1, s.row().id());
-                        ps.setInt(2, s.row().attempt());
-                        ps.setTimestamp(3, Timestamp.from(s.started()));
-                        ps.setLong(4, s.durationMs());
-                        ps.setString(5, s.outcome().name());
-                        ps.setString(6, s.code());
-                        ps.setString(7, truncate(s.detail()));
-                    });
+            List<Settlement> owned = new ArrayList<>(settlements.size());
+            for (int i = 0; i < settlements.size(); i++) {
+                int count = counts[0][i];
+                // a driver that cannot count batch rows reports SUCCESS_NO_INFO (-2): trust the claim
+                if (count != 0) {
+                    owned.add(settlements.get(i));
+                }
+            }
+            if (!owned.isEmpty()) {
+                jdbc.batchUpdate("insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome, code,"
+                        + " detail) values (?, ?, ?, ?, ?, ?, ?)", owned, owned.size(), (ps, s) -> {
+                            ps.setLong(1, s.row().id());
+                            ps.setInt(2, s.row().attempt());
+                            ps.setTimestamp(3, Timestamp.from(s.started()));
+                            ps.setLong(4, s.durationMs());
+                            ps.setString(5, s.outcome().name());
+                            ps.setString(6, s.code());
+                            ps.setString(7, truncate(s.detail()));
+                        });
+            }
+            return settlements.size() - owned.size();
         });
     }
 

@@ -21,6 +21,8 @@ import org.supplyhub.support.TestInterfaces;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +56,9 @@ class LeaseTest {
 
     @Autowired
     InterfaceCatalog catalog;
+
+    @Autowired
+    OutboxRepository outbox;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {
@@ -114,7 +119,9 @@ class LeaseTest {
         releaseSlow.countDown();
         Await.until(() -> "DELIVERED".equals(status(slow)), 10);
         assertThat(jdbc.queryForObject("select count(*) from delivery_attempt a join outbox o on o.id = a.outbox_id"
-                + " where o.destination = 'lease-inventory'", Integer.class)).as("one attempt each").isEqualTo(5);
+                + " join message m on m.id = o.message_id where o.destination = 'lease-inventory'"
+                + " and m.control_id like 'LEASE-%' and m.control_id <> 'LEASE-FENCE'", Integer.class))
+                .as("one attempt each").isEqualTo(5);
     }
 
     @Test
@@ -141,6 +148,34 @@ class LeaseTest {
                 .hasMessageContaining("7 × timeout 30s = 210s")
                 .hasMessageContaining("batchSize 50 on 8 senders")
                 .hasMessageContaining("lease of 120s");
+    }
+
+    @Test
+    void aClaimWhoseLeaseRanOutDoesNotSettleARowAnotherClaimHasTaken() throws Exception {
+        long message = accept("LEASE-FENCE");
+        // a destination no worker polls, so the test alone claims it
+        jdbc.update("insert into outbox (message_id, destination, ordering_key, status, attempts, created_at,"
+                + " next_attempt_at) values (?, 'fenced', 'acct', 'PENDING', 0, current_timestamp, current_timestamp)",
+                message);
+        OutboxRepository.Claimed first = outbox.claim("fenced", 1, Duration.ofMillis(1)).get(0);
+        Thread.sleep(50); // the first claim's lease runs out mid-send
+        OutboxRepository.Claimed second = outbox.claim("fenced", 1, Duration.ofMinutes(1)).get(0);
+        assertThat(second.attempt()).isEqualTo(first.attempt() + 1);
+
+        // the first claim's send ends now: it must not settle (or journal) what the second one owns
+        assertThat(outbox.settle(List.of(OutboxRepository.Settlement.delivered(first, Instant.now(), 5, "late"))))
+                .isEqualTo(1);
+        assertThat(jdbc.queryForMap("select status, lease_until from outbox where destination = 'fenced'"))
+                .containsEntry("status", "PENDING").extractingByKey("lease_until").isNotNull();
+        assertThat(jdbc.queryForList("select outcome from delivery_attempt a join outbox o on o.id = a.outbox_id"
+                + " where o.destination = 'fenced' order by a.attempt", String.class)).containsExactly("LOST");
+
+        assertThat(outbox.settle(List.of(OutboxRepository.Settlement.delivered(second, Instant.now(), 5, "ok"))))
+                .isZero();
+        assertThat(jdbc.queryForObject("select status from outbox where destination = 'fenced'", String.class))
+                .isEqualTo("DELIVERED");
+        assertThat(jdbc.queryForList("select outcome from delivery_attempt a join outbox o on o.id = a.outbox_id"
+                + " where o.destination = 'fenced' order by a.attempt", String.class)).containsExactly("LOST", "DELIVERED");
     }
 
     long accept(String controlId) {

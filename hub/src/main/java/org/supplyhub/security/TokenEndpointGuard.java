@@ -9,11 +9,14 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.supplyhub.journal.AuditLog;
 
@@ -65,9 +68,16 @@ final class TokenEndpointGuard extends OncePerRequestFilter {
         this.dummyHash = bcrypt.encode(HexFormat.of().formatHex(random));
     }
 
+    /**
+     * The token endpoint as the issuer chain matches it: on the decoded path, so that
+     * {@code /oauth2/%74oken}, which the authorization server serves, cannot slip past the guard.
+     */
+    private static final RequestMatcher TOKEN_ENDPOINT =
+            PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/oauth2/token");
+
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !("POST".equals(request.getMethod()) && "/oauth2/token".equals(request.getRequestURI()));
+        return !TOKEN_ENDPOINT.matches(request);
     }
 
     @Override

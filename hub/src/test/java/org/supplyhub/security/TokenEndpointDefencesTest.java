@@ -57,6 +57,11 @@ class TokenEndpointDefencesTest {
         assertThat(retryAfter).isBetween(1L, 600L);
         assertThat(new ObjectMapper().readTree(throttled.body()).path("status").asInt()).isEqualTo(429);
         assertThat(throttled.body()).doesNotContain("access_token");
+        // nor through the same endpoint under a percent-encoded path, which the issuer serves too
+        HttpResponse<String> encoded = Tokens.requestAt(base() + "/oauth2/%74oken", Tokens.LAKESIDE, "lakeside-demo-secret",
+                "ingest:lakeside-cath");
+        assertThat(encoded.statusCode()).isIn(429, 400, 401, 404);
+        assertThat(encoded.body()).doesNotContain("access_token");
         // another client from the same address is not locked out by this one's failures
         assertThat(Tokens.request(base(), Tokens.MERCY, "mercy-demo-secret", "ingest:mercy-or").statusCode()).isEqualTo(200);
 

@@ -50,9 +50,14 @@ public final class Tokens {
     }
 
     public static HttpResponse<String> request(String issuerBase, String clientId, String secret, String scope) {
+        return requestAt(issuerBase + "/oauth2/token", clientId, secret, scope);
+    }
+
+    /** A client_credentials request to a token endpoint URL given as it goes on the wire. */
+    public static HttpResponse<String> requestAt(String tokenUrl, String clientId, String secret, String scope) {
         String basic = Base64.getEncoder().encodeToString((clientId + ":" + secret).getBytes(StandardCharsets.UTF_8));
         String form = "grant_type=client_credentials" + (scope == null ? "" : "&scope=" + URLEncoder.encode(scope, StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(URI.create(issuerBase + "/oauth2/token"))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(tokenUrl))
                 .header("Authorization", "Basic " + basic)
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)).build();

@@ -164,8 +164,9 @@ public class Journal {
     /**
      * Journals {@code entry} as a new revision of message {@code previousId}, which must still be
      * {@code expected} and hold its key; the revision takes the key over. An ACCEPTED message is only
-     * revised while none of its deliveries has been delivered or is being sent: its PENDING and DEAD
-     * outbox rows become SUPERSEDED in the same transaction, so destinations are owed the revision only.
+     * revised while none of its deliveries has ever been sent and no later message of its account
+     * waits behind it: its outbox rows become SUPERSEDED in the same transaction, so destinations are
+     * owed the revision only, and in order.
      *
      * @throws ReprocessConflictException if the message changed, or something of it went out
      */
@@ -192,14 +193,32 @@ public class Journal {
                         total = rs.getInt(1);
                     }
                 }
+                // the revision's rows carry new ids, so new idempotency keys (HTTP key, DFT MSH-10):
+                // a row that was ever sent may have been applied (a lost ACK, a timeout), and its
+                // receiver could not tell the revision from a new charge
                 try (PreparedStatement supersede = con.prepareStatement("update outbox set status = 'SUPERSEDED',"
-                        + " lease_until = null where message_id = ? and status in ('PENDING', 'DEAD')"
+                        + " lease_until = null where message_id = ? and status = 'PENDING' and attempts = 0"
                         + " and (lease_until is null or lease_until < ?)")) {
                     supersede.setLong(1, previousId);
                     supersede.setTimestamp(2, now);
                     if (supersede.executeUpdate() != total) {
-                        throw new ReprocessConflictException("message " + previousId
-                                + " has deliveries that were delivered or are being sent; it is not reprocessed");
+                        throw new ReprocessConflictException("message " + previousId + " has deliveries that were"
+                                + " sent (delivered, being sent, retried or dead): a receiver may have applied them,"
+                                + " so it is not reprocessed; replay its dead deliveries instead");
+                    }
+                }
+                // the revision's rows go to the back of their accounts' queues: refuse while a later
+                // message of the same account waits at the same destination (a credit before its charge)
+                try (PreparedStatement later = con.prepareStatement("select count(*) from outbox o join outbox n"
+                        + " on n.destination = o.destination and n.ordering_key = o.ordering_key and n.id > o.id"
+                        + " where o.message_id = ? and n.status = 'PENDING'")) {
+                    later.setLong(1, previousId);
+                    try (ResultSet rs = later.executeQuery()) {
+                        rs.next();
+                        if (rs.getInt(1) > 0) {
+                            throw new ReprocessConflictException("message " + previousId + " has later messages of"
+                                    + " the same account waiting behind it; reprocessing it would send them first");
+                        }
                     }
                 }
             }

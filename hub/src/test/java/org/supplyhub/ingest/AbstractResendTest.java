@@ -263,6 +263,37 @@ abstract class AbstractResendTest {
     }
 
     @Test
+    void reprocessIsRefusedWhenADeliveryWasSentOrALaterMessageOfTheAccountWaits() throws Exception {
+        // sent once and dead (a timeout, say): the receiver may have applied it, and the revision
+        // would come with new idempotency keys, so it could be charged twice
+        long sent = parked(id("RPS-"), "mercy-or|sent");
+        jdbc.update("update outbox set status = 'DEAD', attempts = 1 where message_id = ?", sent);
+        HttpResponse<String> refused = reprocess(sent, "messages:replay");
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
+        assertThat(jdbc.queryForList("select status from outbox where message_id = ?", String.class, sent))
+                .containsOnly("DEAD");
+        assertThat(count("select count(*) from message where previous_id = ?", sent)).isZero();
+
+        // never sent, but a later message of the same account waits behind it: the revision would go after it
+        long first = parked(id("RPO-"), "mercy-or|order");
+        long later = parked(id("RPO-"), "mercy-or|order");
+        HttpResponse<String> outOfOrder = reprocess(first, "messages:replay");
+        assertThat(outOfOrder.statusCode()).as(outOfOrder.body()).isEqualTo(409);
+        assertThat(jdbc.queryForList("select status from outbox where message_id in (?, ?)", String.class, first, later))
+                .containsOnly("PENDING");
+    }
+
+    /** An accepted message owed to destinations nothing drains, so its rows stay as the test sets them. */
+    long parked(String controlId, String orderingKey) {
+        String er7 = Samples.withControlId(Samples.read(Samples.MERCY), controlId);
+        return journal.accept(new Journal.Entry(ReceivedMessage.received("mercy-or", Instant.now(), "test", "UTF-8",
+                        er7.getBytes(StandardCharsets.UTF_8))
+                .header("ORMGR^MERCY_OR", controlId, "DFT^P03", "2.5.1").contentHash(IntakeService.contentHash(er7))
+                .answered(MessageStatus.ACCEPTED, "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null),
+                "{}", 3, List.of(), List.of("parked-a"), orderingKey));
+    }
+
+    @Test
     void lineCountIsNullOnlyWhenTheColumnIsNull() throws Exception {
         String controlId = id("LC-");
         assertThat(ackCode(mllp("mercy-or", Samples.withControlId(Samples.read(Samples.MERCY), controlId)))).isEqualTo("AA");

@@ -299,13 +299,24 @@ class SecurityMatrixTest {
     @Test
     void aTricklingSenderIsCutOffAtTheBodyDeadline() throws Exception {
         String token = Tokens.sample(port, Tokens.MERCY, "ingest:mercy-or");
+        assertCutOff("POST /hl7/mercy-or HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+                + "\r\nContent-Type: application/hl7-v2\r\nContent-Length: 1000\r\n\r\n");
+    }
+
+    @Test
+    void aTricklingFormBodyAtTheTokenEndpointIsCutOffToo() throws Exception {
+        // Tomcat reads form bodies itself for getParameter(), so the deadline must cover that read as well
+        assertCutOff("POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n");
+    }
+
+    /** Sends {@code head}, then its body a byte a second: the answer must be a 408 within the deadline (3 s here). */
+    private void assertCutOff(String head) throws Exception {
         long start = System.nanoTime();
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
             socket.setSoTimeout(20_000);
             java.io.OutputStream out = socket.getOutputStream();
-            out.write(("POST /hl7/mercy-or HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
-                    + "\r\nContent-Type: application/hl7-v2\r\nContent-Length: 1000\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             out.flush();
             java.io.InputStream in = socket.getInputStream();
             String answer = "";

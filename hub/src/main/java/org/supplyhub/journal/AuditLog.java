@@ -44,8 +44,8 @@ public class AuditLog {
 
     public void record(String actor, String action, String interfaceId, String target, String outcome, String detail) {
         try {
-            jdbc.update(INSERT, Timestamp.from(Instant.now()), Journal.truncate(actor, 300), action, interfaceId,
-                    Journal.truncate(target, 200), outcome, Journal.truncate(detail, 500));
+            jdbc.update(INSERT, Timestamp.from(Instant.now()), Journal.bounded(actor, 300), action, interfaceId,
+                    Journal.bounded(target, 200), outcome, Journal.bounded(detail, 500));
         } catch (RuntimeException e) {
             // the refusal or read itself stands; losing its audit row is reported, not hidden
             log.error("Audit event {} for {} could not be written: {}", action, interfaceId, e.getClass().getSimpleName());

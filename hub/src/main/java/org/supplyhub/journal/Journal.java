@@ -70,10 +70,17 @@ public class Journal {
     public static final int MAX_CONTROL_ID = 200;
     public static final int MAX_ACK = 4000;
     static final int MAX_ORDERING_KEY = 200;
+    static final int MAX_DEDUP_KEY = 500;
 
     /** A message and what it produced, to be journaled in one transaction. */
     public record Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
-                        List<String> destinations, String orderingKey) { }
+                        List<String> destinations, String orderingKey) {
+
+        /** The same entry as a new attempt superseding message {@code previous}. */
+        Entry superseding(long previous) {
+            return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey);
+        }
+    }
 
     /** The row that holds a dedup key: what a resend is compared with and answered from. */
     public record Existing(long id, MessageStatus status, String ack, String contentHash) { }
@@ -171,8 +178,7 @@ public class Journal {
      * @throws ReprocessConflictException if the message changed, or something of it went out
      */
     public long revise(long previousId, MessageStatus expected, Entry entry) {
-        Entry revision = new Entry(entry.message().superseding(previousId), entry.usageJson(), entry.lineCount(),
-                entry.outputs(), entry.destinations(), entry.orderingKey());
+        Entry revision = entry.superseding(previousId);
         return transaction(con -> {
             try (PreparedStatement release = con.prepareStatement(
                     "update message set dedup_key = null where id = ? and status = ? and dedup_key is not null")) {
@@ -305,14 +311,13 @@ public class Journal {
             if (existing.status() == MessageStatus.ACCEPTED) {
                 throw new DuplicateMessageException(existing);
             }
-            Entry next = new Entry(entry.message().superseding(existing.id()), entry.usageJson(), entry.lineCount(),
-                    entry.outputs(), entry.destinations(), entry.orderingKey());
+            Entry next = entry.superseding(existing.id());
             try {
                 Long id = transaction(con -> {
                     try (PreparedStatement release = con.prepareStatement(
                             "update message set dedup_key = null where id = ? and dedup_key = ?")) {
                         release.setLong(1, existing.id());
-                        release.setString(2, bounded(key, 500));
+                        release.setString(2, bounded(key, MAX_DEDUP_KEY));
                         if (release.executeUpdate() != 1) {
                             return null; // another attempt took it over first
                         }
@@ -467,12 +472,12 @@ public class Journal {
             for (int i = 0; i < ids.length; i++) {
                 ReceivedMessage m = entries.get(i).message();
                 audit.setTimestamp(1, Timestamp.from(m.receivedAt()));
-                audit.setString(2, truncate(m.caller() == null ? "unknown" : m.caller(), 300));
+                audit.setString(2, bounded(m.caller() == null ? "unknown" : m.caller(), 300));
                 audit.setString(3, "INGEST");
                 audit.setString(4, m.interfaceId());
                 audit.setString(5, "message " + ids[i]);
                 audit.setString(6, m.ackCode());
-                audit.setString(7, m.controlId() == null ? null : truncate("control id " + m.controlId()
+                audit.setString(7, m.controlId() == null ? null : bounded("control id " + m.controlId()
                         + (m.previousId() == null ? "" : ", supersedes message " + m.previousId()), 500));
                 audit.addBatch();
             }
@@ -487,7 +492,7 @@ public class Journal {
         ps.setString(1, bounded(m.interfaceId(), 64));
         ps.setString(2, bounded(m.sender(), MAX_SENDER));
         ps.setString(3, bounded(m.controlId(), MAX_CONTROL_ID));
-        ps.setString(4, bounded(m.dedupKey(), 500));
+        ps.setString(4, bounded(m.dedupKey(), MAX_DEDUP_KEY));
         ps.setString(5, bounded(m.messageType(), 32));
         ps.setString(6, bounded(m.hl7Version(), 16));
         ps.setString(7, m.status().name());
@@ -528,18 +533,16 @@ public class Journal {
         }
     }
 
-    /** At most {@code max} characters and no NUL (PostgreSQL text cannot hold 0x00; raw bytes stay exact in bytea). */
+    /**
+     * At most {@code max} characters and no NUL: what fits the journal's and the audit trail's
+     * columns (PostgreSQL text cannot hold 0x00; raw bytes stay exact in bytea).
+     */
     static String bounded(String s, int max) {
         if (s == null) {
             return null;
         }
         String clean = s.indexOf('\0') < 0 ? s : s.replace('\0', '\uFFFD');
         return clean.length() <= max ? clean : clean.substring(0, max);
-    }
-
-    /** At most {@code max} characters: what fits the journal's and the audit trail's columns. */
-    static String truncate(String s, int max) {
-        return bounded(s, max);
     }
 
     @PreDestroy

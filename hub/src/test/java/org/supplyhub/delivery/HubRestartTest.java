@@ -88,9 +88,14 @@ class HubRestartTest {
                     assertThat(intake.receive(catalog.get("restart-or"), er7.getBytes(StandardCharsets.UTF_8), null,
                             "test").ackCode()).isEqualTo("AA");
                 }
-                Await.until(() -> delivered(hub.getBean(JdbcTemplate.class)) >= 8, 30);
-                leasedAtStop = jdbc.queryForObject("select count(*) from outbox where destination = 'slow-inventory'"
-                        + " and status = 'PENDING' and lease_until > current_timestamp", Integer.class);
+                // a claim is settled as its sends finish and the next one is leased a moment later: wait for
+                // a claim in flight rather than sample once, which could fall between the two
+                JdbcTemplate during = jdbc;
+                int[] leased = new int[1];
+                Await.until(() -> delivered(during) >= 8 && (leased[0] = during.queryForObject("select count(*)"
+                        + " from outbox where destination = 'slow-inventory' and status = 'PENDING'"
+                        + " and lease_until > current_timestamp", Integer.class)) > 0, 30);
+                leasedAtStop = leased[0];
             } // stopped here, mid-delivery
             JdbcTemplate after = new JdbcTemplate(dataSource(db));
             int deliveredBeforeRestart = delivered(after);

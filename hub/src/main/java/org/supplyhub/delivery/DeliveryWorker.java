@@ -65,6 +65,8 @@ public class DeliveryWorker {
     /** Per destination: a destination that hangs ties up only its own senders. */
     private final Map<String, ExecutorService> senders = new ConcurrentHashMap<>();
     private final int sendersPerDestination;
+    /** Set before the senders are interrupted at shutdown. */
+    private volatile boolean stopping;
     /**
      * Parsed usage by message id. A message's usage never changes once journaled, and its
      * destinations claim it within moments of each other, so one parse serves all of them.
@@ -163,6 +165,11 @@ public class DeliveryWorker {
     record Attempt(Settlement settlement, Boolean receiverUp) { }
 
     private void settle(DestinationDefinition d, List<Attempt> attempts) {
+        if (stopping) {
+            // a send that failed now was most likely cut off by our own shutdown, not by its receiver:
+            // it is left leased, and the claim that takes it after the lease journals it as LOST
+            attempts = attempts.stream().filter(a -> a.settlement().outcome() == Outcome.DELIVERED).toList();
+        }
         if (attempts.isEmpty()) {
             return;
         }
@@ -195,6 +202,7 @@ public class DeliveryWorker {
 
     @PreDestroy
     void stop() {
+        stopping = true;
         senders.values().forEach(ExecutorService::shutdownNow);
     }
 

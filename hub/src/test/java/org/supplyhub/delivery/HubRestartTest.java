@@ -43,7 +43,9 @@ class HubRestartTest {
             exchange.getRequestBody().readAllBytes();
             requests.incrementAndGet();
             try {
-                Thread.sleep(1500); // slower than the hub's shutdown allows: a stop leaves requests in flight
+                // well past the hub's 1 s shutdown allowance, however late the stop comes in a send: a stop
+                // leaves requests in flight (at 1.5 s a stop 0.5 s into the sends let them finish)
+                Thread.sleep(3000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -67,8 +69,8 @@ class HubRestartTest {
                       - { name: connector, value: http }
                       - { name: output, value: stock }
                       - { name: url, value: "http://127.0.0.1:%d/stock" }
-                      - { name: lease, value: 3s }
-                      - { name: timeout, value: 2s }
+                      - { name: lease, value: 5s }
+                      - { name: timeout, value: 4s }
                       - { name: batchSize, value: 8 }
                       - { name: initialBackoff, value: 50ms }
                 """.formatted(receiver.getAddress().getPort());

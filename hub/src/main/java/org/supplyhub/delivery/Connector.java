@@ -1,11 +1,11 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+
 import ca.uhn.hl7v2.model.Message;
 
 /** Sends one rendered delivery to a destination. */
 public interface Connector {
-
-    enum Kind { FILE, HTTP, MLLP, FHIR }
 
     /**
      * @return a short outcome code for the attempt journal (file name, ACK code, HTTP status…)

@@ -1,5 +1,7 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -11,7 +13,7 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.NamedContributor;
 import org.springframework.stereotype.Component;
 import org.supplyhub.delivery.OutboxRepository.Settlement;
-import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.config.InterfaceCatalog;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,11 +1,13 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+
 import org.apache.camel.builder.RouteBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
-import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.config.InterfaceCatalog;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

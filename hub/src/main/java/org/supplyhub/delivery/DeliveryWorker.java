@@ -1,5 +1,8 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.config.ConnectorKind;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -58,7 +61,7 @@ public class DeliveryWorker {
 
     private final OutboxRepository outbox;
     private final Payloads payloads;
-    private final Map<Connector.Kind, Connector> connectors;
+    private final Map<ConnectorKind, Connector> connectors;
     private final ObjectMapper json;
     private final MeterRegistry meters;
     private final DeliveryHealth health;
@@ -80,8 +83,8 @@ public class DeliveryWorker {
         this.sendersPerDestination = sendersPerDestination;
         this.outbox = outbox;
         this.payloads = payloads;
-        this.connectors = Map.of(Connector.Kind.FILE, file, Connector.Kind.HTTP, http, Connector.Kind.MLLP, mllp,
-                Connector.Kind.FHIR, fhir);
+        this.connectors = Map.of(ConnectorKind.FILE, file, ConnectorKind.HTTP, http, ConnectorKind.MLLP, mllp,
+                ConnectorKind.FHIR, fhir);
         this.json = json;
         this.meters = meters;
         this.health = health;
@@ -105,7 +108,7 @@ public class DeliveryWorker {
 
     /** ceil(batchSize / senders) × timeout, or null for a connector without a timeout (files). */
     static Duration worstClaim(DestinationDefinition d, int senders) {
-        if (d.connector() == Connector.Kind.FILE) {
+        if (d.connector() == ConnectorKind.FILE) {
             return null;
         }
         int rounds = (d.batchSize() + senders - 1) / senders;

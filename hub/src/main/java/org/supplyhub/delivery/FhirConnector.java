@@ -1,5 +1,7 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;

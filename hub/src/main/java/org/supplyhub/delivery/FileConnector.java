@@ -1,5 +1,7 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;

@@ -1,5 +1,8 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.config.ConnectorKind;
+
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Segment;
 import ca.uhn.hl7v2.model.v251.message.DFT_P03;
@@ -10,7 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.springframework.stereotype.Component;
-import org.supplyhub.ingest.Hl7Support;
+import org.supplyhub.hl7.Hl7Support;
 import org.supplyhub.mapping.Hl7Dates;
 import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.SupplyUsage.Kind;
@@ -48,7 +51,7 @@ public class Payloads {
                         yield new Connector.Payload(key, messageId, "application/json", "json", chargesJson(usage, chargeable));
                     }
                     DFT_P03 dft = billingDft(d, outboxId, usage, chargeable);
-                    byte[] er7 = d.connector() == Connector.Kind.MLLP ? null // HAPI's initiator encodes it itself
+                    byte[] er7 = d.connector() == ConnectorKind.MLLP ? null // HAPI's initiator encodes it itself
                             : hl7.encode(dft).getBytes(StandardCharsets.UTF_8);
                     yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7", er7, dft);
                 }

@@ -1,5 +1,8 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.InterfaceDefinition;
+
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

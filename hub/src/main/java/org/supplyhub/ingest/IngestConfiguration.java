@@ -1,5 +1,7 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.config.InterfaceCatalog;
+
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.timeout.IdleStateEvent;

@@ -1,5 +1,8 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.InterfaceDefinition;
+
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.RouteTemplateDefinition;

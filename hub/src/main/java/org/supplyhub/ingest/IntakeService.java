@@ -1,5 +1,11 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.InterfaceDefinition;
+import org.supplyhub.hl7.Hl7Support;
+import org.supplyhub.hl7.Hl7Header;
+import org.supplyhub.hl7.Hl7Charsets;
+
 import ca.uhn.hl7v2.AcknowledgmentCode;
 import ca.uhn.hl7v2.ErrorCode;
 import ca.uhn.hl7v2.HL7Exception;

@@ -18,8 +18,8 @@ import org.springframework.boot.ssl.NoSuchSslBundleException;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.stereotype.Component;
-import org.supplyhub.ingest.InterfaceCatalog;
-import org.supplyhub.ingest.InterfaceDefinition;
+import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.InterfaceDefinition;
 import org.supplyhub.journal.AuditLog;
 import org.supplyhub.mapping.ConfigurationException;
 

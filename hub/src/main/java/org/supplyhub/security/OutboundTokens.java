@@ -15,8 +15,8 @@ import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.HttpStatusCodeException;
 import org.supplyhub.delivery.DeliveryException;
-import org.supplyhub.delivery.DestinationDefinition;
-import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.config.InterfaceCatalog;
 import org.supplyhub.mapping.ConfigurationException;
 
 import java.time.Duration;

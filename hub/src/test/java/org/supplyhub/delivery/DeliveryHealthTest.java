@@ -1,5 +1,8 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.config.ConnectorKind;
+
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -24,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The delivery health rules and the outage log, without Spring, on a clock the test moves. */
 class DeliveryHealthTest {
 
-    static final DestinationDefinition BILLING = destination(Connector.Kind.MLLP, 50, Duration.ofSeconds(30),
+    static final DestinationDefinition BILLING = destination(ConnectorKind.MLLP, 50, Duration.ofSeconds(30),
             Duration.ofMinutes(5));
 
     final MovableClock clock = new MovableClock();
@@ -91,7 +94,7 @@ class DeliveryHealthTest {
     void theWorstClaimIsEverySenderWaitingOutTheTimeoutForItsShare() {
         assertThat(DeliveryWorker.worstClaim(BILLING, 8)).isEqualTo(Duration.ofSeconds(210));
         assertThat(DeliveryWorker.worstClaim(BILLING, 50)).isEqualTo(Duration.ofSeconds(30));
-        assertThat(DeliveryWorker.worstClaim(destination(Connector.Kind.FILE, 50, Duration.ofSeconds(30),
+        assertThat(DeliveryWorker.worstClaim(destination(ConnectorKind.FILE, 50, Duration.ofSeconds(30),
                 Duration.ofMinutes(2)), 8)).as("files have no timeout").isNull();
     }
 
@@ -104,7 +107,7 @@ class DeliveryHealthTest {
         return new Settlement(row, clock.instant(), 5, Outcome.RETRY, code, detail, clock.instant());
     }
 
-    static DestinationDefinition destination(Connector.Kind connector, int batchSize, Duration timeout, Duration lease) {
+    static DestinationDefinition destination(ConnectorKind connector, int batchSize, Duration timeout, Duration lease) {
         return new DestinationDefinition("billing", "routes/destinations.yaml", connector,
                 DestinationDefinition.Output.CHARGES, null, URI.create("mllp://billing.example.org:6661"), timeout,
                 DestinationDefinition.Format.ER7, 100, Duration.ofHours(24), Duration.ofSeconds(2),

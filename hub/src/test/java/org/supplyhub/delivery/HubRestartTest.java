@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.supplyhub.ingest.IntakeService;
-import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.config.InterfaceCatalog;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestDatabases;

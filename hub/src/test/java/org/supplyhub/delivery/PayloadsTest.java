@@ -1,13 +1,15 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.config.DestinationDefinition;
+
 import ca.uhn.hl7v2.model.v251.message.DFT_P03;
 import ca.uhn.hl7v2.util.Terser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.converter.json.Jackson2ObjectMapperBuilder;
-import org.supplyhub.ingest.Hl7Support;
-import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.hl7.Hl7Support;
+import org.supplyhub.config.InterfaceCatalog;
 import org.supplyhub.mapping.ProfileLoader;
 import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.UsageMapper;

@@ -1,5 +1,10 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.hl7.Hl7Support;
+import org.supplyhub.hl7.Hl7Limits;
+import org.supplyhub.hl7.Hl7Header;
+import org.supplyhub.hl7.Hl7Charsets;
+
 import ca.uhn.hl7v2.AcknowledgmentCode;
 import ca.uhn.hl7v2.HL7Exception;
 import org.junit.jupiter.api.Test;

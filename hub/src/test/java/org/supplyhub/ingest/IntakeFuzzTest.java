@@ -1,5 +1,8 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.InterfaceDefinition;
+
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;

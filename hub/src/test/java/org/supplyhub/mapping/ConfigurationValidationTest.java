@@ -2,7 +2,7 @@ package org.supplyhub.mapping;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.supplyhub.ingest.InterfaceCatalog;
+import org.supplyhub.config.InterfaceCatalog;
 import org.supplyhub.support.TestInterfaces;
 
 import java.io.IOException;

@@ -5,7 +5,7 @@ import ca.uhn.fhir.parser.IParser;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Message;
 import org.hl7.fhir.r4.model.Resource;
-import org.supplyhub.ingest.Hl7Support;
+import org.supplyhub.hl7.Hl7Support;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestInterfaces;
 

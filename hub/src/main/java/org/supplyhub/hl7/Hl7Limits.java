@@ -1,4 +1,4 @@
-package org.supplyhub.ingest;
+package org.supplyhub.hl7;
 
 import ca.uhn.hl7v2.ErrorCode;
 import ca.uhn.hl7v2.HL7Exception;

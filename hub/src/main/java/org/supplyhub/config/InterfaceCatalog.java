@@ -1,8 +1,8 @@
-package org.supplyhub.ingest;
+package org.supplyhub.config;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.supplyhub.delivery.DestinationDefinition;
+import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.mapping.ConfigurationException;
 import org.supplyhub.mapping.ProfileLoader;
 import org.supplyhub.mapping.UsageMapper;

@@ -1,20 +1,20 @@
-package org.supplyhub.ingest;
+package org.supplyhub.hl7;
 
 /**
  * The MSH fields needed before (or without) a full parse: who sent it, what it is, its control id.
  * Read by hand so that a message HAPI cannot parse can still be answered and journaled.
  */
-record Hl7Header(String sendingApplication, String sendingFacility, String receivingApplication,
+public record Hl7Header(String sendingApplication, String sendingFacility, String receivingApplication,
                  String receivingFacility, String messageType, String triggerEvent, String controlId,
                  String processingId, String version) {
 
     /** MSH-3^MSH-4, first components: the sender whose control ids must be unique. */
-    String sender() {
+    public String sender() {
         return nz(sendingApplication) + "^" + nz(sendingFacility);
     }
 
     /** MSH-9-1^MSH-9-2, e.g. DFT^P03. */
-    String type() {
+    public String type() {
         return messageType == null ? null : triggerEvent == null ? messageType : messageType + "^" + triggerEvent;
     }
 
@@ -22,7 +22,7 @@ record Hl7Header(String sendingApplication, String sendingFacility, String recei
      * Null when the text does not start with a usable MSH segment (no MSH, or MSH-1/MSH-2 that
      * cannot be delimiters); never throws, whatever the bytes.
      */
-    static Hl7Header read(String text) {
+    public static Hl7Header read(String text) {
         int start = 0;
         while (start < text.length() && Character.isWhitespace(text.charAt(start))) {
             start++;

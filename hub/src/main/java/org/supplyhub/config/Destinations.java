@@ -1,10 +1,10 @@
-package org.supplyhub.ingest;
+package org.supplyhub.config;
 
 import org.springframework.boot.convert.DurationStyle;
 import org.supplyhub.delivery.Connector;
-import org.supplyhub.delivery.DestinationDefinition;
-import org.supplyhub.delivery.DestinationDefinition.Format;
-import org.supplyhub.delivery.DestinationDefinition.Output;
+import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.config.DestinationDefinition.Format;
+import org.supplyhub.config.DestinationDefinition.Output;
 import org.supplyhub.mapping.ConfigurationException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 
@@ -49,7 +49,7 @@ final class Destinations {
             throw new ConfigurationException(at + "destination must be lower-case letters, digits and dashes (got "
                     + (name == null ? "nothing" : "'" + name + "'") + ")");
         }
-        Connector.Kind connector = choice(at, "connector", p.get("connector"), Connector.Kind.class, null);
+        ConnectorKind connector = choice(at, "connector", p.get("connector"), ConnectorKind.class, null);
         Output output = choice(at, "output", p.get("output"), Output.class, null);
         Format format = choice(at, "format", p.get("format"), Format.class,
                 output == Output.CHARGES ? Format.ER7 : Format.JSON);
@@ -57,30 +57,30 @@ final class Destinations {
             throw new ConfigurationException(at + "format er7 is for charges only");
         }
         String directory = p.get("directory");
-        if (connector == Connector.Kind.FILE && (directory == null || directory.isBlank())) {
+        if (connector == ConnectorKind.FILE && (directory == null || directory.isBlank())) {
             throw new ConfigurationException(at + "the file connector needs a 'directory'");
         }
         URI url = null;
-        if (connector != Connector.Kind.FILE) {
-            String scheme = connector == Connector.Kind.MLLP ? "mllp" : "http"; // http also matches https
+        if (connector != ConnectorKind.FILE) {
+            String scheme = connector == ConnectorKind.MLLP ? "mllp" : "http"; // http also matches https
             try {
                 url = p.get("url") == null ? null : new URI(p.get("url").trim());
             } catch (URISyntaxException e) {
                 url = null;
             }
             if (url == null || url.getScheme() == null || !url.getScheme().startsWith(scheme) || url.getHost() == null
-                    || (connector == Connector.Kind.MLLP && url.getPort() < 1)) {
+                    || (connector == ConnectorKind.MLLP && url.getPort() < 1)) {
                 throw new ConfigurationException(at + "the " + connector.name().toLowerCase(Locale.ROOT)
-                        + " connector needs a 'url' like " + (connector == Connector.Kind.MLLP
-                        ? "mllp://billing.example.org:6661" : connector == Connector.Kind.FHIR
+                        + " connector needs a 'url' like " + (connector == ConnectorKind.MLLP
+                        ? "mllp://billing.example.org:6661" : connector == ConnectorKind.FHIR
                         ? "https://fhir.example.org/r4" : "https://inventory.example.org/api/stock-movements")
                         + " (got " + (p.get("url") == null ? "nothing" : "'" + p.get("url") + "'") + ")");
             }
         }
-        if (connector == Connector.Kind.FHIR && output != Output.FHIR) {
+        if (connector == ConnectorKind.FHIR && output != Output.FHIR) {
             throw new ConfigurationException(at + "the fhir connector sends the fhir output (a transaction Bundle)");
         }
-        if (connector == Connector.Kind.MLLP && (output != Output.CHARGES || format != Format.ER7)) {
+        if (connector == ConnectorKind.MLLP && (output != Output.CHARGES || format != Format.ER7)) {
             throw new ConfigurationException(at + "the mllp connector sends charges as er7");
         }
         return new DestinationDefinition(name, display, connector, output,
@@ -102,11 +102,11 @@ final class Destinations {
         return value == null || value.isBlank() ? null : value.trim();
     }
 
-    private static String oauth2(String at, Connector.Kind connector, String registration) {
+    private static String oauth2(String at, ConnectorKind connector, String registration) {
         if (registration == null || registration.isBlank()) {
             return null;
         }
-        if (connector != Connector.Kind.HTTP && connector != Connector.Kind.FHIR) {
+        if (connector != ConnectorKind.HTTP && connector != ConnectorKind.FHIR) {
             throw new ConfigurationException(at + "oauth2 is for the http and fhir connectors (bearer tokens)");
         }
         return registration.trim();

@@ -1,4 +1,4 @@
-package org.supplyhub.delivery;
+package org.supplyhub.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +15,7 @@ import java.time.Duration;
 public record DestinationDefinition(
         String name,
         String file,
-        Connector.Kind connector,
+        ConnectorKind connector,
         Output output,
         Path directory,
         java.net.URI url,

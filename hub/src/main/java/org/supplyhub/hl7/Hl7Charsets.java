@@ -1,4 +1,4 @@
-package org.supplyhub.ingest;
+package org.supplyhub.hl7;
 
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +11,7 @@ import java.util.Map;
  * garbage. A charset that cannot carry the HL7 delimiters and ASCII letters unchanged is not used
  * (the ACK would be unreadable): the interface's charset is.
  */
-final class Hl7Charsets {
+public final class Hl7Charsets {
 
     private static final Map<String, String> TABLE_0211 = Map.ofEntries(
             Map.entry("ASCII", "US-ASCII"),
@@ -33,7 +33,7 @@ final class Hl7Charsets {
      * The charset MSH-18 names, read from the raw bytes (MSH itself is ASCII in every charset
      * senders use over MLLP). Unknown or absent → the interface default.
      */
-    static Charset detect(byte[] raw, Charset fallback) {
+    public static Charset detect(byte[] raw, Charset fallback) {
         String msh18 = msh18(raw);
         if (msh18 == null) {
             return fallback;
@@ -53,7 +53,7 @@ final class Hl7Charsets {
      * survive a round trip. MSH-18 was just read as ASCII bytes, so a charset where they differ
      * (UTF-16, UTF-32) contradicts the frame itself, and an ACK in it would be unreadable.
      */
-    static boolean carriesDelimiters(Charset charset) {
+    public static boolean carriesDelimiters(Charset charset) {
         if (!charset.canEncode()) {
             return false;
         }

@@ -1,4 +1,4 @@
-package org.supplyhub.ingest;
+package org.supplyhub.config;
 
 import org.supplyhub.mapping.UsageMapper;
 

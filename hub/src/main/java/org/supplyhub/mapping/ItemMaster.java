@@ -105,7 +105,7 @@ public final class ItemMaster {
         return new Item(itemId, blankToNull(row.get("description")), blankToNull(row.get("manufacturer")),
                 blankToNull(row.get("catalog_number")), gtin, required(row, "unit", where),
                 Boolean.parseBoolean(chargeable), blankToNull(row.get("charge_code")), blankToNull(row.get("hcpcs")),
-                blankToNull(row.get("revenue_code")), price, sourceCode);
+                blankToNull(row.get("revenue_code")), price, sourceCode, null);
     }
 
     private static String required(Map<String, String> row, String column, String where) {

@@ -107,7 +107,7 @@ public final class UsageMapper {
                     "the message has no usage lines");
         }
         return new SupplyUsage(interfaceId, sender, controlId, messageType, patient, authority, idType, account,
-                encounter, lines);
+                encounter, lines, List.of());
     }
 
     private Line mapLine(Group t, int index, LineFields lf) {
@@ -170,23 +170,24 @@ public final class UsageMapper {
 
         Hl7Dates.Hl7Time serviceDate = dateTime(t, lf.serviceDate(), index);
         Implant implant = implant(t, index, lf.implant(), master);
-        return new Line(index, transactionId, kind,
-                serviceDate == null ? null : serviceDate.value(),
-                Ref.of(itemSystem, itemCode),
-                FieldChecks.text(value(t, lf.item().text(), index), TEXT_MAX, lf.item().text(), index, "item text"),
-                master, signedQuantity, unitPrice, extended, currency,
-                Ref.of(systems.costCenter(), FieldChecks.text(value(t, lf.department(), index), ID_MAX,
-                        lf.department(), index, "department")),
-                Ref.of(systems.location(), FieldChecks.text(value(t, lf.location(), index), TEXT_MAX,
-                        lf.location(), index, "location")),
-                Ref.of(systems.practitioner(), FieldChecks.text(value(t, lf.performer(), index), ID_MAX,
-                        lf.performer(), index, "performer")),
-                Ref.of(systems.procedure(), FieldChecks.text(value(t, lf.procedure(), index), ID_MAX,
-                        lf.procedure(), index, "procedure")),
-                FieldChecks.text(value(t, lf.originalTransactionId(), index), ID_MAX, lf.originalTransactionId(),
-                        index, "original transaction id"),
-                implant,
-                serviceDate == null ? null : serviceDate.precision());
+        return Line.builder().index(index).transactionId(transactionId).kind(kind)
+                .serviceDate(serviceDate == null ? null : serviceDate.value(),
+                        serviceDate == null ? null : serviceDate.precision())
+                .item(Ref.of(itemSystem, itemCode))
+                .itemText(FieldChecks.text(value(t, lf.item().text(), index), TEXT_MAX, lf.item().text(), index, "item text"))
+                .master(master).quantity(signedQuantity).unitPrice(unitPrice).extendedPrice(extended).currency(currency)
+                .costCenter(Ref.of(systems.costCenter(), FieldChecks.text(value(t, lf.department(), index), ID_MAX,
+                        lf.department(), index, "department")))
+                .location(Ref.of(systems.location(), FieldChecks.text(value(t, lf.location(), index), TEXT_MAX,
+                        lf.location(), index, "location")))
+                .performer(Ref.of(systems.practitioner(), FieldChecks.text(value(t, lf.performer(), index), ID_MAX,
+                        lf.performer(), index, "performer")))
+                .procedure(Ref.of(systems.procedure(), FieldChecks.text(value(t, lf.procedure(), index), ID_MAX,
+                        lf.procedure(), index, "procedure")))
+                .originalTransactionId(FieldChecks.text(value(t, lf.originalTransactionId(), index), ID_MAX,
+                        lf.originalTransactionId(), index, "original transaction id"))
+                .implants(implant == null ? List.of() : List.of(implant))
+                .build();
     }
 
     private Implant implant(Group t, int index, MappingProfile.Implant rules, Item master) {

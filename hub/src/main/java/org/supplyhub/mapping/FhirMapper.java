@@ -1,6 +1,7 @@
 package org.supplyhub.mapping;
 
 import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
+import org.hl7.fhir.r4.model.Annotation;
 import org.hl7.fhir.r4.model.ChargeItem;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -18,6 +19,7 @@ import org.supplyhub.mapping.SupplyUsage.Ref;
 
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
@@ -26,16 +28,17 @@ import java.util.TimeZone;
 import java.util.UUID;
 
 /**
- * Canonical usage → the FHIR R4 resources the hub owns: a SupplyDelivery per line, a Device per
- * implant and a ChargeItem per line. Resources the EHR owns are referenced by identifier only.
- * Resource ids are name-based UUIDs of interface, transaction id and type, so mapping the same
- * transaction again yields the same resources.
+ * Canonical usage → the FHIR R4 resources the hub owns: per supply line a SupplyDelivery, a Device
+ * per implant and a ChargeItem; per service line a ChargeItem only. Resources the EHR owns are
+ * referenced by identifier only. Resource ids are name-based UUIDs of interface, transaction id and
+ * type, so mapping the same transaction again yields the same resources.
  */
 public final class FhirMapper {
 
     public static final String HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets";
     public static final String FDA_UDI = "http://hl7.org/fhir/NamingSystem/fda-udi";
     public static final String ITEM_MASTER = "urn:supplyhub:item-master";
+    public static final String NDC = "http://hl7.org/fhir/sid/ndc";
     private static final String SUPPLY_ITEM_TYPE = "http://terminology.hl7.org/CodeSystem/supply-item-type";
     /** Identifier type of a Device's catalog (reference) number; R4's identifier-type value set has none. */
     public static final String IDENTIFIER_TYPE = "urn:supplyhub:identifier-type";
@@ -53,16 +56,25 @@ public final class FhirMapper {
                 : "urn:supplyhub:" + usage.interfaceId() + ":transaction";
         String source = source(usage.interfaceId(), usage.controlId());
         for (Line line : usage.lines()) {
-            Device device = line.implant() != null && line.kind() == Kind.CHARGE
-                    ? device(usage, line, txSystem, source) : null;
-            Reference deviceRef = device != null
-                    ? new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device")
-                    : returnedDevice(line, txSystem);
+            if (line.use() == SupplyUsage.Use.SERVICE) { // billed, not taken from stock: nothing was supplied
+                out.add(chargeItem(usage, line, txSystem, source, systems, null, null));
+                continue;
+            }
+            List<Device> devices = new ArrayList<>();
+            if (line.kind() == Kind.CHARGE) {
+                for (int i = 0; i < line.implants().size(); i++) {
+                    devices.add(device(usage, line, i, txSystem, source));
+                }
+            }
+            // suppliedItem and product hold one item: the Device when the line used exactly one; with
+            // several, the item concept (the line's quantity counts them all), and each Device carries
+            // the patient and the line's transaction in its identifier, so none is singled out
+            Reference deviceRef = devices.size() == 1
+                    ? new Reference("urn:uuid:" + devices.get(0).getIdElement().getIdPart()).setType("Device")
+                    : devices.isEmpty() ? returnedDevice(line, txSystem) : null;
             SupplyDelivery delivery = supplyDelivery(usage, line, txSystem, source, systems, deviceRef);
             out.add(delivery);
-            if (device != null) {
-                out.add(device);
-            }
+            out.addAll(devices);
             out.add(chargeItem(usage, line, txSystem, source, systems, deviceRef, delivery));
         }
         return out;
@@ -74,7 +86,8 @@ public final class FhirMapper {
      * logical (by identifier) because a FHIR server assigns its own ids to conditional creates.
      */
     private static Reference returnedDevice(Line line, String txSystem) {
-        if (line.kind() != Kind.CREDIT || line.implant() == null || line.originalTransactionId() == null) {
+        // the original charge's first Device bears its transaction id; several are returned as the item
+        if (line.kind() != Kind.CREDIT || line.implants().size() != 1 || line.originalTransactionId() == null) {
             return null;
         }
         return new Reference().setType("Device")
@@ -143,12 +156,18 @@ public final class FhirMapper {
         return sd;
     }
 
-    private static Device device(SupplyUsage usage, Line line, String txSystem, String source) {
-        SupplyUsage.Implant implant = line.implant();
+    /**
+     * The line's {@code n}-th (0-based) device. The first keeps the id and identifier a line with one
+     * implant always had; the others are "Device#2", "Device#3"… by id and {@code <transaction>#2}…
+     * by identifier, so each is a conditional create of its own and a resend maps to the same ones.
+     */
+    private static Device device(SupplyUsage usage, Line line, int n, String txSystem, String source) {
+        SupplyUsage.Implant implant = line.implants().get(n);
+        String suffix = n == 0 ? "" : "#" + (n + 1);
         Device d = new Device();
-        d.setId(resourceId(usage.interfaceId(), line.transactionId(), "Device"));
+        d.setId(resourceId(usage.interfaceId(), line.transactionId(), "Device" + suffix));
         d.getMeta().setSource(source);
-        d.addIdentifier(new Identifier().setSystem(txSystem).setValue(line.transactionId()));
+        d.addIdentifier(new Identifier().setSystem(txSystem).setValue(line.transactionId() + suffix));
         if (implant.deviceIdentifier() != null || implant.udiCarrier() != null) {
             Device.DeviceUdiCarrierComponent udi = d.addUdiCarrier();
             udi.setDeviceIdentifier(implant.deviceIdentifier());
@@ -173,7 +192,7 @@ public final class FhirMapper {
             d.setExpirationDateElement(dateOnly(implant.expiry()));
         }
         d.setManufacturer(implant.manufacturer());
-        String name = implant.model() != null ? implant.model() : line.master().description();
+        String name = implant.model() != null ? implant.model() : line.master() == null ? null : line.master().description();
         if (name != null) {
             d.addDeviceName().setName(name).setType(implant.model() != null
                     ? Device.DeviceNameType.MODELNAME : Device.DeviceNameType.USERFRIENDLYNAME);
@@ -184,30 +203,35 @@ public final class FhirMapper {
             d.addIdentifier(new Identifier().setType(CATALOG_NUMBER.copy()).setValue(implant.catalogNumber())
                     .setAssigner(implant.manufacturer() == null ? null : new Reference().setDisplay(implant.manufacturer())));
         }
-        d.setType(new CodeableConcept(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description())));
+        if (line.master() != null) {
+            d.setType(new CodeableConcept(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description())));
+        }
+        if (line.ndc() != null) { // the line's product is this device: its NDC says what it is
+            d.getType().addCoding(ndc(line));
+        }
         d.setPatient(ref("Patient", usage.patient()));
         return d;
     }
 
     private static ChargeItem chargeItem(SupplyUsage usage, Line line, String txSystem, String source,
                                          MappingProfile.Systems systems, Reference device, SupplyDelivery delivery) {
-        SupplyUsage.Item master = line.master();
+        SupplyUsage.Item master = line.master(); // null for a service line the item master does not know
         ChargeItem ci = new ChargeItem();
         ci.setId(resourceId(usage.interfaceId(), line.transactionId(), "ChargeItem"));
         ci.getMeta().setSource(source);
         ci.addIdentifier(new Identifier().setSystem(txSystem).setValue(line.transactionId()));
-        ci.setStatus(master.chargeable() ? ChargeItem.ChargeItemStatus.BILLABLE : ChargeItem.ChargeItemStatus.NOTBILLABLE);
+        ci.setStatus(line.chargeable() ? ChargeItem.ChargeItemStatus.BILLABLE : ChargeItem.ChargeItemStatus.NOTBILLABLE);
         CodeableConcept code = new CodeableConcept();
-        if (master.chargeCode() != null) {
+        if (master != null && master.chargeCode() != null) {
             code.addCoding(new Coding(chargeCodeSystem(usage, systems), master.chargeCode(), master.description()));
         }
-        if (master.hcpcs() != null) {
+        if (master != null && master.hcpcs() != null) {
             code.addCoding(new Coding(HCPCS, master.hcpcs(), null));
         }
         if (code.getCoding().isEmpty()) {
-            code.addCoding(new Coding(itemSystem(usage, systems), line.item().value(), line.itemText()));
+            code.addCoding(new Coding(itemSystem(usage, line, systems), line.item().value(), line.itemText()));
         }
-        code.setText(master.description());
+        code.setText(master != null ? master.description() : line.itemText());
         ci.setCode(code);
         ci.setSubject(ref("Patient", usage.patient()));
         if (usage.encounter() != null) {
@@ -222,6 +246,12 @@ public final class FhirMapper {
         if (line.performer() != null) {
             ci.addPerformer().setActor(ref("Practitioner", line.performer()));
         }
+        if (line.performingOrganization() != null) {
+            ci.setPerformingOrganization(ref("Organization", line.performingOrganization()));
+        }
+        if (line.orderingOrganization() != null) {
+            ci.setRequestingOrganization(ref("Organization", line.orderingOrganization()));
+        }
         ci.setQuantity(quantity(line));
         if (line.extendedPrice() != null) {
             ci.setPriceOverride(new Money().setValue(line.extendedPrice()).setCurrency(line.currency()));
@@ -229,15 +259,33 @@ public final class FhirMapper {
         if (line.costCenter() != null) {
             ci.setCostCenter(ref("Organization", line.costCenter()));
         }
-        if (device != null) {
+        if (line.enteredDate() != null) {
+            ci.setEnteredDateElement(dateTime(line.enteredDate(), line.enteredDatePrecision()));
+        }
+        if (line.enterer() != null) {
+            ci.setEnterer(ref("Practitioner", line.enterer()));
+        }
+        for (SupplyUsage.Coding reason : line.reasons()) {
+            ci.addReason(new CodeableConcept(coding(reason)));
+        }
+        if (delivery == null) { // a service: its code says what it is; only a drug's NDC names a product
+            if (line.ndc() != null) {
+                ci.setProduct(new CodeableConcept(ndc(line)));
+            }
+        } else if (device != null) {
             ci.setProduct(device.copy());
         } else {
             ci.setProduct(itemConcept(usage, line, systems));
         }
-        ci.addService(new Reference("urn:uuid:" + delivery.getIdElement().getIdPart()).setType("SupplyDelivery"));
+        if (delivery != null) {
+            ci.addService(new Reference("urn:uuid:" + delivery.getIdElement().getIdPart()).setType("SupplyDelivery"));
+        }
         if (line.kind() == Kind.CREDIT && line.originalTransactionId() != null) {
             ci.addPartOf(new Reference().setType("ChargeItem")
                     .setIdentifier(new Identifier().setSystem(txSystem).setValue(line.originalTransactionId())));
+        }
+        for (String note : line.notes()) {
+            ci.addNote(new Annotation().setText(note));
         }
         return ci;
     }
@@ -246,34 +294,56 @@ public final class FhirMapper {
         return systems.chargeCode() != null ? systems.chargeCode() : "urn:supplyhub:" + usage.interfaceId() + ":charge-code";
     }
 
-    /** The profile's item system; a coding system named in the message (FT1-7-3) is no URI. */
-    private static String itemSystem(SupplyUsage usage, MappingProfile.Systems systems) {
+    /**
+     * The system of the line's item code: the URI the profile resolved for this line (a lookup of
+     * the coding system sent), else the profile's item system; a coding system named in the message
+     * (FT1-7-3) is no URI.
+     */
+    private static String itemSystem(SupplyUsage usage, Line line, MappingProfile.Systems systems) {
+        if (line.itemSystemUri() != null) {
+            return line.itemSystemUri();
+        }
         return systems.item() != null ? systems.item() : "urn:supplyhub:" + usage.interfaceId() + ":item";
     }
 
     private static CodeableConcept itemConcept(SupplyUsage usage, Line line, MappingProfile.Systems systems) {
         CodeableConcept cc = new CodeableConcept();
-        cc.addCoding(new Coding(itemSystem(usage, systems), line.item().value(), line.itemText()));
-        cc.addCoding(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description()));
-        cc.setText(line.itemText() != null ? line.itemText() : line.master().description());
+        cc.addCoding(new Coding(itemSystem(usage, line, systems), line.item().value(), line.itemText()));
+        if (line.master() != null) {
+            cc.addCoding(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description()));
+        }
+        if (line.ndc() != null) {
+            cc.addCoding(ndc(line));
+        }
+        cc.setText(line.itemText() != null ? line.itemText() : line.master() == null ? null : line.master().description());
         return cc;
+    }
+
+    private static Coding ndc(Line line) {
+        return new Coding(NDC, line.ndc().code(), line.ndc().display());
+    }
+
+    private static Coding coding(SupplyUsage.Coding c) {
+        return new Coding(c.system(), c.code(), c.display());
     }
 
     private static Quantity quantity(Line line) {
         Quantity q = new Quantity().setValue(line.quantity());
-        q.setUnit(line.master().unit());
+        q.setUnit(line.master() == null ? null : line.master().unit());
         return q;
     }
 
-    /** The service time to the precision sent: a date-only FT1-4 stays a date. */
     private static DateTimeType dateTime(Line line) {
-        ChronoUnit unit = line.serviceDatePrecision();
+        return dateTime(line.serviceDate(), line.serviceDatePrecision());
+    }
+
+    /** A time to the precision sent: a date-only FT1-4 or FT1-5 stays a date. */
+    private static DateTimeType dateTime(OffsetDateTime time, ChronoUnit unit) {
         if (unit == ChronoUnit.DAYS) {
-            return new DateTimeType(line.serviceDate().toLocalDate().toString());
+            return new DateTimeType(time.toLocalDate().toString());
         }
         TemporalPrecisionEnum precision = unit == ChronoUnit.MILLIS ? TemporalPrecisionEnum.MILLI : TemporalPrecisionEnum.SECOND;
-        return new DateTimeType(Date.from(line.serviceDate().toInstant()), precision,
-                TimeZone.getTimeZone(line.serviceDate().getOffset()));
+        return new DateTimeType(Date.from(time.toInstant()), precision, TimeZone.getTimeZone(time.getOffset()));
     }
 
     private static DateTimeType dateOnly(LocalDate date) {

@@ -23,6 +23,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 /** Renders what each kind of destination is owed for one accepted message. */
 @Component
@@ -36,7 +37,11 @@ public class Payloads {
         this.json = json;
     }
 
-    /** Null when the message owes this destination nothing (no chargeable line for billing). */
+    /**
+     * Null when the message owes this destination nothing: no chargeable line for billing, no line
+     * that moves stock (only services) for inventory. The worker settles such a row DELIVERED with
+     * code {@code NOTHING-OWED} without calling the connector.
+     */
     public Connector.Payload render(DestinationDefinition d, long outboxId, long messageId, SupplyUsage usage,
                                     List<String> resources) throws DeliveryException {
         String key = d.name() + "-" + messageId;
@@ -55,7 +60,8 @@ public class Payloads {
                             : hl7.encode(dft).getBytes(StandardCharsets.UTF_8);
                     yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7", er7, dft);
                 }
-                case STOCK -> new Connector.Payload(key, messageId, "application/json", "json", stockJson(usage));
+                case STOCK -> usage.lines().stream().noneMatch(Line::movesStock) ? null
+                        : new Connector.Payload(key, messageId, "application/json", "json", stockJson(usage));
                 case FHIR -> new Connector.Payload(key, messageId, "application/fhir+json", "json", transaction(resources));
             };
         } catch (HL7Exception | IOException | RuntimeException e) {
@@ -65,11 +71,16 @@ public class Payloads {
     }
 
     /**
-     * A DFT^P03 (v2.5.1) with one FT1 per chargeable line, enriched from the item master. MSH-10 is
+     * A DFT^P03 (v2.5.1) with one FT1 per chargeable line (supplies and services), enriched from the
+     * item master when the line has a row there. MSH-10 is
      * derived from the outbox row, so a retry carries the same control id and the receiver can
      * de-duplicate it. MSH-5/6 are the destination's receivingApplication / receivingFacility (MSH-5
      * defaults to the destination's name); PID-3 keeps the assigning authority and identifier type
-     * the sender gave; FT1-4 keeps the precision the sender gave. Fields are set on the segments
+     * the sender gave; FT1-4 and FT1-5 keep the precision the sender gave. A line's notes follow its
+     * FT1 as one NTE (v2.5.1 has one per FT1), a note per NTE-3 repetition. FT1-32/33 (performing
+     * and ordering facility) are v2.6 fields, appended after v2.5.1's last (FT1-31) for receivers
+     * that read them; others ignore them. The DFT carries no device data (it never did): devices
+     * go to inventory and FHIR. Fields are set on the segments
      * themselves: a Terser path lookup per field costs more than the rest of the rendering.
      */
     DFT_P03 billingDft(DestinationDefinition d, long outboxId, SupplyUsage usage, List<Line> lines)
@@ -110,18 +121,27 @@ public class Payloads {
         }
         for (int i = 0; i < lines.size(); i++) {
             Line line = lines.get(i);
-            SupplyUsage.Item item = line.master();
+            SupplyUsage.Item item = line.master(); // null for a service the item master does not know
             Segment ft1 = dft.getFINANCIAL(i).getFT1();
             set(ft1, 1, 1, String.valueOf(i + 1));
             set(ft1, 2, 1, line.transactionId());
             if (line.serviceDate() != null) {
                 set(ft1, 4, 1, Hl7Dates.format(line.serviceDate(), line.serviceDatePrecision()));
             }
+            if (line.enteredDate() != null) {
+                set(ft1, 5, 1, Hl7Dates.format(line.enteredDate(), line.enteredDatePrecision()));
+            }
             set(ft1, 6, 1, line.kind() == Kind.CREDIT ? "CD" : "CG");
-            set(ft1, 7, 1, item.chargeCode() != null ? item.chargeCode() : line.item().value());
-            set(ft1, 7, 2, item.description());
-            set(ft1, 7, 3, "CDM");
-            if (item.hcpcs() != null) {
+            if (item != null) {
+                set(ft1, 7, 1, item.chargeCode() != null ? item.chargeCode() : line.item().value());
+                set(ft1, 7, 2, item.description());
+                set(ft1, 7, 3, "CDM");
+            } else { // billed as sent: the line's code, text and coding system
+                set(ft1, 7, 1, line.item().value());
+                set(ft1, 7, 2, line.itemText());
+                set(ft1, 7, 3, codingSystemName(line.item().system() != null ? line.item().system() : line.itemSystemUri()));
+            }
+            if (item != null && item.hcpcs() != null) {
                 set(ft1, 7, 4, item.hcpcs());
                 set(ft1, 7, 6, "HCPCS");
             }
@@ -137,20 +157,69 @@ public class Payloads {
             if (line.costCenter() != null) {
                 set(ft1, 13, 1, line.costCenter().value());
             }
+            for (int r = 0; r < line.reasons().size(); r++) {
+                SupplyUsage.Coding reason = line.reasons().get(r);
+                Terser.set(ft1, 19, r, 1, 1, reason.code());
+                Terser.set(ft1, 19, r, 2, 1, reason.display());
+                Terser.set(ft1, 19, r, 3, 1, codingSystemName(reason.system()));
+            }
             if (line.performer() != null) {
                 set(ft1, 20, 1, line.performer().value());
+            }
+            if (line.enterer() != null) {
+                set(ft1, 24, 1, line.enterer().value());
             }
             if (line.procedure() != null) {
                 set(ft1, 25, 1, line.procedure().value());
             }
-            if (item.revenueCode() != null) {
+            if (item != null && item.revenueCode() != null) {
                 set(ft1, 26, 1, item.revenueCode()); // modifier slot carries the UB-04 revenue code
+            }
+            if (line.ndc() != null) {
+                set(ft1, 29, 1, line.ndc().code());
+                set(ft1, 29, 2, line.ndc().display());
+                set(ft1, 29, 3, "NDC");
             }
             if (line.kind() == Kind.CREDIT && line.originalTransactionId() != null) {
                 set(ft1, 31, 1, line.originalTransactionId());
             }
+            if (line.performingOrganization() != null) {
+                set(ft1, 32, 1, line.performingOrganization().value());
+            }
+            if (line.orderingOrganization() != null) {
+                set(ft1, 33, 1, line.orderingOrganization().value());
+            }
+            if (!line.notes().isEmpty()) {
+                Segment nte = dft.getFINANCIAL(i).getNTE();
+                set(nte, 1, 1, "1");
+                for (int n = 0; n < line.notes().size(); n++) {
+                    Terser.set(nte, 3, n, 1, 1, line.notes().get(n));
+                }
+            }
         }
         return dft;
+    }
+
+    /** HL7 table 0396 names of the code systems a profile's lookup tables resolve to FHIR URIs. */
+    private static final Map<String, String> HL7_CODING_SYSTEMS = Map.of(
+            "http://www.ama-assn.org/go/cpt", "C4",
+            "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets", "HCPCS",
+            "http://hl7.org/fhir/sid/ndc", "NDC",
+            "http://hl7.org/fhir/sid/icd-10-cm", "I10",
+            "http://hl7.org/fhir/sid/icd-10", "I10",
+            "http://hl7.org/fhir/sid/icd-9-cm", "I9CM",
+            "http://snomed.info/sct", "SCT",
+            "http://loinc.org", "LN");
+
+    /**
+     * The coding system as a DFT names it (CE-3): a name as sent stays; a URI a lookup resolved
+     * becomes its table 0396 name; any other URI is left out, since CE-3 holds no URI.
+     */
+    static String codingSystemName(String system) {
+        if (system == null || !system.contains(":")) {
+            return system;
+        }
+        return HL7_CODING_SYSTEMS.get(system);
     }
 
     /** Sets the first repetition's {@code field-component} (its first subcomponent). */
@@ -161,17 +230,50 @@ public class Payloads {
     private byte[] chargesJson(SupplyUsage usage, List<Line> lines) throws IOException {
         ArrayNode charges = json.createArrayNode();
         for (Line line : lines) {
+            SupplyUsage.Item item = line.master();
             ObjectNode c = charges.addObject();
             c.put("transactionId", line.transactionId());
             c.put("type", line.kind() == Kind.CREDIT ? "credit" : "charge");
-            c.put("chargeCode", line.master().chargeCode());
-            c.put("hcpcs", line.master().hcpcs());
-            c.put("revenueCode", line.master().revenueCode());
+            c.put("chargeCode", item != null ? item.chargeCode() : line.item().value());
+            c.put("hcpcs", item == null ? null : item.hcpcs());
+            c.put("revenueCode", item == null ? null : item.revenueCode());
             c.put("quantity", line.quantity());
             c.put("unitPrice", line.unitPrice());
             c.put("amount", line.extendedPrice());
             c.put("currency", line.currency());
             c.put("originalTransactionId", line.originalTransactionId());
+            // fields added for issue 11: only when present, so a charge without them reads as before
+            if (line.use() == SupplyUsage.Use.SERVICE) {
+                c.put("use", "service");
+            }
+            if (item == null) {
+                c.put("codeSystem", line.itemSystemUri() != null ? line.itemSystemUri() : line.item().system());
+                c.put("description", line.itemText());
+            }
+            if (line.enteredDate() != null) {
+                c.put("enteredDate", Hl7Dates.iso(line.enteredDate(), line.enteredDatePrecision()));
+            }
+            if (!line.reasons().isEmpty()) {
+                ArrayNode diagnoses = c.putArray("diagnoses");
+                for (SupplyUsage.Coding r : line.reasons()) {
+                    diagnoses.addObject().put("system", r.system()).put("code", r.code()).put("display", r.display());
+                }
+            }
+            if (line.enterer() != null) {
+                c.put("enteredBy", line.enterer().value());
+            }
+            if (line.ndc() != null) {
+                c.put("ndc", line.ndc().code());
+            }
+            if (line.performingOrganization() != null) {
+                c.put("performingOrganization", line.performingOrganization().value());
+            }
+            if (line.orderingOrganization() != null) {
+                c.put("orderingOrganization", line.orderingOrganization().value());
+            }
+            if (!line.notes().isEmpty()) {
+                line.notes().forEach(c.putArray("notes")::add);
+            }
         }
         ObjectNode root = json.createObjectNode();
         source(root, usage);
@@ -180,12 +282,15 @@ public class Payloads {
     }
 
     /**
-     * Stock movements: usage takes stock out (negative quantity), a credit puts it back (positive).
-     * The schema is in the README.
+     * Stock movements of the lines that move stock (services do not): usage takes stock out
+     * (negative quantity), a credit puts it back (positive). The schema is in the README.
      */
     byte[] stockJson(SupplyUsage usage) throws IOException {
         ArrayNode movements = json.createArrayNode();
         for (Line line : usage.lines()) {
+            if (!line.movesStock()) {
+                continue;
+            }
             ObjectNode m = movements.addObject();
             m.put("transactionId", line.transactionId());
             m.put("inventoryItemId", line.master().itemId());
@@ -200,6 +305,13 @@ public class Payloads {
                 m.put("expiry", line.implant().expiry() == null ? null : line.implant().expiry().toString());
             }
             m.put("originalTransactionId", line.originalTransactionId());
+            if (line.implants().size() > 1) { // the first device stays where it always was; all of them here
+                ArrayNode devices = m.putArray("devices");
+                for (SupplyUsage.Implant d : line.implants()) {
+                    devices.addObject().put("udi", d.udiCarrier()).put("lot", d.lot()).put("serial", d.serial())
+                            .put("expiry", d.expiry() == null ? null : d.expiry().toString());
+                }
+            }
         }
         ObjectNode root = json.createObjectNode();
         source(root, usage);

@@ -56,7 +56,9 @@ public final class FhirMapper {
                 : "urn:supplyhub:" + usage.interfaceId() + ":transaction";
         String source = source(usage.interfaceId(), usage.controlId());
         for (Line line : usage.lines()) {
-            if (line.use() == SupplyUsage.Use.SERVICE) { // billed, not taken from stock: nothing was supplied
+            // a service (the profile's classify, or an item master row with stock=false) is billed but
+            // taken from no stock: nothing was supplied
+            if (!line.movesStock()) {
                 out.add(chargeItem(usage, line, txSystem, source, systems, null, null));
                 continue;
             }

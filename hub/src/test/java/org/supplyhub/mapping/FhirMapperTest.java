@@ -197,6 +197,13 @@ class FhirMapperTest {
         assertThat(ci.getCode().getText()).isEqualTo("KNEE FEMORAL COMPONENT CEMENTED SZ5");
         assertThat(ci.getQuantity().getUnit()).isEqualTo("EA");
 
+        // an item the item master keeps in no stock is a service, whatever the profile said
+        SupplyUsage.Item knee = map(MERCY, mercy()).lines().get(2).master();
+        SupplyUsage.Item notStocked = new SupplyUsage.Item(knee.itemId(), knee.description(), knee.manufacturer(),
+                knee.catalogNumber(), knee.gtin(), knee.unit(), true, knee.chargeCode(), knee.hcpcs(), knee.revenueCode(),
+                knee.unitPrice(), knee.sourceCode(), false);
+        assertThat(fhir(mercyLine(3, b -> b.master(notStocked)))).hasSize(1).allMatch(ChargeItem.class::isInstance);
+
         // a drug given as a service: its NDC is the product
         ChargeItem drug = charge(fhir(mercyLine(1, b -> b.use(Use.SERVICE)
                 .ndc(SupplyUsage.Coding.of(FhirMapper.NDC, "0409-4888-02", null)))));

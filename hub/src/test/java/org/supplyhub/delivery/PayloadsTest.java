@@ -306,4 +306,24 @@ class PayloadsTest {
         assertThat(JSON.readTree(render("mercy-inventory", u)).path("movements").path(2).has("devices"))
                 .as("one device: no list").isFalse();
     }
+
+    @Test
+    void eachDeviceOfALineIsAConditionalCreateOfItsOwn() throws Exception {
+        SupplyUsage u = journaled(Samples.read(Samples.MERCY));
+        List<Line> lines = new ArrayList<>(u.lines());
+        Line knee = lines.get(2);
+        lines.set(2, knee.toBuilder().quantity(new BigDecimal("2")).implants(List.of(knee.implant(), knee.implant())).build());
+        List<String> resources = FhirMapper.toFhir(withLines(u, lines), MERCY.profile().systems()).stream()
+                .map(ca.uhn.fhir.context.FhirContext.forR4Cached().newJsonParser()::encodeResourceToString).toList();
+
+        JsonNode entries = JSON.readTree(payloads.transaction(resources)).path("entry");
+        List<String> devices = new ArrayList<>();
+        entries.forEach(e -> {
+            if (e.path("request").path("url").asText().equals("Device")) {
+                devices.add(e.path("request").path("ifNoneExist").asText());
+            }
+        });
+        assertThat(devices).containsExactly("identifier=https://fhir.mercy.example.org/sid/or-transaction|TX-88120-3",
+                "identifier=https://fhir.mercy.example.org/sid/or-transaction|TX-88120-3%232");
+    }
 }

@@ -35,6 +35,7 @@ class Hl7SupportVersionTest {
         assertThat(as28.getAll("FINANCIAL")).hasSize(3);
         assertThat(terser.get("/FINANCIAL(2)/FT1-7-1")).isEqualTo("278009041");
         assertThat(terser.get("/PID-3-1")).isEqualTo("MRN448812");
+        assertThat(terser.get("/FINANCIAL(2)/ZIM-3")).as("a Z-segment stays in the line group it followed").isEqualTo("LOT7781A");
         assertThat(terser.get("/MSH-12")).as("the data still says what the sender sent").isEqualTo("2.5.1");
     }
 

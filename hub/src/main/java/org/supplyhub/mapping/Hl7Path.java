@@ -80,6 +80,18 @@ final class Hl7Path {
         return new Hl7Path(text + "-" + sub, groups, groupReps, segment, segmentRep, field, fieldRep, component, sub);
     }
 
+    List<String> groupNames() {
+        return List.of(groups);
+    }
+
+    /** Component and subcomponent as written, 0 where the path stops before them (for the structure check). */
+    int[] writtenComponents() {
+        Matcher m = SEGMENT.matcher(text.substring(text.lastIndexOf('/') + 1));
+        m.matches();
+        return new int[] {m.group(5) == null ? 0 : Integer.parseInt(m.group(5)),
+                m.group(6) == null ? 0 : Integer.parseInt(m.group(6))};
+    }
+
     /** True for a path written with a leading {@code /}: always read from the message root. */
     boolean absolute() {
         return text.startsWith("/");

@@ -291,7 +291,7 @@ final class ProfileCheck {
         if (rule == null) {
             return;
         }
-        String name = String.join(".", key);
+        String name = display(key);
         for (String problem : rule.problems(name)) {
             add(problem, key);
         }
@@ -340,6 +340,19 @@ final class ProfileCheck {
                 add(name + ": '" + text + "': " + problem, key);
             }
         }
+    }
+
+    /** {@code line.devices[0].udi} for the key path line, devices, 0, udi. */
+    private static String display(String... key) {
+        StringBuilder out = new StringBuilder();
+        for (String step : key) {
+            if (step.matches("\\d+")) {
+                out.append('[').append(step).append(']');
+            } else {
+                out.append(out.isEmpty() ? "" : ".").append(step);
+            }
+        }
+        return out.toString();
     }
 
     private static String[] append(String[] key, String last) {

@@ -69,7 +69,7 @@ class ProfileLoadCheckTest {
         edit("riverside-ir.yaml", "udi: PRT-10-1", "udi: FINANCIAL_PROCEDUR/PRT-10-1");
         int line = lineOf(dir.resolve("riverside-ir.yaml"), "FINANCIAL_PROCEDUR/");
         assertThatThrownBy(() -> load("riverside-ir"))
-                .hasMessageStartingWith("mappings/riverside-ir.yaml: line " + line + ": line.devices.0.udi: 'FINANCIAL_PROCEDUR/PRT-10-1'");
+                .hasMessageStartingWith("mappings/riverside-ir.yaml: line " + line + ": line.devices[0].udi: 'FINANCIAL_PROCEDUR/PRT-10-1'");
     }
 
     @Test

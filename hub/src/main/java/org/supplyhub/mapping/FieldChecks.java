@@ -21,6 +21,8 @@ final class FieldChecks {
     static final int CODE_MAX = 64;
     /** Free text: item description, manufacturer, model, body site, location. */
     static final int TEXT_MAX = 200;
+    /** One note (NTE-3 repetition). */
+    static final int NOTE_MAX = 2000;
     /** A UDI as printed (GS1 and HIBCC carriers are far shorter). */
     static final int UDI_MAX = 256;
     /** Quantities: up to 9 integer and 4 fraction digits. */
@@ -33,6 +35,18 @@ final class FieldChecks {
             .map(Currency::getCurrencyCode).collect(Collectors.toUnmodifiableSet());
 
     private FieldChecks() {
+    }
+
+    /** An absolute URI without spaces: what a FHIR system must be. */
+    static boolean isUri(String value) {
+        if (value.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+            return false;
+        }
+        try {
+            return new java.net.URI(value).isAbsolute();
+        } catch (java.net.URISyntaxException e) {
+            return false;
+        }
     }
 
     /** An identifier or free text: at most {@code max} characters, none of them a control character. */

@@ -80,30 +80,160 @@ final class Hl7Path {
         return new Hl7Path(text + "-" + sub, groups, groupReps, segment, segmentRep, field, fieldRep, component, sub);
     }
 
+    List<String> groupNames() {
+        return List.of(groups);
+    }
+
+    /** Component and subcomponent as written, 0 where the path stops before them (for the structure check). */
+    int[] writtenComponents() {
+        Matcher m = SEGMENT.matcher(text.substring(text.lastIndexOf('/') + 1));
+        m.matches();
+        return new int[] {m.group(5) == null ? 0 : Integer.parseInt(m.group(5)),
+                m.group(6) == null ? 0 : Integer.parseInt(m.group(6))};
+    }
+
+    /** True for a path written with a leading {@code /}: always read from the message root. */
+    boolean absolute() {
+        return text.startsWith("/");
+    }
+
+    /** The first step (outermost group, or the segment): what decides whether a line holds it. */
+    String firstStep() {
+        return groups.length > 0 ? groups[0] : segment;
+    }
+
+    String segment() {
+        return segment;
+    }
+
+    int field() {
+        return field;
+    }
+
+    boolean hasGroups() {
+        return groups.length > 0;
+    }
+
+    /** Level of the segment repetition; {@link #fieldLevel()} is one deeper, groups are 0…n-1. */
+    int segmentLevel() {
+        return groups.length;
+    }
+
+    int fieldLevel() {
+        return groups.length + 1;
+    }
+
+    /**
+     * The deepest repetition level this path shares with {@code other}: the field (same segment
+     * and field), the segment, or a common enclosing group; -1 if they share nothing.
+     */
+    int commonLevel(Hl7Path other) {
+        int i = 0;
+        while (i < groups.length && i < other.groups.length && groups[i].equals(other.groups[i])) {
+            i++;
+        }
+        if (i == groups.length && i == other.groups.length && segment.equals(other.segment)) {
+            return field == other.field ? fieldLevel() : segmentLevel();
+        }
+        return i - 1;
+    }
+
     /** The value at this path below {@code root} (the message, or one line's group), or null. */
     String read(Group root) {
+        return read(root, -1, 0);
+    }
+
+    /**
+     * The value with the repetition at {@code level} (a group, the segment or the field, see
+     * {@link #commonLevel}) replaced by {@code rep}; {@code level} -1 reads the path as written.
+     */
+    String read(Group root, int level, int rep) {
         try {
-            Group group = root;
-            for (int i = 0; i < groups.length; i++) {
-                Structure next = existing(group, groups[i], groupReps[i]);
-                if (!(next instanceof Group g)) {
-                    return null;
-                }
-                group = g;
-            }
-            Structure s = existing(group, segment, segmentRep);
-            if (!(s instanceof Segment seg)) {
+            Segment seg = segment(root, level, rep);
+            if (seg == null) {
                 return null;
             }
-            String value = Terser.get(seg, field, fieldRep, component, subcomponent);
-            return value == null || value.isBlank() ? null : value.trim();
+            return clean(Terser.get(seg, field, level == fieldLevel() ? rep : fieldRep, component, subcomponent));
         } catch (HL7Exception e) {
             return null;
         }
     }
 
+    /** How many repetitions the message has at {@code level}, the outer levels as written. */
+    int count(Group root, int level) {
+        try {
+            if (level == fieldLevel()) {
+                Segment seg = segment(root, -1, 0);
+                return seg == null ? 0 : seg.getField(field).length;
+            }
+            Group group = root;
+            for (int i = 0; i < level; i++) {
+                if (!(existing(group, groups[i], groupReps[i]) instanceof Group g)) {
+                    return 0;
+                }
+                group = g;
+            }
+            String name = level == segmentLevel() ? segment : groups[level];
+            return Arrays.asList(group.getNames()).contains(name) ? group.getAll(name).length : 0;
+        } catch (HL7Exception e) {
+            return 0;
+        }
+    }
+
+    /** Every repetition of this path's segment below {@code root} (outer groups as written). */
+    List<Segment> segments(Group root) {
+        int n = count(root, segmentLevel());
+        List<Segment> all = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            try {
+                Segment s = segment(root, segmentLevel(), i);
+                if (s != null) {
+                    all.add(s);
+                }
+            } catch (HL7Exception e) {
+                // a repetition that cannot be read is no value
+            }
+        }
+        return all;
+    }
+
+    /** This path's field, component and subcomponent read from {@code seg} ({@code rep} -1: as written). */
+    String readIn(Segment seg, int rep) {
+        try {
+            return clean(Terser.get(seg, field, rep < 0 ? fieldRep : rep, component, subcomponent));
+        } catch (HL7Exception e) {
+            return null;
+        }
+    }
+
+    /** How many repetitions of this path's field {@code seg} has. */
+    int fieldCount(Segment seg) {
+        try {
+            return seg.getField(field).length;
+        } catch (HL7Exception e) {
+            return 0;
+        }
+    }
+
+    private Segment segment(Group root, int level, int rep) throws HL7Exception {
+        Group group = root;
+        for (int i = 0; i < groups.length; i++) {
+            Structure next = existing(group, groups[i], level == i ? rep : groupReps[i]);
+            if (!(next instanceof Group g)) {
+                return null;
+            }
+            group = g;
+        }
+        Structure s = existing(group, segment, level == segmentLevel() ? rep : segmentRep);
+        return s instanceof Segment seg ? seg : null;
+    }
+
+    private static String clean(String value) {
+        return value == null || value.isBlank() ? null : value.trim();
+    }
+
     /** The named child if the message has it; never creates one. */
-    private static Structure existing(Group group, String name, int rep) throws HL7Exception {
+    static Structure existing(Group group, String name, int rep) throws HL7Exception {
         if (!Arrays.asList(group.getNames()).contains(name)) {
             return null;
         }

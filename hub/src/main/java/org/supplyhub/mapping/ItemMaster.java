@@ -26,6 +26,8 @@ public final class ItemMaster {
 
     static final List<String> COLUMNS = List.of("item_id", "description", "manufacturer", "catalog_number",
             "gtin", "unit", "chargeable", "charge_code", "hcpcs", "revenue_code", "unit_price", "source_code");
+    /** Optional: {@code stock=false} marks a non-stock item (a service); empty or absent means true. */
+    static final String STOCK = "stock";
 
     private final Map<String, Item> bySourceCode;
 
@@ -102,10 +104,15 @@ public final class ItemMaster {
                         + " characters, no control characters or double spaces)");
             }
         }
+        String stock = blankToNull(row.get("stock"));
+        if (stock != null && !stock.equalsIgnoreCase("true") && !stock.equalsIgnoreCase("false")) {
+            throw new ConfigurationException(where + "stock must be true, false or empty (= true), not '" + stock + "'");
+        }
         return new Item(itemId, blankToNull(row.get("description")), blankToNull(row.get("manufacturer")),
                 blankToNull(row.get("catalog_number")), gtin, required(row, "unit", where),
                 Boolean.parseBoolean(chargeable), blankToNull(row.get("charge_code")), blankToNull(row.get("hcpcs")),
-                blankToNull(row.get("revenue_code")), price, sourceCode, null);
+                blankToNull(row.get("revenue_code")), price, sourceCode,
+                stock == null ? null : Boolean.valueOf(stock.toLowerCase()));
     }
 
     private static String required(Map<String, String> row, String column, String where) {

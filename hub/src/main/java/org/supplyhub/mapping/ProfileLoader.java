@@ -19,13 +19,17 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 
 /**
  * Reads mapping profiles from {@code mappings/} and checks them before the hub accepts traffic:
- * unknown keys, malformed Terser paths, missing required fields and a broken crosswalk all stop
- * start-up with a message that names the file and, where YAML knows it, the line.
+ * unknown keys, malformed Terser paths, paths the profile's HL7 version does not have (see
+ * {@link ProfileCheck}), missing required fields, a broken crosswalk or lookup table all stop
+ * start-up; each problem is one line, {@code file: line N: problem}, naming the file that is wrong.
+ * Not thread-safe: one loader per load of the configuration.
  */
 public final class ProfileLoader {
 
@@ -36,10 +40,16 @@ public final class ProfileLoader {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
     private final Path mappingsDir;
+    /** Each CSV is read and checked once, however many profiles share it (its errors name it, not them). */
+    private final Map<String, ItemMaster> itemMasters = new HashMap<>();
+    private final Map<String, LookupTable> lookupTables = new HashMap<>();
 
     public ProfileLoader(Path mappingsDir) {
         this.mappingsDir = mappingsDir;
     }
+
+    /** A problem and the YAML key path it is about (its line is looked up when reported). */
+    record Problem(List<String> key, String text) { }
 
     public UsageMapper load(String interfaceId, String fileName) {
         Path file = mappingsDir.resolve(fileName);
@@ -63,13 +73,41 @@ public final class ProfileLoader {
         if (profile == null) {
             throw new ConfigurationException(display + ": is empty");
         }
-        List<String> problems = check(profile);
+        List<Problem> problems = new ProfileCheck(profile).run();
+        Map<String, LookupTable> tables = new LinkedHashMap<>();
+        if (profile.lookups() != null) {
+            profile.lookups().forEach((name, csv) -> {
+                if (csv == null || csv.isBlank() || csv.contains("..")) {
+                    problems.add(new Problem(List.of("lookups", name), "lookups." + name
+                            + " must name a CSV file beside the profile"));
+                } else {
+                    tables.put(name, lookupTables.computeIfAbsent(csv,
+                            f -> LookupTable.load(mappingsDir.resolve(f), "mappings/" + f)));
+                }
+            });
+        }
         if (!problems.isEmpty()) {
-            throw new ConfigurationException(display + ": " + String.join("; ", problems));
+            YamlLines lines;
+            try {
+                lines = YamlLines.read(file);
+            } catch (IOException e) {
+                lines = YamlLines.parse("");
+            }
+            StringBuilder text = new StringBuilder();
+            for (Problem p : problems) {
+                int n = lines.lineOf(p.key());
+                text.append(text.isEmpty() ? "" : "\n").append(display).append(": ")
+                        .append(n > 0 ? "line " + n + ": " : "").append(p.text());
+            }
+            throw new ConfigurationException(text.toString());
         }
         String masterFile = profile.itemMaster().file();
-        ItemMaster master = ItemMaster.load(mappingsDir.resolve(masterFile), "mappings/" + masterFile);
-        return new UsageMapper(interfaceId, profile, master);
+        ItemMaster master = itemMasters.computeIfAbsent(masterFile,
+                f -> ItemMaster.load(mappingsDir.resolve(f), "mappings/" + f));
+        StructureModel model = StructureModel.of(profile.hl7Version(), profile.accept().messageTypes(),
+                profile.line().group());
+        return new UsageMapper(interfaceId, profile, master, new Lookups(tables),
+                model == null ? StructureModel.NONE : model);
     }
 
     /**
@@ -103,130 +141,4 @@ public final class ProfileLoader {
         return location == null ? 0 : location.getLineNr();
     }
 
-    private static List<String> check(MappingProfile p) {
-        List<String> problems = new ArrayList<>();
-        if (p.accept() == null || p.accept().messageTypes() == null || p.accept().messageTypes().isEmpty()) {
-            problems.add("accept.messageTypes must list at least one message type, e.g. DFT^P03");
-        }
-        if (p.accept() != null && p.accept().senders() != null && p.accept().senders().stream()
-                .anyMatch(s -> s == null || !s.matches("[^^]*\\^[^^]*"))) {
-            problems.add("accept.senders lists MSH-3^MSH-4 pairs, e.g. ORMGR^MERCY_OR");
-        }
-        if (p.systems() == null || p.systems().patient() == null) {
-            problems.add("systems.patient (the sender's patient identifier system) is required");
-        }
-        if (p.systems() != null) {
-            checkSystems(p.systems(), problems);
-        }
-        if (p.message() == null || p.message().patient() == null) {
-            problems.add("message.patient is required");
-        } else {
-            checkRule("message.patient", p.message().patient(), problems);
-            checkRule("message.patientAuthority", p.message().patientAuthority(), problems);
-            checkRule("message.patientIdType", p.message().patientIdType(), problems);
-            checkRule("message.account", p.message().account(), problems);
-            checkRule("message.encounter", p.message().encounter(), problems);
-        }
-        MappingProfile.LineFields line = p.line();
-        if (line == null) {
-            problems.add("line is required");
-        } else {
-            if (line.group() == null || !line.group().matches("[A-Z][A-Z0-9_]*")) {
-                problems.add("line.group must name the repeating group of each line, e.g. FINANCIAL");
-            }
-            requireRule("line.transactionId", line.transactionId(), problems);
-            requireRule("line.quantity", line.quantity(), problems);
-            if (line.item() == null) {
-                problems.add("line.item is required");
-            } else {
-                requireRule("line.item.code", line.item().code(), problems);
-                checkRule("line.item.system", line.item().system(), problems);
-                checkRule("line.item.text", line.item().text(), problems);
-            }
-            checkRule("line.kind", line.kind(), problems);
-            checkRule("line.serviceDate", line.serviceDate(), problems);
-            checkRule("line.unitPrice", line.unitPrice(), problems);
-            checkRule("line.extendedPrice", line.extendedPrice(), problems);
-            checkRule("line.currency", line.currency(), problems);
-            checkRule("line.department", line.department(), problems);
-            checkRule("line.location", line.location(), problems);
-            checkRule("line.performer", line.performer(), problems);
-            checkRule("line.procedure", line.procedure(), problems);
-            checkRule("line.originalTransactionId", line.originalTransactionId(), problems);
-            if (line.kind() != null && line.kind().map() != null) {
-                line.kind().map().forEach((from, to) -> {
-                    if (!to.equals("charge") && !to.equals("credit")) {
-                        problems.add("line.kind.map: '" + from + "' maps to '" + to + "', expected charge or credit");
-                    }
-                });
-            }
-            MappingProfile.Implant implant = line.implant();
-            if (implant != null) {
-                checkRule("line.implant.udi", implant.udi(), problems);
-                checkRule("line.implant.deviceIdentifier", implant.deviceIdentifier(), problems);
-                checkRule("line.implant.lot", implant.lot(), problems);
-                checkRule("line.implant.serial", implant.serial(), problems);
-                checkRule("line.implant.expiry", implant.expiry(), problems);
-                checkRule("line.implant.manufactureDate", implant.manufactureDate(), problems);
-                checkRule("line.implant.manufacturer", implant.manufacturer(), problems);
-                checkRule("line.implant.catalogNumber", implant.catalogNumber(), problems);
-                checkRule("line.implant.model", implant.model(), problems);
-                checkRule("line.implant.bodySite", implant.bodySite(), problems);
-            }
-        }
-        if (p.itemMaster() == null || p.itemMaster().file() == null) {
-            problems.add("itemMaster.file (the crosswalk CSV) is required");
-        } else if (p.itemMaster().match() != null
-                && !p.itemMaster().match().replace("{item.system}", "").replace("{item.code}", "").matches("[^{}]*")) {
-            problems.add("itemMaster.match may only use {item.system} and {item.code}");
-        }
-        return problems;
-    }
-
-    /** Systems become FHIR uris: absolute, without spaces. */
-    private static void checkSystems(MappingProfile.Systems s, List<String> problems) {
-        String[][] named = {{"patient", s.patient()}, {"account", s.account()}, {"encounter", s.encounter()},
-                {"location", s.location()}, {"practitioner", s.practitioner()}, {"costCenter", s.costCenter()},
-                {"transaction", s.transaction()}, {"item", s.item()}, {"chargeCode", s.chargeCode()},
-                {"procedure", s.procedure()}};
-        for (String[] system : named) {
-            String value = system[1];
-            if (value != null && !absoluteUri(value)) {
-                problems.add("systems." + system[0] + ": '" + value + "' is not an absolute URI like https://…/sid/mrn or urn:oid:…");
-            }
-        }
-    }
-
-    private static boolean absoluteUri(String value) {
-        if (value.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
-            return false;
-        }
-        try {
-            return new java.net.URI(value).isAbsolute();
-        } catch (java.net.URISyntaxException e) {
-            return false;
-        }
-    }
-
-    private static void requireRule(String name, FieldRule rule, List<String> problems) {
-        if (rule == null) {
-            problems.add(name + " is required");
-        } else {
-            checkRule(name, rule, problems);
-        }
-    }
-
-    private static void checkRule(String name, FieldRule rule, List<String> problems) {
-        if (rule == null) {
-            return;
-        }
-        if (rule.paths().isEmpty() && rule.defaultValue() == null) {
-            problems.add(name + " needs a path, a join or a default");
-        }
-        for (String path : rule.paths()) {
-            if (!Hl7Path.isValid(path)) {
-                problems.add(name + ": '" + path + "' is not a Terser path like PID-3-1 or ZIM-2");
-            }
-        }
-    }
 }

@@ -4,13 +4,19 @@ import ca.uhn.hl7v2.ErrorCode;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Group;
 import ca.uhn.hl7v2.model.Message;
+import ca.uhn.hl7v2.model.Segment;
 import ca.uhn.hl7v2.model.Structure;
+import org.supplyhub.mapping.MappingProfile.Coded;
+import org.supplyhub.mapping.MappingProfile.Device;
 import org.supplyhub.mapping.MappingProfile.LineFields;
+import org.supplyhub.mapping.MappingProfile.LineUse;
+import org.supplyhub.mapping.SupplyUsage.Coding;
 import org.supplyhub.mapping.SupplyUsage.Implant;
 import org.supplyhub.mapping.SupplyUsage.Item;
 import org.supplyhub.mapping.SupplyUsage.Kind;
 import org.supplyhub.mapping.SupplyUsage.Line;
 import org.supplyhub.mapping.SupplyUsage.Ref;
+import org.supplyhub.mapping.SupplyUsage.Use;
 import org.supplyhub.mapping.udi.Udi;
 import org.supplyhub.mapping.udi.UdiException;
 import org.supplyhub.mapping.udi.UdiParser;
@@ -20,34 +26,74 @@ import java.math.RoundingMode;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 import static org.supplyhub.mapping.FieldChecks.CODE_MAX;
 import static org.supplyhub.mapping.FieldChecks.ID_MAX;
+import static org.supplyhub.mapping.FieldChecks.NOTE_MAX;
 import static org.supplyhub.mapping.FieldChecks.TEXT_MAX;
 
 /**
  * Maps a parsed HL7 message to canonical {@link SupplyUsage} as one interface's profile says.
- * Thread-safe: holds only the immutable profile and crosswalk.
+ * Thread-safe: holds only the immutable profile, crosswalk, lookup tables and compiled rules.
  */
 public final class UsageMapper {
+
+    /** The FHIR system of NDC codes, when the profile names none. */
+    static final String NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc";
 
     private final String interfaceId;
     private final MappingProfile profile;
     private final ItemMaster itemMaster;
+    private final Lookups lookups;
+    private final StructureModel model;
     private final ZoneId zone;
     /** CX-4's namespace, universal id and its type, when the profile names the patient's authority. */
     private final Hl7Path[] authorityPaths;
+    private final List<ClassifyRule> classify;
+    private final List<DeviceSpec> devices;
+
+    private record ClassifyRule(List<Condition> when, LineUse as) { }
+
+    /** A device rule with its {@code each} steps, {@code where} and {@code groupBy} parsed. */
+    private record DeviceSpec(Device rules, String[] steps, List<Condition> where, Hl7Path groupBy) {
+        String segment() {
+            return steps[steps.length - 1];
+        }
+    }
 
     UsageMapper(String interfaceId, MappingProfile profile, ItemMaster itemMaster) {
+        this(interfaceId, profile, itemMaster, Lookups.NONE, StructureModel.NONE);
+    }
+
+    UsageMapper(String interfaceId, MappingProfile profile, ItemMaster itemMaster, Lookups lookups,
+                StructureModel model) {
         this.interfaceId = interfaceId;
         this.profile = profile;
         this.itemMaster = itemMaster;
+        this.lookups = lookups;
+        this.model = model;
         this.zone = profile.timezone() == null ? ZoneId.systemDefault() : profile.timezone();
         FieldRule authority = profile.message().patientAuthority();
-        Hl7Path hd = authority == null || authority.compiled().size() != 1 ? null : authority.compiled().get(0);
+        Hl7Path hd = authority == null ? null : authority.single();
         this.authorityPaths = hd == null ? null : new Hl7Path[] {hd, hd.withSubcomponent(2), hd.withSubcomponent(3)};
+        LineFields lf = profile.line();
+        this.classify = lf.classify() == null ? List.of()
+                : lf.classify().stream().map(c -> new ClassifyRule(c.conditions(), c.as())).toList();
+        List<DeviceSpec> specs = new ArrayList<>();
+        if (lf.implant() != null) {
+            specs.add(new DeviceSpec(lf.implant().asDevice(), null, List.of(), null));
+        }
+        if (lf.devices() != null) {
+            for (Device d : lf.devices()) {
+                specs.add(new DeviceSpec(d, d.each().replaceFirst("^/", "").split("/"), Condition.of(d.where()),
+                        d.groupBy() == null ? null : Hl7Path.parse(d.groupBy())));
+            }
+        }
+        this.devices = List.copyOf(specs);
     }
 
     public MappingProfile profile() {
@@ -64,73 +110,103 @@ public final class UsageMapper {
     }
 
     public SupplyUsage map(Message message, String sender, String controlId, String messageType) {
-        Group terser = (Group) message;
-        MappingProfile.Systems systems = profile.systems();
+        Group root = (Group) message;
+        Scope scope = Scope.message(root, model, lookups);
         MappingProfile.MessageFields fields = profile.message();
 
-        String patientId = FieldChecks.text(value(terser, fields.patient(), 0), ID_MAX, fields.patient(), 0,
+        String patientId = FieldChecks.text(fields.patient().value(scope), ID_MAX, fields.patient(), 0,
                 "patient identifier");
         if (patientId == null) {
             throw new MappingException(fields.patient().describe(), 0, ErrorCode.REQUIRED_FIELD_MISSING,
                     fields.patient().describe() + ": patient identifier is missing");
         }
-        Ref patient = Ref.of(systems.patient(), patientId);
+        Ref patient = ref("patient", scope, patientId);
         SupplyUsage.Assigner authority = null;
         if (authorityPaths != null) {
             FieldRule rule = fields.patientAuthority();
             authority = SupplyUsage.Assigner.of(
-                    FieldChecks.text(authorityPaths[0].read(terser), ID_MAX, rule, 0, "assigning authority"),
-                    FieldChecks.text(authorityPaths[1].read(terser), ID_MAX, rule, 0, "assigning authority"),
-                    FieldChecks.text(authorityPaths[2].read(terser), ID_MAX, rule, 0, "assigning authority"));
+                    FieldChecks.text(scope.read(authorityPaths[0]), ID_MAX, rule, 0, "assigning authority"),
+                    FieldChecks.text(scope.read(authorityPaths[1]), ID_MAX, rule, 0, "assigning authority"),
+                    FieldChecks.text(scope.read(authorityPaths[2]), ID_MAX, rule, 0, "assigning authority"));
         }
-        String idType = FieldChecks.code(value(terser, fields.patientIdType(), 0), CODE_MAX, fields.patientIdType(), 0,
+        String idType = FieldChecks.code(value(scope, fields.patientIdType()), CODE_MAX, fields.patientIdType(), 0,
                 "identifier type");
-        Ref account = Ref.of(systems.account(),
-                FieldChecks.text(value(terser, fields.account(), 0), ID_MAX, fields.account(), 0, "account"));
-        Ref encounter = Ref.of(systems.encounter(),
-                FieldChecks.text(value(terser, fields.encounter(), 0), ID_MAX, fields.encounter(), 0, "encounter"));
+        Ref account = ref("account", scope,
+                FieldChecks.text(value(scope, fields.account()), ID_MAX, fields.account(), 0, "account"));
+        Ref encounter = ref("encounter", scope,
+                FieldChecks.text(value(scope, fields.encounter()), ID_MAX, fields.encounter(), 0, "encounter"));
 
         LineFields lf = profile.line();
         Structure[] groups;
         try {
-            groups = ((Group) message).getAll(lf.group());
+            groups = root.getAll(lf.group());
         } catch (HL7Exception e) {
             throw new MappingException(lf.group(), 0, ErrorCode.SEGMENT_SEQUENCE_ERROR,
                     "the message has no " + lf.group() + " group");
         }
         List<Line> lines = new ArrayList<>(groups.length);
+        List<Integer> skipped = new ArrayList<>();
         for (int i = 0; i < groups.length; i++) {
-            lines.add(mapLine((Group) groups[i], i + 1, lf));
+            Scope line = scope.line((Group) groups[i], i + 1);
+            LineUse use = classify(line);
+            if (use == LineUse.skip) {
+                skipped.add(i + 1);
+            } else {
+                lines.add(mapLine(line, use == LineUse.service ? Use.SERVICE : Use.SUPPLY, lf));
+            }
         }
         if (lines.isEmpty()) {
             throw new MappingException(lf.item().code().describe(), 0, ErrorCode.REQUIRED_FIELD_MISSING,
-                    "the message has no usage lines");
+                    skipped.isEmpty() ? "the message has no usage lines"
+                            : "the message has no usage lines: line.classify skips all " + skipped.size());
         }
         return new SupplyUsage(interfaceId, sender, controlId, messageType, patient, authority, idType, account,
-                encounter, lines, List.of());
+                encounter, lines, skipped);
     }
 
-    private Line mapLine(Group t, int index, LineFields lf) {
-        MappingProfile.Systems systems = profile.systems();
-        String transactionId = FieldChecks.text(required(t, lf.transactionId(), index, "transaction id"), ID_MAX,
-                lf.transactionId(), index, "transaction id");
-        String itemCode = FieldChecks.code(required(t, lf.item().code(), index, "item code"), CODE_MAX,
-                lf.item().code(), index, "item code");
-        String itemSystem = FieldChecks.text(value(t, lf.item().system(), index), ID_MAX, lf.item().system(), index,
-                "item coding system");
-        String sourceCode = matchKey(itemSystem, itemCode);
-        Item master = itemMaster.find(sourceCode).orElseThrow(() -> new MappingException(
-                lf.item().code().describe(), index, ErrorCode.TABLE_VALUE_NOT_FOUND,
-                lf.item().code().describe() + " (line " + index + "): item '" + sourceCode + "' is not in the item master"));
+    /** The first classify rule whose conditions all match; no match: a supply line. */
+    private LineUse classify(Scope line) {
+        for (ClassifyRule rule : classify) {
+            boolean all = true;
+            for (Condition c : rule.when()) {
+                if (!c.matches(line)) {
+                    all = false;
+                    break;
+                }
+            }
+            if (all) {
+                return rule.as();
+            }
+        }
+        return LineUse.supply;
+    }
 
-        BigDecimal quantity = FieldChecks.number(required(t, lf.quantity(), index, "quantity"),
+    private Line mapLine(Scope t, Use requested, LineFields lf) {
+        int index = t.index;
+        String transactionId = FieldChecks.text(required(t, lf.transactionId(), "transaction id"), ID_MAX,
+                lf.transactionId(), index, "transaction id");
+        String itemCode = FieldChecks.code(required(t, lf.item().code(), "item code"), CODE_MAX,
+                lf.item().code(), index, "item code");
+        String itemSystem = FieldChecks.text(value(t, lf.item().system()), ID_MAX, lf.item().system(), index,
+                "item coding system");
+        String itemSystemUri = uri(t, lf.item().systemUri(), "item code system");
+        String sourceCode = matchKey(itemSystem, itemCode);
+        Item master = itemMaster.find(sourceCode).orElse(null);
+        if (master == null && requested == Use.SUPPLY) {
+            throw new MappingException(lf.item().code().describe(), index, ErrorCode.TABLE_VALUE_NOT_FOUND,
+                    lf.item().code().describe() + " (line " + index + "): item '" + sourceCode + "' is not in the item master");
+        }
+        // the item master has the last word on stock: a non-stock item is a service whatever the message says
+        Use use = master != null && !master.keptInStock() ? Use.SERVICE : requested;
+
+        BigDecimal quantity = FieldChecks.number(required(t, lf.quantity(), "quantity"),
                 FieldChecks.QUANTITY_DIGITS, lf.quantity(), index, "quantity");
         if (quantity.signum() == 0) {
             throw new MappingException(lf.quantity().describe(), index, ErrorCode.DATA_TYPE_ERROR,
                     lf.quantity().describe() + " (line " + index + "): quantity is zero");
         }
         Kind kind = Kind.CHARGE;
-        String kindValue = value(t, lf.kind(), index);
+        String kindValue = value(t, lf.kind());
         if (kindValue != null) {
             if (!kindValue.equals("charge") && !kindValue.equals("credit")) {
                 throw new MappingException(lf.kind().describe(), index, ErrorCode.TABLE_VALUE_NOT_FOUND,
@@ -146,14 +222,14 @@ public final class UsageMapper {
         // Canonical quantities are signed: usage positive, credits (returns) negative.
         BigDecimal signedQuantity = kind == Kind.CREDIT ? quantity.abs().negate() : quantity.abs();
 
-        BigDecimal unitPrice = FieldChecks.number(value(t, lf.unitPrice(), index), FieldChecks.AMOUNT_DIGITS,
+        BigDecimal unitPrice = FieldChecks.number(value(t, lf.unitPrice()), FieldChecks.AMOUNT_DIGITS,
                 lf.unitPrice(), index, "unit price");
         // a computed amount out of range is the sent unit price's fault, else the quantity's
         FieldRule computedFrom = unitPrice != null ? lf.unitPrice() : lf.quantity();
-        if (unitPrice == null) {
+        if (unitPrice == null && master != null) {
             unitPrice = master.unitPrice();
         }
-        BigDecimal extended = FieldChecks.number(value(t, lf.extendedPrice(), index), FieldChecks.AMOUNT_DIGITS,
+        BigDecimal extended = FieldChecks.number(value(t, lf.extendedPrice()), FieldChecks.AMOUNT_DIGITS,
                 lf.extendedPrice(), index, "extended price");
         if (extended == null && unitPrice != null) {
             extended = unitPrice.multiply(quantity.abs());
@@ -165,42 +241,211 @@ public final class UsageMapper {
         if (extended != null) {
             extended = kind == Kind.CREDIT ? extended.abs().negate() : extended.abs();
         }
-        String currency = FieldChecks.currency(Objects.requireNonNullElse(value(t, lf.currency(), index), "USD"),
+        String currency = FieldChecks.currency(Objects.requireNonNullElse(value(t, lf.currency()), "USD"),
                 lf.currency(), index);
 
-        Hl7Dates.Hl7Time serviceDate = dateTime(t, lf.serviceDate(), index);
-        Implant implant = implant(t, index, lf.implant(), master);
-        return Line.builder().index(index).transactionId(transactionId).kind(kind)
+        Hl7Dates.Hl7Time serviceDate = dateTime(t, lf.serviceDate());
+        Hl7Dates.Hl7Time enteredDate = dateTime(t, lf.enteredDate());
+        // services are not taken from stock and carry no devices of their own
+        List<Implant> implants = use == Use.SUPPLY ? devices(t, master) : List.of();
+        return Line.builder().index(index).transactionId(transactionId).kind(kind).use(use)
                 .serviceDate(serviceDate == null ? null : serviceDate.value(),
                         serviceDate == null ? null : serviceDate.precision())
-                .item(Ref.of(itemSystem, itemCode))
-                .itemText(FieldChecks.text(value(t, lf.item().text(), index), TEXT_MAX, lf.item().text(), index, "item text"))
+                .enteredDate(enteredDate == null ? null : enteredDate.value(),
+                        enteredDate == null ? null : enteredDate.precision())
+                .item(Ref.of(itemSystem, itemCode)).itemSystemUri(itemSystemUri)
+                .itemText(FieldChecks.text(value(t, lf.item().text()), TEXT_MAX, lf.item().text(), index, "item text"))
                 .master(master).quantity(signedQuantity).unitPrice(unitPrice).extendedPrice(extended).currency(currency)
-                .costCenter(Ref.of(systems.costCenter(), FieldChecks.text(value(t, lf.department(), index), ID_MAX,
+                .costCenter(ref("costCenter", t, FieldChecks.text(value(t, lf.department()), ID_MAX,
                         lf.department(), index, "department")))
-                .location(Ref.of(systems.location(), FieldChecks.text(value(t, lf.location(), index), TEXT_MAX,
+                .location(ref("location", t, FieldChecks.text(value(t, lf.location()), TEXT_MAX,
                         lf.location(), index, "location")))
-                .performer(Ref.of(systems.practitioner(), FieldChecks.text(value(t, lf.performer(), index), ID_MAX,
+                .performer(ref("practitioner", t, FieldChecks.text(value(t, lf.performer()), ID_MAX,
                         lf.performer(), index, "performer")))
-                .procedure(Ref.of(systems.procedure(), FieldChecks.text(value(t, lf.procedure(), index), ID_MAX,
+                .enterer(ref("practitioner", t, FieldChecks.text(value(t, lf.enterer()), ID_MAX,
+                        lf.enterer(), index, "enterer")))
+                .procedure(ref("procedure", t, FieldChecks.text(value(t, lf.procedure()), ID_MAX,
                         lf.procedure(), index, "procedure")))
-                .originalTransactionId(FieldChecks.text(value(t, lf.originalTransactionId(), index), ID_MAX,
+                .performingOrganization(ref("organization", t, FieldChecks.text(value(t, lf.performingOrganization()),
+                        ID_MAX, lf.performingOrganization(), index, "performing organization")))
+                .orderingOrganization(ref("organization", t, FieldChecks.text(value(t, lf.orderingOrganization()),
+                        ID_MAX, lf.orderingOrganization(), index, "ordering organization")))
+                .originalTransactionId(FieldChecks.text(value(t, lf.originalTransactionId()), ID_MAX,
                         lf.originalTransactionId(), index, "original transaction id"))
-                .implants(implant == null ? List.of() : List.of(implant))
+                .reasons(codings(t, lf.reason(), "reason", null, "diagnosis"))
+                .ndc(coding(t, lf.ndc(), "ndc", NDC_SYSTEM, "NDC"))
+                .notes(notes(t, lf.notes()))
+                .implants(implants)
                 .build();
     }
 
-    private Implant implant(Group t, int index, MappingProfile.Implant rules, Item master) {
+    /** A reference whose system is the profile's (fixed, or read from the message); null without a value. */
+    private Ref ref(String system, Scope scope, String value) {
+        if (value == null) {
+            return null;
+        }
+        return Ref.of(system(system, scope, null), value);
+    }
+
+    /**
+     * A system's URI: fixed, or read from the message (and its lookup table). A value rule that
+     * finds nothing is an AE naming the field: the identifier cannot be used without its system.
+     */
+    private String system(String name, Scope scope, String fallback) {
+        FieldRule rule = profile.systems().rule(name);
+        if (rule == null) {
+            return fallback;
+        }
+        if (rule.isConstant()) {
+            return rule.defaultValue();
+        }
+        String uri = uri(scope, rule, name + " identifier system");
+        if (uri == null) {
+            throw new MappingException(rule.describe(), scope.index, ErrorCode.REQUIRED_FIELD_MISSING,
+                    rule.describe() + (scope.index > 0 ? " (line " + scope.index + ")" : "") + ": the " + name
+                            + " identifier system is missing (systems." + name + ")");
+        }
+        return uri;
+    }
+
+    /** A rule's value that must be a URI (a system). */
+    private static String uri(Scope scope, FieldRule rule, String what) {
+        String v = value(scope, rule);
+        if (v != null && !FieldChecks.isUri(v)) {
+            throw new MappingException(rule.describe(), scope.index, ErrorCode.DATA_TYPE_ERROR,
+                    rule.describe() + (scope.index > 0 ? " (line " + scope.index + ")" : "") + ": the " + what
+                            + " is not a URI" + (rule.lookup() == null ? " (map it through a lookup table)" : ""));
+        }
+        return v == null ? null : FieldChecks.text(v, FieldChecks.UDI_MAX, rule, scope.index, what);
+    }
+
+    /** One coded value (FT1-29 NDC). */
+    private Coding coding(Scope t, Coded rules, String system, String fallbackSystem, String what) {
         if (rules == null) {
             return null;
         }
-        String hrf = FieldChecks.udi(value(t, rules.udi(), index), rules.udi(), index);
-        String di = FieldChecks.text(value(t, rules.deviceIdentifier(), index), ID_MAX, rules.deviceIdentifier(), index,
+        String code = FieldChecks.code(value(t, rules.code()), CODE_MAX, rules.code(), t.index, what + " code");
+        if (code == null) {
+            return null;
+        }
+        String uri = rules.system() != null ? uri(t, rules.system(), what + " code system") : null;
+        return Coding.of(uri != null ? uri : system(system, t, fallbackSystem), code,
+                FieldChecks.text(value(t, rules.text()), TEXT_MAX, rules.text(), t.index, what + " text"));
+    }
+
+    /** Every repetition of a coded field (FT1-19): code, text and system read from the same repetition. */
+    private List<Coding> codings(Scope t, Coded rules, String system, String fallbackSystem, String what) {
+        if (rules == null) {
+            return List.of();
+        }
+        Hl7Path code = rules.code() == null ? null : rules.code().single();
+        if (code == null) {
+            Coding one = coding(t, rules, system, fallbackSystem, what);
+            return one == null ? List.of() : List.of(one);
+        }
+        int n = code.count(t.rootFor(code), code.fieldLevel());
+        List<Coding> all = new ArrayList<>(n);
+        for (int r = 0; r < n; r++) {
+            Coding c = coding(t.pinned(code, code.fieldLevel(), r), rules, system, fallbackSystem, what);
+            if (c != null) {
+                all.add(c);
+            }
+        }
+        return all;
+    }
+
+    /** Every repetition of every note segment of the line (NTE-3), in order. */
+    private static List<String> notes(Scope t, FieldRule rule) {
+        if (rule == null) {
+            return List.of();
+        }
+        Hl7Path path = rule.single();
+        if (path == null || rule.map() != null || rule.lookup() != null) {
+            String one = FieldChecks.text(value(t, rule), NOTE_MAX, rule, t.index, "note");
+            return one == null ? List.of() : List.of(one);
+        }
+        List<String> all = new ArrayList<>();
+        for (Segment seg : path.segments(t.rootFor(path))) {
+            int n = path.fieldCount(seg);
+            for (int r = 0; r < n; r++) {
+                String v = FieldChecks.text(path.readIn(seg, r), NOTE_MAX, rule, t.index, "note");
+                if (v != null) {
+                    all.add(v);
+                }
+            }
+        }
+        return all;
+    }
+
+    /** The line's devices: the {@code implant} shorthand, then each {@code devices} rule's repetitions. */
+    private List<Implant> devices(Scope line, Item master) {
+        List<Implant> all = new ArrayList<>();
+        for (DeviceSpec spec : devices) {
+            if (spec.steps() == null) {
+                Implant one = implant(line, spec.rules(), master);
+                if (one != null) {
+                    all.add(one);
+                }
+                continue;
+            }
+            for (List<Segment> unit : units(line, spec)) {
+                Implant one = implant(line.device(spec.segment(), unit), spec.rules(), master);
+                if (one != null) {
+                    all.add(one);
+                }
+            }
+        }
+        return all;
+    }
+
+    /** The device units of a line: each matching repetition, or the repetitions sharing a groupBy value. */
+    private static List<List<Segment>> units(Scope line, DeviceSpec spec) {
+        List<Segment> segments = new ArrayList<>();
+        collect(line.line, spec.steps(), 0, segments);
+        if (!spec.where().isEmpty()) {
+            segments.removeIf(seg -> !spec.where().stream().allMatch(c -> c.matches(seg, -1)));
+        }
+        if (spec.groupBy() == null) {
+            List<List<Segment>> units = new ArrayList<>(segments.size());
+            segments.forEach(s -> units.add(List.of(s)));
+            return units;
+        }
+        Map<String, List<Segment>> byKey = new LinkedHashMap<>();
+        for (Segment seg : segments) {
+            String key = Objects.requireNonNullElse(spec.groupBy().readIn(seg, -1), "");
+            byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(seg);
+        }
+        return new ArrayList<>(byKey.values());
+    }
+
+    private static void collect(Group group, String[] steps, int at, List<Segment> out) {
+        try {
+            if (!java.util.Arrays.asList(group.getNames()).contains(steps[at])) {
+                return;
+            }
+            for (Structure s : group.getAll(steps[at])) {
+                if (at == steps.length - 1) {
+                    if (s instanceof Segment seg && !seg.isEmpty()) {
+                        out.add(seg);
+                    }
+                } else if (s instanceof Group g) {
+                    collect(g, steps, at + 1, out);
+                }
+            }
+        } catch (HL7Exception e) {
+            // a structure that cannot be read holds no device
+        }
+    }
+
+    private Implant implant(Scope t, Device rules, Item master) {
+        int index = t.index;
+        String hrf = FieldChecks.udi(value(t, rules.udi()), rules.udi(), index);
+        String di = FieldChecks.text(value(t, rules.deviceIdentifier()), ID_MAX, rules.deviceIdentifier(), index,
                 "device identifier");
-        String lot = FieldChecks.text(value(t, rules.lot(), index), ID_MAX, rules.lot(), index, "lot");
-        String serial = FieldChecks.text(value(t, rules.serial(), index), ID_MAX, rules.serial(), index, "serial");
-        LocalDate expiry = date(t, rules.expiry(), index);
-        LocalDate manufactured = date(t, rules.manufactureDate(), index);
+        String lot = FieldChecks.text(value(t, rules.lot()), ID_MAX, rules.lot(), index, "lot");
+        String serial = FieldChecks.text(value(t, rules.serial()), ID_MAX, rules.serial(), index, "serial");
+        LocalDate expiry = date(t, rules.expiry());
+        LocalDate manufactured = date(t, rules.manufactureDate());
         if (hrf == null && di == null && lot == null && serial == null) {
             return null; // not an implant line
         }
@@ -230,7 +475,7 @@ public final class UsageMapper {
                     + "): device identifier " + di + " does not match the item master GTIN " + master.gtin()
                     + " of item " + master.itemId());
         }
-        String manufacturer = FieldChecks.text(value(t, rules.manufacturer(), index), TEXT_MAX, rules.manufacturer(),
+        String manufacturer = FieldChecks.text(value(t, rules.manufacturer()), TEXT_MAX, rules.manufacturer(),
                 index, "manufacturer");
         if (manufacturer == null) {
             manufacturer = master.manufacturer();
@@ -243,12 +488,12 @@ public final class UsageMapper {
                     + "): an implant needs its manufacturer, and neither the message nor mappings/"
                     + profile.itemMaster().file() + " (item_id " + master.itemId() + ", column manufacturer) has it");
         }
-        String catalogNumber = FieldChecks.text(value(t, rules.catalogNumber(), index), ID_MAX, rules.catalogNumber(),
+        String catalogNumber = FieldChecks.text(value(t, rules.catalogNumber()), ID_MAX, rules.catalogNumber(),
                 index, "catalog number");
         return new Implant(hrf, issuer, di, lot, serial, expiry, manufactured, manufacturer,
                 catalogNumber != null ? catalogNumber : master.catalogNumber(),
-                FieldChecks.text(value(t, rules.model(), index), TEXT_MAX, rules.model(), index, "model"),
-                FieldChecks.text(value(t, rules.bodySite(), index), TEXT_MAX, rules.bodySite(), index, "body site"));
+                FieldChecks.text(value(t, rules.model()), TEXT_MAX, rules.model(), index, "model"),
+                FieldChecks.text(value(t, rules.bodySite()), TEXT_MAX, rules.bodySite(), index, "body site"));
     }
 
     /** A field sent both inside the UDI and on its own must say the same thing. */
@@ -265,17 +510,18 @@ public final class UsageMapper {
         return pattern.replace("{item.system}", system == null ? "" : system).replace("{item.code}", code);
     }
 
-    private String required(Group t, FieldRule rule, int index, String what) {
-        String v = value(t, rule, index);
+    private static String required(Scope t, FieldRule rule, String what) {
+        String v = value(t, rule);
         if (v == null) {
-            throw new MappingException(rule.describe(), index, ErrorCode.REQUIRED_FIELD_MISSING,
-                    rule.describe() + " (line " + index + "): " + what + " is missing");
+            throw new MappingException(rule.describe(), t.index, ErrorCode.REQUIRED_FIELD_MISSING,
+                    rule.describe() + " (line " + t.index + "): " + what + " is missing");
         }
         return v;
     }
 
-    private LocalDate date(Group t, FieldRule rule, int index) {
-        String v = value(t, rule, index);
+    private static LocalDate date(Scope t, FieldRule rule) {
+        int index = t.index;
+        String v = value(t, rule);
         if (v == null) {
             return null;
         }
@@ -287,8 +533,9 @@ public final class UsageMapper {
         }
     }
 
-    private Hl7Dates.Hl7Time dateTime(Group t, FieldRule rule, int index) {
-        String v = value(t, rule, index);
+    private Hl7Dates.Hl7Time dateTime(Scope t, FieldRule rule) {
+        int index = t.index;
+        String v = value(t, rule);
         if (v == null) {
             return null;
         }
@@ -306,42 +553,8 @@ public final class UsageMapper {
         return v.length() <= Hl7Dates.MAX_LENGTH ? "'" + v + "' " : "";
     }
 
-    /** Reads a rule's value: joined paths, value map, default. Absent optional segments read as null. */
-    private static String value(Group root, FieldRule rule, int index) {
-        if (rule == null) {
-            return null;
-        }
-        String raw;
-        List<Hl7Path> paths = rule.compiled();
-        if (paths.size() == 1) {
-            raw = paths.get(0).read(root);
-        } else {
-            StringBuilder joined = new StringBuilder();
-            for (Hl7Path path : paths) {
-                String part = path.read(root);
-                if (part != null) {
-                    if (!joined.isEmpty()) {
-                        joined.append(rule.separator());
-                    }
-                    joined.append(part);
-                }
-            }
-            raw = joined.isEmpty() ? null : joined.toString();
-        }
-        if (raw != null && rule.map() != null) {
-            String mapped = rule.map().get(raw);
-            if (mapped == null && !rule.map().containsKey("*")) {
-                return raw; // unmapped values pass through; callers check what they need
-            }
-            raw = mapped != null ? mapped : rule.map().get("*");
-        }
-        if (raw == null) {
-            raw = rule.defaultValue();
-        }
-        if (raw == null && rule.required()) {
-            throw new MappingException(rule.describe(), index, ErrorCode.REQUIRED_FIELD_MISSING,
-                    rule.describe() + (index > 0 ? " (line " + index + ")" : "") + ": is required and missing");
-        }
-        return raw;
+    /** A rule's value in a scope (null for a rule the profile leaves out). */
+    private static String value(Scope scope, FieldRule rule) {
+        return rule == null ? null : rule.value(scope);
     }
 }

@@ -52,9 +52,12 @@ class ConfigurationValidationTest {
     void theShippedInterfacesLoad() {
         Path root = TestInterfaces.projectRoot();
         InterfaceCatalog catalog = InterfaceCatalog.load(root.resolve("routes"), root.resolve("mappings"));
-        assertThat(catalog.all()).extracting(i -> i.id()).containsExactlyInAnyOrder("mercy-or", "lakeside-cath");
+        assertThat(catalog.all()).extracting(i -> i.id()).containsExactlyInAnyOrder("mercy-or", "lakeside-cath",
+                "riverside-ir", "valley-cath");
         assertThat(catalog.get("mercy-or").mllpPort()).isEqualTo(2575);
         assertThat(catalog.get("lakeside-cath").mllpPort()).isEqualTo(2576);
+        assertThat(catalog.get("riverside-ir").mllpPort()).isEqualTo(2577);
+        assertThat(catalog.get("valley-cath").mllpPort()).isEqualTo(2578);
     }
 
     @Test

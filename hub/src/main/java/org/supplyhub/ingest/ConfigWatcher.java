@@ -71,7 +71,7 @@ public class ConfigWatcher {
         }
         try (Stream<Path> dirs = Files.walk(dir)) {
             for (Path d : dirs.filter(Files::isDirectory).toList()) {
-                if (!dir.equals(hub.mappingsDir()) || ConfigFiles.isConfiguration(hub.mappingsDir(), d)) {
+                if (isConfiguration(d)) {
                     d.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
                             StandardWatchEventKinds.ENTRY_DELETE);
                 }
@@ -87,9 +87,10 @@ public class ConfigWatcher {
                 boolean relevant = false;
                 for (WatchEvent<?> event : key.pollEvents()) {
                     Path changed = event.context() instanceof Path p ? dir.resolve(p) : dir;
-                    if (!changed.startsWith(hub.mappingsDir()) || ConfigFiles.isConfiguration(hub.mappingsDir(), changed)) {
-                        relevant = true;
+                    if (!isConfiguration(changed)) {
+                        continue;
                     }
+                    relevant = true;
                     if (event.kind() == StandardWatchEventKinds.ENTRY_CREATE && Files.isDirectory(changed)) {
                         register(changed);
                     }
@@ -104,6 +105,12 @@ public class ConfigWatcher {
         } catch (IOException e) {
             log.error("Watching the configuration stopped ({}); reload with POST /api/config/reload", e.getMessage());
         }
+    }
+
+    /** Everything under routes/, and what under mappings/ is configuration (not mappings/tests/). */
+    private boolean isConfiguration(Path path) {
+        Path mappings = hub.mappingsDir().toAbsolutePath().normalize();
+        return !path.toAbsolutePath().normalize().startsWith(mappings) || ConfigFiles.isConfiguration(mappings, path);
     }
 
     private synchronized void schedule() {

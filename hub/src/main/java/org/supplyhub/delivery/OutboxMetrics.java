@@ -33,6 +33,7 @@ public class OutboxMetrics implements ConfigParticipant {
     private final JdbcTemplate jdbc;
     private final MeterRegistry meters;
     private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+    private final java.util.Set<String> gauged = ConcurrentHashMap.newKeySet();
 
     public OutboxMetrics(JdbcTemplate jdbc, RunningConfig catalog, MeterRegistry meters) {
         this.jdbc = jdbc;
@@ -40,10 +41,13 @@ public class OutboxMetrics implements ConfigParticipant {
         activate(catalog.catalog());
     }
 
-    /** Gauges for destinations a reload added (registering an existing gauge again is a no-op). */
+    /** Gauges for the destinations a reload added (a removed one keeps reporting its rows left behind). */
     @Override
     public void activate(InterfaceCatalog next) {
         for (DestinationDefinition d : next.destinations()) {
+            if (!gauged.add(d.name())) {
+                continue;
+            }
             gauge(meters, "hub.outbox.pending", d.name(), "rows not yet delivered", null, Reading::pending);
             gauge(meters, "hub.outbox.oldest", d.name(), "age of the oldest row not yet delivered", "seconds",
                     Reading::oldestSeconds);

@@ -212,6 +212,42 @@ class LiveReloadTest {
     }
 
     @Test
+    void aChangedPortRestartsThatListenerOnlyAndAPortInUseLeavesTheRunningSet() throws Exception {
+        int first = TestInterfaces.freePort();
+        Files.writeString(ROUTES.resolve("extra.yaml"), extraInterface(first, "mapping"));
+        assertThat(reload(adminToken()).statusCode()).isEqualTo(200);
+        String sample = Samples.read(Samples.MERCY);
+
+        try (Mllp mercy = new Mllp(INTERFACES.ports.get("mercy-or"));
+             java.net.ServerSocket taken = new java.net.ServerSocket()) {
+            taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            // the new port is taken by another program: the set cannot start, the running one stays
+            Files.writeString(ROUTES.resolve("extra.yaml"), extraInterface(taken.getLocalPort(), "mapping"));
+            HttpResponse<String> failed = reload(adminToken());
+            assertThat(failed.statusCode()).as(failed.body()).isEqualTo(409);
+            assertThat(JSON.readTree(failed.body()).path("problems").toString())
+                    .contains("routes/extra.yaml: interface extra-or cannot be started");
+            try (Mllp extra = new Mllp(first)) {
+                assertThat(ackCode(extra.send(Samples.withControlId(sample, "LRP-1"), StandardCharsets.UTF_8))).isEqualTo("AA");
+            }
+            assertThat(config().path("files").path("routes/extra.yaml").asText())
+                    .isEqualTo(ConfigFiles.sha256(extraInterface(first, "mapping").getBytes(StandardCharsets.UTF_8)));
+
+            // a free port: only that listener restarts; a connection to another interface is not touched
+            int second = TestInterfaces.freePort();
+            Files.writeString(ROUTES.resolve("extra.yaml"), extraInterface(second, "mapping"));
+            HttpResponse<String> moved = reload(adminToken());
+            assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
+            assertThat(JSON.readTree(moved.body()).path("restarted").toString()).isEqualTo("[\"interface:extra-or\"]");
+            assertThatThrownBy(() -> new Socket("127.0.0.1", first).close()).isInstanceOf(ConnectException.class);
+            try (Mllp extra = new Mllp(second)) {
+                assertThat(ackCode(extra.send(Samples.withControlId(sample, "LRP-2"), StandardCharsets.UTF_8))).isEqualTo("AA");
+            }
+            assertThat(ackCode(mercy.send(Samples.withControlId(sample, "LRP-3"), StandardCharsets.UTF_8))).isEqualTo("AA");
+        }
+    }
+
+    @Test
     void anInvalidSetIsRefusedWithItsFileAndLineAndTheRunningSetKeepsWorking() throws Exception {
         int port = TestInterfaces.freePort();
         String profile = MERCY_PROFILE.replace("  quantity: FT1-10", "  quantty: FT1-10");

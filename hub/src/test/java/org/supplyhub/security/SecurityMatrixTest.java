@@ -48,7 +48,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SecurityMatrixTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
-    static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read";
+    static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read,config:write";
     static final String SHORT_LIVED = "short-lived";
     static final String OTHER_API = "other-api";
     static final String ALL = "all-scopes";
@@ -143,6 +143,9 @@ class SecurityMatrixTest {
                 new Endpoint("GET", "/api/messages/" + messageId + "/outputs", "messages:read", "ingest:mercy-or", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/messages/" + messageId + "/attempts", "messages:read", "metrics:read", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/audit", "messages:read", "messages:replay", Tokens.ADMIN, null, null),
+                new Endpoint("GET", "/api/config", "messages:read", "config:write", Tokens.ADMIN, null, null),
+                new Endpoint("POST", "/api/config/reload", "config:write", "messages:read", Tokens.ADMIN,
+                        c -> HttpRequest.BodyPublishers.noBody(), null),
                 new Endpoint("POST", "/api/messages/" + messageId + "/replay", "messages:replay", "messages:read", Tokens.ADMIN,
                         c -> HttpRequest.BodyPublishers.noBody(), null),
                 new Endpoint("GET", "/actuator/prometheus", "metrics:read", "messages:read", Tokens.ADMIN, null, null),

@@ -1,7 +1,6 @@
 package org.supplyhub.config;
 
 import org.springframework.boot.convert.DurationStyle;
-import org.supplyhub.delivery.Connector;
 import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.config.DestinationDefinition.Format;
 import org.supplyhub.config.DestinationDefinition.Output;

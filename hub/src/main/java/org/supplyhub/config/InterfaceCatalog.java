@@ -52,10 +52,60 @@ public final class InterfaceCatalog {
 
     private final Map<String, InterfaceDefinition> byId;
     private final Map<String, DestinationDefinition> destinations;
+    private final List<TemplatedRoute> routes;
 
-    private InterfaceCatalog(Map<String, InterfaceDefinition> byId, Map<String, DestinationDefinition> destinations) {
-        this.byId = byId;
-        this.destinations = destinations;
+    private InterfaceCatalog(Map<String, InterfaceDefinition> byId, Map<String, DestinationDefinition> destinations,
+                             List<TemplatedRoute> routes) {
+        this.byId = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byId));
+        this.destinations = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(destinations));
+        this.routes = List.copyOf(routes);
+    }
+
+    /**
+     * One {@code templatedRoute} of the hub's templates, as written in a routes file: what live reload
+     * compares to decide which Camel routes to start, stop or leave running.
+     *
+     * @param routeId the file's {@code routeId}, or null (then Camel names the route)
+     * @param name    the interface id or destination name the route serves
+     */
+    public record TemplatedRoute(String file, String template, String routeId, String name, Map<String, String> parameters) {
+
+        /** Parameters read per message or per poll from the running set, so a change needs no restart. */
+        private static final Set<String> READ_LIVE = Set.of("mapping", "destinations", "charset", "description");
+
+        public boolean isDestination() {
+            return DELIVERY_TEMPLATE.equals(template);
+        }
+
+        /** Interface or destination and its name: one route per key in a valid set. */
+        public String key() {
+            return (isDestination() ? "destination:" : "interface:") + name;
+        }
+
+        /**
+         * What the running route is built from: a route whose shape changes is restarted. A destination's
+         * route reads all its settings per poll; a listener is rebuilt when how it listens changes.
+         */
+        public Map<String, String> shape() {
+            Map<String, String> shape = new java.util.TreeMap<>();
+            shape.put("template", template);
+            if (routeId != null) {
+                shape.put("routeId", routeId);
+            }
+            if (!isDestination()) {
+                parameters.forEach((k, v) -> {
+                    if (!READ_LIVE.contains(k)) {
+                        shape.put(k, v);
+                    }
+                });
+            }
+            return shape;
+        }
+    }
+
+    /** Every templated route of the hub's templates, in file order (destinations first). */
+    public List<TemplatedRoute> routes() {
+        return routes;
     }
 
     public DestinationDefinition destination(String name) {
@@ -96,6 +146,11 @@ public final class InterfaceCatalog {
             throw new ConfigurationException("cannot list " + routesDir + ": " + e.getMessage(), e);
         }
         Map<String, DestinationDefinition> destinations = new LinkedHashMap<>();
+        List<TemplatedRoute> routes = new ArrayList<>();
+        for (Path file : files) {
+            String display = "routes/" + file.getFileName();
+            routes.addAll(declaredRoutes(file, display));
+        }
         for (Path file : files) {
             String display = "routes/" + file.getFileName();
             for (DestinationDefinition d : Destinations.read(file, display)) {
@@ -131,7 +186,21 @@ public final class InterfaceCatalog {
                         def.mllpPort() == null ? "" : ", MLLP port " + def.mllpPort(), def.destinations());
             }
         }
-        return new InterfaceCatalog(byId, destinations);
+        return new InterfaceCatalog(byId, destinations, routes);
+    }
+
+    /** The file's templated routes of the hub's templates, with their routeId (checked by the readers above). */
+    private static List<TemplatedRoute> declaredRoutes(Path file, String display) {
+        List<TemplatedRoute> found = new ArrayList<>();
+        for (String template : List.of(DELIVERY_TEMPLATE, MLLP_TEMPLATE, MLLP_TLS_TEMPLATE, HTTP_TEMPLATE)) {
+            for (Map.Entry<MappingNode, Map<String, String>> route : templatedRoutes(file, display, template)) {
+                Map<String, String> params = route.getValue();
+                String name = template.equals(DELIVERY_TEMPLATE) ? params.get("destination") : params.get("interfaceId");
+                found.add(new TemplatedRoute(display, template, scalar(child(route.getKey(), "routeId")), name,
+                        java.util.Collections.unmodifiableMap(new LinkedHashMap<>(params))));
+            }
+        }
+        return found;
     }
 
     static Node compose(Path file, String display) {

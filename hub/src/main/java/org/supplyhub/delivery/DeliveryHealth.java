@@ -13,7 +13,7 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.NamedContributor;
 import org.springframework.stereotype.Component;
 import org.supplyhub.delivery.OutboxRepository.Settlement;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -34,7 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * failing (WARN) and once when it recovers (INFO), never per row.
  */
 @Component("deliveryHealthContributor")
-public class DeliveryHealth implements CompositeHealthContributor {
+public class DeliveryHealth implements CompositeHealthContributor, org.supplyhub.config.ConfigParticipant {
 
     private static final Logger log = LoggerFactory.getLogger(DeliveryHealth.class);
 
@@ -57,14 +57,14 @@ public class DeliveryHealth implements CompositeHealthContributor {
     }
 
     private final Map<String, State> states = new ConcurrentHashMap<>();
-    private final Map<String, Duration> stallAfter = new LinkedHashMap<>();
-    private final CompositeHealthContributor indicators;
+    private final Map<String, Duration> stallAfter = new ConcurrentHashMap<>();
+    private volatile CompositeHealthContributor indicators;
     private final Duration fatalHold;
     private final boolean enabled;
     private final Clock clock;
 
     @Autowired
-    public DeliveryHealth(InterfaceCatalog catalog, @Value("${hub.delivery.fatal-hold:1m}") Duration fatalHold,
+    public DeliveryHealth(RunningConfig catalog, @Value("${hub.delivery.fatal-hold:1m}") Duration fatalHold,
                           @Value("${hub.delivery.enabled:true}") boolean enabled) {
         this(catalog.destinations(), fatalHold, enabled, Clock.systemUTC());
     }
@@ -73,9 +73,19 @@ public class DeliveryHealth implements CompositeHealthContributor {
         this.fatalHold = fatalHold;
         this.enabled = enabled;
         this.clock = clock;
+        activate(destinations);
+    }
+
+    /** The destinations of a reloaded set: one indicator each, none for a removed one. */
+    @Override
+    public void activate(org.supplyhub.config.InterfaceCatalog next) {
+        activate(next.destinations());
+    }
+
+    private void activate(Iterable<DestinationDefinition> destinations) {
         Map<String, HealthIndicator> byName = new LinkedHashMap<>();
         for (DestinationDefinition d : destinations) {
-            states.put(d.name(), new State(clock.instant()));
+            states.putIfAbsent(d.name(), new State(clock.instant()));
             stallAfter.put(d.name(), d.lease().plus(STALL_SLACK));
             byName.put(d.name(), () -> health(d.name()));
         }

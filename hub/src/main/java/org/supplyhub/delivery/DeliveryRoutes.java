@@ -7,7 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
+import org.supplyhub.config.ConfigParticipant;
 import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,12 +21,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * it is reported to {@link DeliveryHealth} and the next tick polls again.
  */
 @Component
-public class DeliveryRoutes extends RouteBuilder {
+public class DeliveryRoutes extends RouteBuilder implements ConfigParticipant {
 
     private static final Logger log = LoggerFactory.getLogger(DeliveryRoutes.class);
     private static final String DESTINATION = "SupplyHubDestination";
 
-    private final InterfaceCatalog catalog;
+    private final RunningConfig catalog;
     private final DeliveryWorker worker;
     private final DeliveryHealth health;
     private final Map<String, Long> nextPoll = new ConcurrentHashMap<>();
@@ -32,13 +34,19 @@ public class DeliveryRoutes extends RouteBuilder {
     private final boolean enabled;
 
     /** {@code hub.delivery.enabled=false} makes an intake-only node (delivery runs on other nodes). */
-    public DeliveryRoutes(InterfaceCatalog catalog, DeliveryWorker worker, DeliveryHealth health,
+    public DeliveryRoutes(RunningConfig catalog, DeliveryWorker worker, DeliveryHealth health,
                           @Value("${hub.delivery.enabled:true}") boolean enabled) {
         this.catalog = catalog;
         this.worker = worker;
         this.health = health;
         this.enabled = enabled;
-        catalog.destinations().forEach(worker::checkLease); // refuse to start rather than send twice
+        check(catalog.catalog());
+    }
+
+    /** Refuses a set (at start or on reload) rather than send twice: a claim must not outlast its lease. */
+    @Override
+    public void check(InterfaceCatalog next) {
+        next.destinations().forEach(worker::checkLease);
     }
 
     @Override
@@ -54,7 +62,9 @@ public class DeliveryRoutes extends RouteBuilder {
                 .templateParameter("receivingApplication", "").templateParameter("receivingFacility", "")
                 .from("timer:outbox-{{destination}}?period=100&delay=500")
                 .setProperty(DESTINATION, constant("{{destination}}"))
-                .process(exchange -> drain(catalog.destination(exchange.getProperty(DESTINATION, String.class))));
+                // the running set's definition, read each tick: a reload's new settings apply from the next poll
+                .process(exchange -> catalog.findDestination(exchange.getProperty(DESTINATION, String.class))
+                        .ifPresent(this::drain));
     }
 
     private void drain(DestinationDefinition d) {

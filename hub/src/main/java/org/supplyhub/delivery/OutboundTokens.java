@@ -15,7 +15,9 @@ import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.HttpStatusCodeException;
 import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.config.ConfigParticipant;
 import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.mapping.ConfigurationException;
 
 import java.time.Duration;
@@ -30,7 +32,7 @@ import java.util.regex.Pattern;
  * delivery, not security: it serves the connectors and answers in {@link DeliveryException}s.
  */
 @Component
-public class OutboundTokens {
+public class OutboundTokens implements ConfigParticipant {
 
     private static final Logger log = LoggerFactory.getLogger(OutboundTokens.class);
     /** The principal the hub's own tokens are cached under. */
@@ -43,10 +45,27 @@ public class OutboundTokens {
 
     private final AuthorizedClientServiceOAuth2AuthorizedClientManager manager;
     private final OAuth2AuthorizedClientService cache;
+    private final ClientRegistrationRepository repository;
 
-    public OutboundTokens(ObjectProvider<ClientRegistrationRepository> registrations, InterfaceCatalog catalog) {
-        ClientRegistrationRepository repository = registrations.getIfAvailable();
-        for (DestinationDefinition d : catalog.destinations()) {
+    public OutboundTokens(ObjectProvider<ClientRegistrationRepository> registrations, RunningConfig catalog) {
+        repository = registrations.getIfAvailable();
+        check(catalog.catalog());
+        if (repository == null) {
+            manager = null;
+            cache = null;
+            return;
+        }
+        cache = new InMemoryOAuth2AuthorizedClientService(repository);
+        manager = new AuthorizedClientServiceOAuth2AuthorizedClientManager(repository, cache);
+        // renew a little before expiry, so a token never runs out in flight
+        manager.setAuthorizedClientProvider(OAuth2AuthorizedClientProviderBuilder.builder()
+                .clientCredentials(c -> c.clockSkew(Duration.ofSeconds(30))).build());
+    }
+
+    /** Every destination's OAuth2 registration exists and uses client credentials (at start and on reload). */
+    @Override
+    public void check(InterfaceCatalog next) {
+        for (DestinationDefinition d : next.destinations()) {
             if (d.oauth2Registration() == null) {
                 continue;
             }
@@ -60,16 +79,6 @@ public class OutboundTokens {
                         + "' must use authorization-grant-type client_credentials");
             }
         }
-        if (repository == null) {
-            manager = null;
-            cache = null;
-            return;
-        }
-        cache = new InMemoryOAuth2AuthorizedClientService(repository);
-        manager = new AuthorizedClientServiceOAuth2AuthorizedClientManager(repository, cache);
-        // renew a little before expiry, so a token never runs out in flight
-        manager.setAuthorizedClientProvider(OAuth2AuthorizedClientProviderBuilder.builder()
-                .clientCredentials(c -> c.clockSkew(Duration.ofSeconds(30))).build());
     }
 
     /** The current access token for a registration; fetched only when none is cached or it is about to expire. */

@@ -6,7 +6,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.supplyhub.config.ConfigParticipant;
 import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -22,18 +24,30 @@ import java.util.function.ToDoubleFunction;
  * scrape reuses a reading younger than {@link #FRESH} instead of querying again.
  */
 @Component
-public class OutboxMetrics {
+public class OutboxMetrics implements ConfigParticipant {
 
     private static final Duration FRESH = Duration.ofSeconds(5);
 
     private record Reading(long pending, double oldestSeconds, long dead, Instant at) { }
 
     private final JdbcTemplate jdbc;
+    private final MeterRegistry meters;
     private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+    private final java.util.Set<String> gauged = ConcurrentHashMap.newKeySet();
 
-    public OutboxMetrics(JdbcTemplate jdbc, InterfaceCatalog catalog, MeterRegistry meters) {
+    public OutboxMetrics(JdbcTemplate jdbc, RunningConfig catalog, MeterRegistry meters) {
         this.jdbc = jdbc;
-        for (DestinationDefinition d : catalog.destinations()) {
+        this.meters = meters;
+        activate(catalog.catalog());
+    }
+
+    /** Gauges for the destinations a reload added (a removed one keeps reporting its rows left behind). */
+    @Override
+    public void activate(InterfaceCatalog next) {
+        for (DestinationDefinition d : next.destinations()) {
+            if (!gauged.add(d.name())) {
+                continue;
+            }
             gauge(meters, "hub.outbox.pending", d.name(), "rows not yet delivered", null, Reading::pending);
             gauge(meters, "hub.outbox.oldest", d.name(), "age of the oldest row not yet delivered", "seconds",
                     Reading::oldestSeconds);

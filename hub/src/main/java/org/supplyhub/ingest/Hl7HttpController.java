@@ -1,6 +1,6 @@
 package org.supplyhub.ingest;
 
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.config.InterfaceDefinition;
 
 import jakarta.servlet.http.HttpServletRequest;
@@ -34,11 +34,11 @@ public class Hl7HttpController {
     static final MediaType HL7 = MediaType.parseMediaType("application/hl7-v2");
     static final MediaType HL7_ER7 = MediaType.parseMediaType("x-application/hl7-v2+er7");
 
-    private final InterfaceCatalog interfaces;
+    private final RunningConfig interfaces;
     private final IntakeService intake;
     private final long maxBytes;
 
-    public Hl7HttpController(InterfaceCatalog interfaces, IntakeService intake, HubProperties hub) {
+    public Hl7HttpController(RunningConfig interfaces, IntakeService intake, HubProperties hub) {
         this.interfaces = interfaces;
         this.intake = intake;
         this.maxBytes = hub.maxMessageSize().toBytes();

@@ -1,6 +1,7 @@
 package org.supplyhub.ingest;
 
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.ConfigSnapshot;
+import org.supplyhub.config.RunningConfig;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -49,9 +50,10 @@ public class IngestConfiguration {
         }
     }
 
+    /** The set the hub starts on; live reload swaps in later ones. */
     @Bean
-    InterfaceCatalog interfaceCatalog(HubProperties hub) {
-        return InterfaceCatalog.load(hub.routesDir(), hub.mappingsDir());
+    RunningConfig runningConfig(HubProperties hub) {
+        return new RunningConfig(ConfigSnapshot.load(hub.routesDir(), hub.mappingsDir()));
     }
 
     @Bean

@@ -2,6 +2,7 @@ package org.supplyhub.ingest;
 
 import org.supplyhub.config.InterfaceCatalog;
 import org.supplyhub.config.InterfaceDefinition;
+import org.supplyhub.config.RunningConfig;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -15,7 +16,8 @@ import javax.security.auth.x500.X500Principal;
 /**
  * The route templates interfaces are made of. {@code routes/*.yaml} instantiates them with
  * {@code templatedRoute}; the interface's mapping and destinations come from the same parameters,
- * read and checked by {@link InterfaceCatalog} at start-up.
+ * read and checked by {@link InterfaceCatalog} at start-up and on each reload. A message takes its
+ * interface's definition from the running set once, when it arrives, and keeps it to the end.
  */
 @Component
 public class IngestRoutes extends RouteBuilder {
@@ -23,10 +25,10 @@ public class IngestRoutes extends RouteBuilder {
     /** Exchange property naming the interface a message came in on. */
     public static final String INTERFACE = "SupplyHubInterface";
 
-    private final InterfaceCatalog interfaces;
+    private final RunningConfig interfaces;
     private final IntakeService intake;
 
-    public IngestRoutes(InterfaceCatalog interfaces, IntakeService intake) {
+    public IngestRoutes(RunningConfig interfaces, IntakeService intake) {
         this.interfaces = interfaces;
         this.intake = intake;
     }

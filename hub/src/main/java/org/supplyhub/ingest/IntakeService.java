@@ -1,6 +1,6 @@
 package org.supplyhub.ingest;
 
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.config.InterfaceDefinition;
 import org.supplyhub.hl7.Hl7Support;
 import org.supplyhub.hl7.Hl7Header;
@@ -55,7 +55,7 @@ public class IntakeService {
 
     private static final Logger log = LoggerFactory.getLogger(IntakeService.class);
 
-    private final InterfaceCatalog interfaces;
+    private final RunningConfig interfaces;
     private final Hl7Support hl7;
     private final Journal journal;
     private final AuditLog audit;
@@ -73,7 +73,7 @@ public class IntakeService {
     static final int MAX_CONTROL_ID = 199;
     static final int MAX_SENDER_PART = (Journal.MAX_SENDER - 1) / 2;
 
-    public IntakeService(InterfaceCatalog interfaces, Hl7Support hl7, Journal journal, AuditLog audit, ObjectMapper json,
+    public IntakeService(RunningConfig interfaces, Hl7Support hl7, Journal journal, AuditLog audit, ObjectMapper json,
                          FhirContext fhir, MeterRegistry meters) {
         this.audit = audit;
         this.interfaces = interfaces;

@@ -52,6 +52,30 @@ public class AuditLog {
         }
     }
 
+    /**
+     * A configuration reload (by API or file watch): one CONFIG_RELOAD event, target {@code reload <id>},
+     * and the SHA-256 of each file of the set it read under the same id in {@code audit_config_file}.
+     */
+    public void configReload(String actor, String outcome, String detail, java.util.Map<String, String> files) {
+        String reloadId = java.util.UUID.randomUUID().toString();
+        try {
+            jdbc.batchUpdate("insert into audit_config_file (reload_id, file, sha256) values (?, ?, ?)",
+                    files.entrySet().stream().map(f -> new Object[] {reloadId, Journal.bounded(f.getKey(), 300), f.getValue()})
+                            .toList());
+        } catch (RuntimeException e) {
+            log.error("Audit of the files of reload {} could not be written: {}", reloadId, e.getClass().getSimpleName());
+        }
+        record(actor, "CONFIG_RELOAD", null, "reload " + reloadId, outcome, detail);
+    }
+
+    /** The files (name → SHA-256) an audited reload read. */
+    public java.util.Map<String, String> configFiles(String reloadId) {
+        java.util.Map<String, String> files = new java.util.TreeMap<>();
+        jdbc.query("select file, sha256 from audit_config_file where reload_id = ?",
+                (org.springframework.jdbc.core.RowCallbackHandler) rs -> files.put(rs.getString(1), rs.getString(2)), reloadId);
+        return files;
+    }
+
     public void denied(String actor, String target, String status, String reason) {
         record(actor, "ACCESS_DENIED", null, target, status, reason);
     }

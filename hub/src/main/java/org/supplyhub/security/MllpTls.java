@@ -18,7 +18,9 @@ import org.springframework.boot.ssl.NoSuchSslBundleException;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.stereotype.Component;
+import org.supplyhub.config.ConfigParticipant;
 import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.config.InterfaceDefinition;
 import org.supplyhub.journal.AuditLog;
 import org.supplyhub.mapping.ConfigurationException;
@@ -43,7 +45,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 @Component("mllpTlsAudit")
 @ChannelHandler.Sharable
-public class MllpTls extends ChannelInboundHandlerAdapter {
+public class MllpTls extends ChannelInboundHandlerAdapter implements ConfigParticipant {
 
     private static final Logger log = LoggerFactory.getLogger(MllpTls.class);
     static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
@@ -59,18 +61,41 @@ public class MllpTls extends ChannelInboundHandlerAdapter {
             "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     private final AuditLog audit;
-    private final Map<Integer, String> interfaceByPort = new ConcurrentHashMap<>();
+    private final SslBundles bundles;
+    private final CamelContext camel;
+    private volatile Map<Integer, String> interfaceByPort = Map.of();
     private final Map<String, InterfaceBoundTrustManager> trustByInterface = new ConcurrentHashMap<>();
 
-    public MllpTls(InterfaceCatalog catalog, SslBundles bundles, CamelContext camel, AuditLog audit) {
+    public MllpTls(RunningConfig catalog, SslBundles bundles, CamelContext camel, AuditLog audit) {
         this.audit = audit;
-        for (InterfaceDefinition iface : catalog.all()) {
-            if (iface.tls() == null) {
-                continue;
+        this.bundles = bundles;
+        this.camel = camel;
+        check(catalog.catalog());
+        activate(catalog.catalog());
+    }
+
+    /**
+     * Builds each TLS interface's SSL context (a missing bundle refuses the set) and registers it for
+     * the route about to be created; a running listener keeps the context it was built with.
+     */
+    @Override
+    public void check(InterfaceCatalog next) {
+        for (InterfaceDefinition iface : next.all()) {
+            if (iface.tls() != null) {
+                camel.getRegistry().bind("mllpTls-" + iface.id(), sslContext(iface, bundles));
             }
-            camel.getRegistry().bind("mllpTls-" + iface.id(), sslContext(iface, bundles));
-            interfaceByPort.put(iface.mllpPort(), iface.id());
         }
+    }
+
+    @Override
+    public void activate(InterfaceCatalog next) {
+        Map<Integer, String> byPort = new java.util.HashMap<>();
+        for (InterfaceDefinition iface : next.all()) {
+            if (iface.tls() != null) {
+                byPort.put(iface.mllpPort(), iface.id());
+            }
+        }
+        interfaceByPort = Map.copyOf(byPort);
     }
 
     private SSLContextParameters sslContext(InterfaceDefinition iface, SslBundles bundles) {

@@ -36,7 +36,7 @@ import java.util.concurrent.CompletableFuture;
  */
 @Component("mllpSources")
 @ChannelHandler.Sharable
-public final class SourceAddressFilter extends ChannelInboundHandlerAdapter {
+public final class SourceAddressFilter extends ChannelInboundHandlerAdapter implements org.supplyhub.config.ConfigParticipant {
 
     private static final Logger log = LoggerFactory.getLogger(SourceAddressFilter.class);
 
@@ -91,6 +91,13 @@ public final class SourceAddressFilter extends ChannelInboundHandlerAdapter {
     /** Checks every interface's list when the routes have started, so a typo shows in the start log. */
     @EventListener(ApplicationReadyEvent.class)
     public void check() {
+        filters();
+    }
+
+    /** A reload changed the routes: read the lists again before the new listeners start. */
+    @Override
+    public void activate(org.supplyhub.config.InterfaceCatalog next) {
+        byPort = null;
         filters();
     }
 

@@ -9,7 +9,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Mllp;
 import org.supplyhub.support.Samples;
@@ -48,7 +48,7 @@ class ConcurrentDrainTest {
     DeliveryWorker worker;
 
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {

@@ -24,7 +24,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.ingest.IntakeService;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestDatabases;
@@ -61,7 +61,7 @@ class DeliveryFailuresTest {
     IntakeService intake;
 
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
 
     @Autowired
     DeliveryHealth health;

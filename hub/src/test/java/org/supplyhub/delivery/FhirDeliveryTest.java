@@ -10,7 +10,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.ingest.IntakeService;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.FhirTestServer;
 import org.supplyhub.support.R4Validator;
 import org.supplyhub.support.Samples;
@@ -41,7 +41,7 @@ class FhirDeliveryTest {
     IntakeService intake;
 
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {

@@ -10,7 +10,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.ingest.IntakeService;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.FhirTestServer;
 import org.supplyhub.support.Samples;
@@ -44,7 +44,7 @@ class FhirDestinationsTest {
     IntakeService intake;
 
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {

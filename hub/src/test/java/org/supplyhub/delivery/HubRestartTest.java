@@ -6,6 +6,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestDatabases;
@@ -83,7 +84,7 @@ class HubRestartTest {
             try (ConfigurableApplicationContext hub = start(db, first)) {
                 jdbc = hub.getBean(JdbcTemplate.class);
                 IntakeService intake = hub.getBean(IntakeService.class);
-                InterfaceCatalog catalog = hub.getBean(InterfaceCatalog.class);
+                InterfaceCatalog catalog = hub.getBean(RunningConfig.class).catalog();
                 for (int i = 0; i < MESSAGES; i++) {
                     String er7 = Samples.withField(Samples.withControlId(Samples.read(Samples.MERCY), "RESTART-" + i),
                             "PID", 18, "ACCT-" + (i % 20) + "^^^MERCY^AN");

@@ -12,7 +12,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.SupplyHubApplication;
 import org.supplyhub.ingest.IntakeService;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestDatabases;
@@ -55,7 +55,7 @@ class LeaseTest {
     IntakeService intake;
 
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
 
     @Autowired
     OutboxRepository outbox;

@@ -20,7 +20,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.ingest.IntakeService;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestDatabases;
 import org.supplyhub.support.TestInterfaces;
@@ -71,7 +71,7 @@ class RemoteDeliveryTest {
     IntakeService intake;
 
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {

@@ -48,7 +48,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SecurityMatrixTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
-    static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read";
+    static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read,config:write";
     static final String SHORT_LIVED = "short-lived";
     static final String OTHER_API = "other-api";
     static final String ALL = "all-scopes";
@@ -65,7 +65,7 @@ class SecurityMatrixTest {
         String[][] clients = {
                 {Tokens.MERCY, "{bcrypt}$2a$10$/N3S67YDDK5OkKkQi8GN2.4bb4UbBr9HsKqo7bYzf0k9c3Ck7Vzge", "ingest:mercy-or", null, null},
                 {Tokens.LAKESIDE, "{bcrypt}$2a$10$lwKf88emfxTey/4Uhx8gvu0tTOfc5h5cuMHkFwWuj36NNTHk.LFly", "ingest:lakeside-cath", null, null},
-                {Tokens.ADMIN, "{bcrypt}$2a$10$yq5eIJvZnCRaAsSicQ3bKuQjzvWpc7f.mN/SiURhheBB5q8OcwMhq", "messages:read,messages:replay,metrics:read", null, null},
+                {Tokens.ADMIN, "{bcrypt}$2a$10$yq5eIJvZnCRaAsSicQ3bKuQjzvWpc7f.mN/SiURhheBB5q8OcwMhq", "messages:read,messages:replay,metrics:read,config:write", null, null},
                 // every scope, but its tokens live one second
                 {SHORT_LIVED, "{bcrypt}$2a$10$ApiSH4GFesatS83Gv7KMauUogMdaoKWGbAj.J8wAvPflRAgfrSAym", ALL_SCOPES, "1s", null},
                 // every scope, but its tokens are meant for another API
@@ -143,6 +143,9 @@ class SecurityMatrixTest {
                 new Endpoint("GET", "/api/messages/" + messageId + "/outputs", "messages:read", "ingest:mercy-or", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/messages/" + messageId + "/attempts", "messages:read", "metrics:read", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/audit", "messages:read", "messages:replay", Tokens.ADMIN, null, null),
+                new Endpoint("GET", "/api/config", "messages:read", "config:write", Tokens.ADMIN, null, null),
+                new Endpoint("POST", "/api/config/reload", "config:write", "messages:read", Tokens.ADMIN,
+                        c -> HttpRequest.BodyPublishers.noBody(), null),
                 new Endpoint("POST", "/api/messages/" + messageId + "/replay", "messages:replay", "messages:read", Tokens.ADMIN,
                         c -> HttpRequest.BodyPublishers.noBody(), null),
                 new Endpoint("GET", "/actuator/prometheus", "metrics:read", "messages:read", Tokens.ADMIN, null, null),

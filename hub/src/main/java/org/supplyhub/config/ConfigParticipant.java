@@ -1,0 +1,17 @@
+package org.supplyhub.config;
+
+/**
+ * A part of the hub that holds something per interface or destination beyond the catalog (an SSL
+ * context, an OAuth2 registration, a lease check, a per-port filter). Live reload asks every
+ * participant to check a new set before anything changes, and tells it once the set is running.
+ */
+public interface ConfigParticipant {
+
+    /** Checks a new set before it replaces the running one; a {@link org.supplyhub.mapping.ConfigurationException} refuses it. */
+    default void check(InterfaceCatalog next) {
+    }
+
+    /** The new set is the running one and its new routes exist; called before they start. */
+    default void activate(InterfaceCatalog next) {
+    }
+}

@@ -9,7 +9,6 @@ import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.param.ParameterUtil;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import org.springframework.stereotype.Component;
-import org.supplyhub.security.OutboundTokens;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;

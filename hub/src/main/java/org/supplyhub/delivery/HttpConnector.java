@@ -17,7 +17,6 @@ import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
-import org.supplyhub.security.OutboundTokens;
 
 import java.time.Duration;
 import java.util.Map;

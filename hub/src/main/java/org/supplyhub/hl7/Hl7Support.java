@@ -7,7 +7,10 @@ import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.HapiContext;
 import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.model.Segment;
+import ca.uhn.hl7v2.Version;
+import ca.uhn.hl7v2.parser.CanonicalModelClassFactory;
 import ca.uhn.hl7v2.parser.DefaultModelClassFactory;
+import ca.uhn.hl7v2.parser.ModelClassFactory;
 import ca.uhn.hl7v2.model.v251.message.ACK;
 import ca.uhn.hl7v2.model.v251.segment.MSH;
 import ca.uhn.hl7v2.parser.PipeParser;
@@ -18,6 +21,7 @@ import org.springframework.stereotype.Component;
 
 import java.io.IOException;
 import java.util.Calendar;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +37,10 @@ public class Hl7Support {
     private final HapiContext context;
     /** One parser per thread: PipeParser fills a structure-definition cache (a plain HashMap) as it goes. */
     private final ThreadLocal<PipeParser> parsers;
+    /** Per HL7 version, a context whose model is that version's, whatever MSH-12 says. */
+    private final Map<String, HapiContext> versionContexts = new ConcurrentHashMap<>();
+    /** Per thread, one parser per version (same reason as {@link #parsers}). */
+    private final ThreadLocal<Map<String, PipeParser>> versionParsers = ThreadLocal.withInitial(HashMap::new);
     private final Hl7Limits limits;
 
     /** With the default limits (tools and tests outside Spring). */
@@ -43,12 +51,17 @@ public class Hl7Support {
     @org.springframework.beans.factory.annotation.Autowired
     public Hl7Support(Hl7Limits limits) {
         this.limits = limits;
-        context = new DefaultHapiContext(new SegmentClassCache());
+        context = context(new SegmentClassCache());
+        parsers = ThreadLocal.withInitial(() -> new PipeParser(context));
+    }
+
+    private HapiContext context(ModelClassFactory models) {
+        HapiContext made = new DefaultHapiContext(models);
         // Structure is checked by the mapping, which names the field; HAPI's rule checks would only
         // reject real-world variations before the profile sees them.
-        context.setValidationContext(ValidationContextFactory.noValidation());
-        context.getParserConfiguration().setIdGenerator(new AckIds());
-        parsers = ThreadLocal.withInitial(() -> new PipeParser(context));
+        made.setValidationContext(ValidationContextFactory.noValidation());
+        made.getParserConfiguration().setIdGenerator(context == null ? new AckIds() : context.getParserConfiguration().getIdGenerator());
+        return made;
     }
 
     /**
@@ -59,14 +72,37 @@ public class Hl7Support {
         return limits.check(er7);
     }
 
-    /**
-     * Parses ER7. HAPI reports most structural problems with its default code 207 (application
-     * internal error), which tells the sender "our fault, resend later"; they are the message's
-     * fault, so they come out as 102 (data type error).
-     */
+    /** Parses ER7 into the model of the version its MSH-12 names. Errors as {@link #parse(PipeParser, String)}. */
     public Message parse(String er7) throws HL7Exception {
+        return parse(parsers.get(), er7);
+    }
+
+    /**
+     * Parses ER7 into the model of HL7 {@code version} (e.g. {@code 2.8}) whatever version MSH-12
+     * names, so a profile's paths, checked against that version's structure, find the same groups
+     * in every message (a v2.5.1 DFT^P03 parsed as 2.8 has 2.8's groups). Errors as {@link #parse(String)}.
+     *
+     * @throws IllegalArgumentException for a version HAPI has no model for (a configuration error,
+     *                                  checked when the profile loads)
+     */
+    public Message parse(String er7, String version) throws HL7Exception {
+        Version v = Version.versionOf(version);
+        if (v == null || !Version.availableVersions().contains(v)) {
+            throw new IllegalArgumentException("no HAPI model for HL7 version " + version);
+        }
+        HapiContext versionContext = versionContexts.computeIfAbsent(v.getVersion(),
+                key -> context(new CanonicalSegmentClassCache(key)));
+        return parse(versionParsers.get().computeIfAbsent(v.getVersion(), key -> new PipeParser(versionContext)), er7);
+    }
+
+    /**
+     * HAPI reports most structural problems with its default code 207 (application internal
+     * error), which tells the sender "our fault, resend later"; they are the message's fault, so
+     * they come out as 102 (data type error).
+     */
+    private static Message parse(PipeParser parser, String er7) throws HL7Exception {
         try {
-            return parsers.get().parse(er7);
+            return parser.parse(er7);
         } catch (HL7Exception e) {
             if (e.getErrorCode() == ErrorCode.APPLICATION_INTERNAL_ERROR.getCode()) {
                 e.setError(ErrorCode.DATA_TYPE_ERROR);
@@ -195,14 +231,36 @@ public class Hl7Support {
 
         @Override
         public Class<? extends Segment> getSegmentClass(String name, String version) throws HL7Exception {
-            String key = version + "|" + name;
-            Optional<Class<? extends Segment>> known = segments.get(key);
-            if (known == null) {
-                known = Optional.ofNullable(super.getSegmentClass(name, version));
-                segments.put(key, known);
-            }
-            return known.orElse(null);
+            return remembered(segments, version + "|" + name, () -> super.getSegmentClass(name, version));
         }
+    }
+
+    /** {@link SegmentClassCache} for a context that parses every message into one version's model. */
+    static final class CanonicalSegmentClassCache extends CanonicalModelClassFactory {
+        private final Map<String, Optional<Class<? extends Segment>>> segments = new ConcurrentHashMap<>();
+
+        CanonicalSegmentClassCache(String version) {
+            super(version);
+        }
+
+        @Override
+        public Class<? extends Segment> getSegmentClass(String name, String version) throws HL7Exception {
+            return remembered(segments, name, () -> super.getSegmentClass(name, version));
+        }
+    }
+
+    private interface SegmentLookup {
+        Class<? extends Segment> find() throws HL7Exception;
+    }
+
+    private static Class<? extends Segment> remembered(Map<String, Optional<Class<? extends Segment>>> cache,
+                                                       String key, SegmentLookup lookup) throws HL7Exception {
+        Optional<Class<? extends Segment>> known = cache.get(key);
+        if (known == null) {
+            known = Optional.ofNullable(lookup.find());
+            cache.put(key, known);
+        }
+        return known.orElse(null);
     }
 
     /** ACK control ids: unique per process start and short enough for v2.3–2.5 (ST 20). */

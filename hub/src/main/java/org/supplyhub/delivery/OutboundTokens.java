@@ -1,4 +1,4 @@
-package org.supplyhub.security;
+package org.supplyhub.delivery;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +14,6 @@ import org.springframework.security.oauth2.client.registration.ClientRegistratio
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.HttpStatusCodeException;
-import org.supplyhub.delivery.DeliveryException;
 import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.config.InterfaceCatalog;
 import org.supplyhub.mapping.ConfigurationException;
@@ -27,7 +26,8 @@ import java.util.regex.Pattern;
 /**
  * Bearer tokens for destinations that name an OAuth2 client registration: fetched with
  * client_credentials, cached until shortly before they expire, then fetched again. Not bound to an
- * HTTP request (delivery runs on worker threads), hence the service-backed manager.
+ * HTTP request (delivery runs on worker threads), hence the service-backed manager. Part of
+ * delivery, not security: it serves the connectors and answers in {@link DeliveryException}s.
  */
 @Component
 public class OutboundTokens {

@@ -1,0 +1,83 @@
+package org.supplyhub.architecture;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.library.Architectures.LayeredArchitecture;
+import org.junit.jupiter.api.Test;
+import org.supplyhub.journal.AuditLog;
+
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/**
+ * The package structure of DESIGN.md, enforced: dependencies point one way, from {@code hl7}
+ * (parse, ACK) through {@code mapping} (profiles, canonical usage, FHIR) and {@code config}
+ * (interfaces, destinations) to the runtime packages ({@code ingest}, {@code delivery},
+ * {@code security}) and the front ends ({@code admin}, {@code cli}); the {@code journal} serves
+ * the runtime packages and admin only.
+ */
+class ArchitectureTest {
+
+    private static final JavaClasses HUB = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("org.supplyhub");
+
+    @Test
+    void packagesHaveNoCycles() {
+        slices().matching("org.supplyhub.(*)..").should().beFreeOfCycles().check(HUB);
+    }
+
+    @Test
+    void dependenciesFollowTheLayers() {
+        LayeredArchitecture layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("hl7").definedBy("org.supplyhub.hl7..")
+                .layer("mapping").definedBy("org.supplyhub.mapping..")
+                .layer("config").definedBy("org.supplyhub.config..")
+                .layer("journal").definedBy("org.supplyhub.journal..")
+                .layer("ingest").definedBy("org.supplyhub.ingest..")
+                .layer("delivery").definedBy("org.supplyhub.delivery..")
+                .layer("security").definedBy("org.supplyhub.security..")
+                .layer("health").definedBy("org.supplyhub.health..")
+                .layer("admin").definedBy("org.supplyhub.admin..")
+                .optionalLayer("cli").definedBy("org.supplyhub.cli..")
+                .optionalLayer("application").definedBy("org.supplyhub")
+
+                .whereLayer("hl7").mayNotAccessAnyLayer()
+                .whereLayer("mapping").mayOnlyAccessLayers("hl7")
+                .whereLayer("config").mayOnlyAccessLayers("hl7", "mapping")
+                .whereLayer("journal").mayOnlyAccessLayers("hl7", "mapping")
+                .whereLayer("ingest").mayOnlyAccessLayers("hl7", "mapping", "config", "journal")
+                .whereLayer("delivery").mayOnlyAccessLayers("hl7", "mapping", "config", "journal")
+                .whereLayer("security").mayOnlyAccessLayers("hl7", "mapping", "config", "journal")
+                .whereLayer("health").mayOnlyAccessLayers("journal")
+                .whereLayer("admin").mayOnlyAccessLayers("hl7", "mapping", "config", "journal", "ingest", "delivery", "security")
+                .whereLayer("cli").mayOnlyAccessLayers("hl7", "mapping", "config", "ingest", "delivery", "security")
+                .whereLayer("application").mayOnlyAccessLayers("cli")
+
+                .whereLayer("journal").mayOnlyBeAccessedByLayers("ingest", "delivery", "security", "admin", "health");
+        layers.check(HUB);
+    }
+
+    @Test
+    void securityUsesTheJournalOnlyToAudit() {
+        noClasses().that().resideInAPackage("org.supplyhub.security..")
+                .should().dependOnClassesThat(resideInAPackage("org.supplyhub.journal..")
+                        .and(not(belongToAnyOf(AuditLog.class))))
+                .because("security decides who may do what; the messages themselves are ingest's and delivery's")
+                .check(HUB);
+    }
+
+    @Test
+    void mappingIsPlainJava() {
+        noClasses().that().resideInAPackage("org.supplyhub.mapping..")
+                .should().dependOnClassesThat().resideInAnyPackage(
+                        "org.apache.camel..", "org.springframework.web..", "jakarta.servlet..", "org.springframework.jdbc..")
+                .because("profiles are loaded and run by the CLI without Camel, a web server or a database")
+                .check(HUB);
+    }
+}

@@ -123,9 +123,9 @@ public final class FieldRule {
         return path == null && join == null && first == null && template == null && lookup == null;
     }
 
-    /** The single compiled path of a plain path rule, or null. */
+    /** The single compiled path of a plain path rule (no where, first, template or join), or null. */
     Hl7Path single() {
-        return join == null && first == null && template == null ? compiled : null;
+        return join == null && first == null && template == null && conditions.isEmpty() ? compiled : null;
     }
 
     /** The paths this rule reads values from (path, join, template placeholders, nested rules). */

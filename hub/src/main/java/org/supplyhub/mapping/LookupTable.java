@@ -64,7 +64,7 @@ public final class LookupTable {
                 if (!headerChecked) {
                     if (!row.containsKey("code") || !row.containsKey("value")
                             || !List.of("code", "value", "display").containsAll(row.keySet())) {
-                        throw new ConfigurationException(displayName + ": line 1: header must be code,value or code,value,display (it is "
+                        throw new ConfigurationException(displayName, 1, "header must be code,value or code,value,display (it is "
                                 + String.join(",", row.keySet()) + ")");
                     }
                     headerChecked = true;
@@ -72,13 +72,13 @@ public final class LookupTable {
                 String code = ItemMaster.blankToNull(row.get("code"));
                 String value = ItemMaster.blankToNull(row.get("value"));
                 if (code == null) {
-                    throw new ConfigurationException(displayName + ": line " + line + ": code is empty");
+                    throw new ConfigurationException(displayName, line, "code is empty");
                 }
                 if (value == null) {
-                    throw new ConfigurationException(displayName + ": line " + line + ": value of code '" + code + "' is empty");
+                    throw new ConfigurationException(displayName, line, "value of code '" + code + "' is empty");
                 }
                 if (values.putIfAbsent(code, value) != null) {
-                    throw new ConfigurationException(displayName + ": line " + line + ": code '" + code + "' appears twice");
+                    throw new ConfigurationException(displayName, line, "code '" + code + "' appears twice");
                 }
                 String display = ItemMaster.blankToNull(row.get("display"));
                 if (display != null) {

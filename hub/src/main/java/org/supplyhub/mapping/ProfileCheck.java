@@ -2,7 +2,7 @@ package org.supplyhub.mapping;
 
 import org.supplyhub.mapping.MappingProfile.Device;
 import org.supplyhub.mapping.MappingProfile.LineFields;
-import org.supplyhub.mapping.ProfileLoader.Problem;
+import org.supplyhub.mapping.ProfileLoader.KeyProblem;
 import org.supplyhub.mapping.structure.MessageStructure;
 import org.supplyhub.mapping.structure.MessageStructures;
 import org.supplyhub.mapping.structure.UnknownMessageStructureException;
@@ -22,7 +22,7 @@ import java.util.Optional;
 final class ProfileCheck {
 
     private final MappingProfile p;
-    private final List<Problem> problems = new ArrayList<>();
+    private final List<KeyProblem> problems = new ArrayList<>();
     private final List<MessageStructure> structures = new ArrayList<>();
     private StructureModel model = StructureModel.NONE;
 
@@ -36,7 +36,7 @@ final class ProfileCheck {
         static final Context LINE = new Context(true, null);
     }
 
-    List<Problem> run() {
+    List<KeyProblem> run() {
         checkVersionAndTypes();
         checkSystems();
         MappingProfile.MessageFields m = p.message();
@@ -362,7 +362,7 @@ final class ProfileCheck {
     }
 
     private void add(String text, String... key) {
-        Problem problem = new Problem(List.of(key), text);
+        KeyProblem problem = new KeyProblem(List.of(key), text);
         if (!problems.contains(problem)) {
             problems.add(problem);
         }

@@ -49,7 +49,7 @@ public final class ProfileLoader {
     }
 
     /** A problem and the YAML key path it is about (its line is looked up when reported). */
-    record Problem(List<String> key, String text) { }
+    record KeyProblem(List<String> key, String text) { }
 
     public UsageMapper load(String interfaceId, String fileName) {
         Path file = mappingsDir.resolve(fileName);
@@ -73,12 +73,12 @@ public final class ProfileLoader {
         if (profile == null) {
             throw new ConfigurationException(display + ": is empty");
         }
-        List<Problem> problems = new ProfileCheck(profile).run();
+        List<KeyProblem> problems = new ProfileCheck(profile).run();
         Map<String, LookupTable> tables = new LinkedHashMap<>();
         if (profile.lookups() != null) {
             profile.lookups().forEach((name, csv) -> {
                 if (csv == null || csv.isBlank() || csv.contains("..")) {
-                    problems.add(new Problem(List.of("lookups", name), "lookups." + name
+                    problems.add(new KeyProblem(List.of("lookups", name), "lookups." + name
                             + " must name a CSV file beside the profile"));
                 } else {
                     tables.put(name, lookupTables.computeIfAbsent(csv,
@@ -93,13 +93,11 @@ public final class ProfileLoader {
             } catch (IOException e) {
                 lines = YamlLines.parse("");
             }
-            StringBuilder text = new StringBuilder();
-            for (Problem p : problems) {
-                int n = lines.lineOf(p.key());
-                text.append(text.isEmpty() ? "" : "\n").append(display).append(": ")
-                        .append(n > 0 ? "line " + n + ": " : "").append(p.text());
+            List<ConfigurationException.Problem> found = new java.util.ArrayList<>();
+            for (KeyProblem p : problems) {
+                found.add(new ConfigurationException.Problem(display, lines.lineOf(p.key()), p.text()));
             }
-            throw new ConfigurationException(text.toString());
+            throw new ConfigurationException(found);
         }
         String masterFile = profile.itemMaster().file();
         ItemMaster master = itemMasters.computeIfAbsent(masterFile,

@@ -237,4 +237,22 @@ class ProfileLanguageTest {
         assertThat(line.implant().lot()).isEqualTo("123ABC");
         assertThat(line.implant().bodySite()).isNull();
     }
+
+    @Test
+    void whereSelectsAGroupRepetitionByAFieldOfAnotherSegmentInIt() throws IOException {
+        java.nio.file.Path dir = Files.createTempDirectory("profiles");
+        Files.copy(MAPPINGS.resolve("item-master.csv"), dir.resolve("item-master.csv"));
+        // v2.8: PR1 groups under the FT1, each with its PRTs; the surgeon is the PRT of the PR1 whose code is 33208
+        Files.writeString(dir.resolve("p.yaml"), Files.readString(MAPPINGS.resolve("lakeside-cath.yaml"))
+                .replace("  performer: FT1-20-1\n", "  performer: { path: FINANCIAL_PROCEDURE/PRT-5-1, where: { FINANCIAL_PROCEDURE/PR1-3-1: \"33208\" } }\n"));
+        UsageMapper mapper = new ProfileLoader(dir).load("p", "p.yaml");
+        String er7 = MappingSupport.lakeside().replace("\rFT1|2|", "\rPR1|1||93000^ECG^C4||20261115133000"
+                + "\rPRT|1|AD||AT^Attending^HL70912|1111111111^FIRST"
+                + "\rPR1|2||33208^PACEMAKER^C4||20261115133000"
+                + "\rPRT|1|AD||AT^Attending^HL70912|1987654321^BRANDT"
+                + "\rFT1|2|");
+        Line line = map(mapper, er7).lines().get(0);
+        assertThat(line.performer().value()).isEqualTo("1987654321");
+        assertThat(map(mapper, er7).lines().get(1).performer()).isNull();
+    }
 }

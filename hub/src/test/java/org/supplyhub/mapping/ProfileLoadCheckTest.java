@@ -11,6 +11,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.supplyhub.mapping.MappingSupport.MAPPINGS;
 
 /** Load-time checks of profiles, lookup tables and the item master: one line per problem, naming the file that is wrong. */
@@ -91,6 +92,18 @@ class ProfileLoadCheckTest {
         assertThat(lines).allSatisfy(l -> assertThat(l).matches("mappings/valley-cath\\.yaml: (line \\d+: )?.+"));
         assertThat(e.getMessage()).contains("hl7Version is required")
                 .contains("lookup table 'nope' is not declared under lookups");
+    }
+
+    @Test
+    void problemsAreTypedWithFileAndLine() throws IOException {
+        edit("riverside-ir.yaml", "serviceDate: FT1-4", "serviceDate: FT1-4-9");
+        edit("riverside-ir.yaml", "notes: NTE-3", "notes: NTE-33");
+        ConfigurationException e = (ConfigurationException) org.assertj.core.api.Assertions.catchThrowable(
+                () -> load("riverside-ir"));
+        assertThat(e.problems()).extracting(ConfigurationException.Problem::file, ConfigurationException.Problem::line)
+                .containsExactly(
+                        tuple("mappings/riverside-ir.yaml", lineOf(dir.resolve("riverside-ir.yaml"), "serviceDate: FT1-4-9")),
+                        tuple("mappings/riverside-ir.yaml", lineOf(dir.resolve("riverside-ir.yaml"), "notes: NTE-33")));
     }
 
     @Test

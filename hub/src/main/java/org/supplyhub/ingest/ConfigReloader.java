@@ -117,6 +117,7 @@ public class ConfigReloader {
 
         Plan plan = Plan.of(current.catalog(), next.catalog());
         if (plan.isEmpty() && next.files().equals(current.files())) {
+            log.info("Configuration reload: no file changed");
             return finish(new Result(Outcome.UNCHANGED, actor, at, List.of(), List.of(), List.of(), List.of(),
                     next.files()), next);
         }

@@ -67,7 +67,7 @@ class ReloadPlanTest {
         InterfaceCatalog before = shipped();
         InterfaceCatalog after = edited(routes.resolve("mercy-or.yaml"), t -> t.replace("\"2575\"", "\"2585\""));
         Files.delete(routes.resolve("lakeside-cath.yaml"));
-        Files.writeString(routes.resolve("extra.yaml"), LiveReloadTest.extraInterface(2590, "mapping"));
+        Files.writeString(routes.resolve("extra.yaml"), AbstractLiveReloadTest.extraInterface(2590, "mapping"));
         after = InterfaceCatalog.load(routes, mappings);
 
         ConfigReloader.Plan plan = ConfigReloader.Plan.of(before, after);

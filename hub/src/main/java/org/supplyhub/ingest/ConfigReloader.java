@@ -131,6 +131,12 @@ public class ConfigReloader {
         }
         log.info("Configuration reloaded ({} files): started {}, stopped {}, restarted {}", next.files().size(),
                 plan.keys(plan.added), plan.keys(plan.removed), plan.keys(plan.changedNew));
+        for (String file : next.catalog().filesWithOtherRoutes()) {
+            if (!Objects.equals(next.files().get(file), current.files().get(file))) {
+                log.warn("{}: changed; its routes that are not made from the hub's templates change at the next restart",
+                        file);
+            }
+        }
         return finish(new Result(Outcome.APPLIED, actor, at, List.of(), plan.keys(plan.added), plan.keys(plan.removed),
                 plan.keys(plan.changedNew), next.files()), next);
     }

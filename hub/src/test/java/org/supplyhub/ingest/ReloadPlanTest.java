@@ -79,6 +79,14 @@ class ReloadPlanTest {
     }
 
     @Test
+    void aFileWithRoutesOfItsOwnIsKnown() throws IOException {
+        assertThat(shipped().filesWithOtherRoutes()).isEmpty();
+        Files.writeString(routes.resolve("extra.yaml"), AbstractLiveReloadTest.extraInterface(2590, "mapping")
+                + "- route:\n    from:\n      uri: file:data/in/extra\n      steps:\n        - to: direct:hl7-extra-or\n");
+        assertThat(InterfaceCatalog.load(routes, mappings).filesWithOtherRoutes()).containsExactly("routes/extra.yaml");
+    }
+
+    @Test
     void theMappingTestsAreNotConfiguration() throws IOException {
         shipped();
         Files.createDirectories(mappings.resolve("tests/mercy-or"));

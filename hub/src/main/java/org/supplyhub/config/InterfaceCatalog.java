@@ -53,9 +53,11 @@ public final class InterfaceCatalog {
     private final Map<String, InterfaceDefinition> byId;
     private final Map<String, DestinationDefinition> destinations;
     private final List<TemplatedRoute> routes;
+    private final Set<String> filesWithOtherRoutes;
 
     private InterfaceCatalog(Map<String, InterfaceDefinition> byId, Map<String, DestinationDefinition> destinations,
-                             List<TemplatedRoute> routes) {
+                             List<TemplatedRoute> routes, Set<String> filesWithOtherRoutes) {
+        this.filesWithOtherRoutes = Set.copyOf(filesWithOtherRoutes);
         this.byId = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byId));
         this.destinations = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(destinations));
         this.routes = List.copyOf(routes);
@@ -103,6 +105,14 @@ public final class InterfaceCatalog {
         }
     }
 
+    /**
+     * The routes files that hold more than the hub's templated routes (a file pickup, a route of
+     * one's own): Camel loads those entries at start-up; live reload does not change them.
+     */
+    public Set<String> filesWithOtherRoutes() {
+        return filesWithOtherRoutes;
+    }
+
     /** Every templated route of the hub's templates, in file order (destinations first). */
     public List<TemplatedRoute> routes() {
         return routes;
@@ -147,9 +157,15 @@ public final class InterfaceCatalog {
         }
         Map<String, DestinationDefinition> destinations = new LinkedHashMap<>();
         List<TemplatedRoute> routes = new ArrayList<>();
+        Set<String> filesWithOtherRoutes = new java.util.TreeSet<>();
         for (Path file : files) {
             String display = "routes/" + file.getFileName();
-            routes.addAll(declaredRoutes(file, display));
+            List<TemplatedRoute> declared = declaredRoutes(file, display);
+            routes.addAll(declared);
+            Node root = compose(file, display);
+            if (root instanceof SequenceNode entries && entries.getValue().size() > declared.size()) {
+                filesWithOtherRoutes.add(display);
+            }
         }
         for (Path file : files) {
             String display = "routes/" + file.getFileName();
@@ -186,7 +202,7 @@ public final class InterfaceCatalog {
                         def.mllpPort() == null ? "" : ", MLLP port " + def.mllpPort(), def.destinations());
             }
         }
-        return new InterfaceCatalog(byId, destinations, routes);
+        return new InterfaceCatalog(byId, destinations, routes, filesWithOtherRoutes);
     }
 
     /** The file's templated routes of the hub's templates, with their routeId (checked by the readers above). */

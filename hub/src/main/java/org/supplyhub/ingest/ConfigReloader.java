@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Service;
+import org.supplyhub.config.ConfigFiles;
 import org.supplyhub.config.ConfigParticipant;
 import org.supplyhub.config.ConfigSnapshot;
 import org.supplyhub.config.InterfaceCatalog;
@@ -107,10 +108,16 @@ public class ConfigReloader {
             problems.forEach(p -> log.warn("Configuration reload refused: {}", p));
             return finish(new Result(Outcome.REFUSED, actor, at, problems, List.of(), List.of(), List.of(),
                     safeHashes(current)), current);
+        } catch (RuntimeException e) {
+            // not a problem of the files but a defect: refused all the same, with its trace in the log
+            log.error("Configuration reload refused: the new set could not be read", e);
+            return finish(new Result(Outcome.REFUSED, actor, at, List.of("the new set could not be read: "
+                    + e.getClass().getSimpleName()), List.of(), List.of(), List.of(), safeHashes(current)), current);
         }
 
         Plan plan = Plan.of(current.catalog(), next.catalog());
         if (plan.isEmpty() && next.files().equals(current.files())) {
+            log.info("Configuration reload: no file changed");
             return finish(new Result(Outcome.UNCHANGED, actor, at, List.of(), List.of(), List.of(), List.of(),
                     next.files()), next);
         }
@@ -124,13 +131,19 @@ public class ConfigReloader {
         }
         log.info("Configuration reloaded ({} files): started {}, stopped {}, restarted {}", next.files().size(),
                 plan.keys(plan.added), plan.keys(plan.removed), plan.keys(plan.changedNew));
+        for (String file : next.catalog().filesWithOtherRoutes()) {
+            if (!Objects.equals(next.files().get(file), current.files().get(file))) {
+                log.warn("{}: changed; its routes that are not made from the hub's templates change at the next restart",
+                        file);
+            }
+        }
         return finish(new Result(Outcome.APPLIED, actor, at, List.of(), plan.keys(plan.added), plan.keys(plan.removed),
                 plan.keys(plan.changedNew), next.files()), next);
     }
 
     private Map<String, String> safeHashes(ConfigSnapshot fallback) {
         try {
-            return org.supplyhub.config.ConfigFiles.hashes(hub.routesDir(), hub.mappingsDir());
+            return ConfigFiles.hashes(hub.routesDir(), hub.mappingsDir());
         } catch (ConfigurationException e) {
             return fallback.files();
         }
@@ -201,7 +214,14 @@ public class ConfigReloader {
     }
 
     private void activate(InterfaceCatalog catalog) {
-        participants.orderedStream().forEach(p -> p.activate(catalog));
+        for (ConfigParticipant participant : participants.orderedStream().toList()) {
+            try {
+                participant.activate(catalog);
+            } catch (RuntimeException e) {
+                // the set is checked already; one participant's slip must not leave the swap half done
+                log.error("{} could not take the new configuration", participant.getClass().getSimpleName(), e);
+            }
+        }
     }
 
     /** Stops the route gracefully (its exchanges in flight complete), then removes it from Camel. */

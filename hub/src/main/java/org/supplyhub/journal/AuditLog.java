@@ -68,14 +68,6 @@ public class AuditLog {
         record(actor, "CONFIG_RELOAD", null, "reload " + reloadId, outcome, detail);
     }
 
-    /** The files (name → SHA-256) an audited reload read. */
-    public java.util.Map<String, String> configFiles(String reloadId) {
-        java.util.Map<String, String> files = new java.util.TreeMap<>();
-        jdbc.query("select file, sha256 from audit_config_file where reload_id = ?",
-                (org.springframework.jdbc.core.RowCallbackHandler) rs -> files.put(rs.getString(1), rs.getString(2)), reloadId);
-        return files;
-    }
-
     public void denied(String actor, String target, String status, String reason) {
         record(actor, "ACCESS_DENIED", null, target, status, reason);
     }

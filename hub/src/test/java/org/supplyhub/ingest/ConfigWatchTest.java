@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ConfigWatchTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
-    static final Path MAPPINGS = LiveReloadTest.copyOfMappings();
+    static final Path MAPPINGS = AbstractLiveReloadTest.copyOfMappings();
 
     @Autowired
     RunningConfig running;
@@ -46,15 +46,15 @@ class ConfigWatchTest {
     void anEditedProfileIsReloadedByItselfAndAudited() throws Exception {
         Path profile = MAPPINGS.resolve("mercy-or.yaml");
         String text = Files.readString(profile);
-        Files.writeString(profile, text.replace(LiveReloadTest.LOCATION_RULE,
-                LiveReloadTest.LOCATION_RULE.replace("\"-\"", "\"/\"")));
+        Files.writeString(profile, text.replace(AbstractLiveReloadTest.LOCATION_RULE,
+                AbstractLiveReloadTest.LOCATION_RULE.replace("\"-\"", "\"/\"")));
         String hash = ConfigFiles.sha256(Files.readAllBytes(profile));
 
         Await.until(() -> hash.equals(running.current().files().get("mappings/mercy-or.yaml")));
 
         try (Mllp mllp = new Mllp(INTERFACES.ports.get("mercy-or"))) {
             String ack = mllp.send(Samples.withControlId(Samples.read(Samples.MERCY), "CW-1"), StandardCharsets.UTF_8);
-            assertThat(LiveReloadTest.ackCode(ack)).isEqualTo("AA");
+            assertThat(AbstractLiveReloadTest.ackCode(ack)).isEqualTo("AA");
         }
         assertThat(jdbc.queryForObject("select usage_json from message where control_id = 'CW-1'", String.class))
                 .contains("OR/03/A");

@@ -1,6 +1,6 @@
 package org.supplyhub.ingest;
 
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.config.InterfaceDefinition;
 
 import org.junit.jupiter.api.Test;
@@ -37,7 +37,7 @@ class IntakeFuzzTest {
     @Autowired
     IntakeService intake;
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
     @Autowired
     JdbcTemplate jdbc;
 

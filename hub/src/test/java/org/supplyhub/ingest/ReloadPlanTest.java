@@ -67,7 +67,7 @@ class ReloadPlanTest {
         InterfaceCatalog before = shipped();
         InterfaceCatalog after = edited(routes.resolve("mercy-or.yaml"), t -> t.replace("\"2575\"", "\"2585\""));
         Files.delete(routes.resolve("lakeside-cath.yaml"));
-        Files.writeString(routes.resolve("extra.yaml"), LiveReloadTest.extraInterface(2590, "mapping"));
+        Files.writeString(routes.resolve("extra.yaml"), AbstractLiveReloadTest.extraInterface(2590, "mapping"));
         after = InterfaceCatalog.load(routes, mappings);
 
         ConfigReloader.Plan plan = ConfigReloader.Plan.of(before, after);
@@ -76,6 +76,14 @@ class ReloadPlanTest {
         assertThat(plan.keys(plan.removed())).containsExactly("interface:lakeside-cath");
         assertThat(plan.keys(plan.added())).containsExactly("interface:extra-or");
         assertThat(plan.changedNew().get(0).parameters()).containsEntry("port", "2585");
+    }
+
+    @Test
+    void aFileWithRoutesOfItsOwnIsKnown() throws IOException {
+        assertThat(shipped().filesWithOtherRoutes()).isEmpty();
+        Files.writeString(routes.resolve("extra.yaml"), AbstractLiveReloadTest.extraInterface(2590, "mapping")
+                + "- route:\n    from:\n      uri: file:data/in/extra\n      steps:\n        - to: direct:hl7-extra-or\n");
+        assertThat(InterfaceCatalog.load(routes, mappings).filesWithOtherRoutes()).containsExactly("routes/extra.yaml");
     }
 
     @Test

@@ -14,7 +14,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.ingest.IntakeService;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Mllp;
 import org.supplyhub.support.Samples;
@@ -66,7 +66,7 @@ class NoPhiInLogsTest {
     IntakeService intake;
 
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {

@@ -14,7 +14,6 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.config.ConfigFiles;
 import org.supplyhub.support.Mllp;
 import org.supplyhub.support.Samples;
-import org.supplyhub.support.TestDatabases;
 import org.supplyhub.support.TestInterfaces;
 import org.supplyhub.support.Tokens;
 
@@ -41,12 +40,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Live reload against a running hub (H2, real MLLP and HTTP sockets, real tokens), on copies of the
- * shipped {@code routes/} and {@code mappings/} that the tests edit as an engineer would.
+ * Live reload against a running hub (real MLLP and HTTP sockets, real tokens, a real database: the
+ * subclasses pick which), on copies of the shipped {@code routes/} and {@code mappings/} that the
+ * tests edit as an engineer would.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
-class LiveReloadTest {
+abstract class AbstractLiveReloadTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
     static final Path MAPPINGS = copyOfMappings();
@@ -66,7 +66,10 @@ class LiveReloadTest {
     static void properties(DynamicPropertyRegistry registry) {
         registry.add("hub.routes-dir", ROUTES::toString);
         registry.add("hub.mappings-dir", MAPPINGS::toString);
-        TestDatabases.h2().forEach((k, v) -> registry.add(k, () -> v));
+    }
+
+    static void database(DynamicPropertyRegistry registry, Map<String, String> props) {
+        props.forEach((k, v) -> registry.add(k, () -> v));
     }
 
     /** Each test leaves the shipped set running, whatever it changed. */

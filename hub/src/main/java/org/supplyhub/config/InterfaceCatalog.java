@@ -305,12 +305,9 @@ public final class InterfaceCatalog {
                         + "' must be lower-case letters, digits and dashes");
             }
         }
-        UsageMapper mapper;
-        try {
-            mapper = profiles.load(id, mapping);
-        } catch (ConfigurationException e) {
-            throw new ConfigurationException(at(display, route) + "interface '" + id + "': " + e.getMessage(), e);
-        }
+        // a profile's problems name the file that is wrong (the profile, a lookup table, the item master
+        // that several interfaces share), not this route
+        UsageMapper mapper = profiles.load(id, mapping);
         InterfaceDefinition.Tls tls = template.equals(MLLP_TLS_TEMPLATE) ? tls(at(display, route), params) : null;
         return new InterfaceDefinition(id, display, template, port, params.get("description"), mapper,
                 destinations, charset, tls);

@@ -104,7 +104,7 @@ public class ConfigReloader {
                 participant.check(next.catalog());
             }
         } catch (ConfigurationException e) {
-            List<String> problems = e.getMessage().lines().filter(l -> !l.isBlank()).toList();
+            List<String> problems = e.problems().stream().map(ConfigurationException.Problem::toString).toList();
             problems.forEach(p -> log.warn("Configuration reload refused: {}", p));
             return finish(new Result(Outcome.REFUSED, actor, at, problems, List.of(), List.of(), List.of(),
                     safeHashes(current)), current);

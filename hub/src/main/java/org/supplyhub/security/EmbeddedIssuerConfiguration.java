@@ -110,7 +110,17 @@ public class EmbeddedIssuerConfiguration {
             throw new ConfigurationException("the embedded issuer has no clients: list them under hub.security.clients,"
                     + " or name an external issuer with spring.security.oauth2.resourceserver.jwt.issuer-uri");
         }
-        List<RegisteredClient> clients = security.clients().stream().map(c -> registered(c, security)).toList();
+        java.util.Map<String, String> keys = new java.util.HashMap<>();
+        List<RegisteredClient> clients = new java.util.ArrayList<>();
+        for (java.util.Map.Entry<String, SecurityProperties.Client> entry : security.clients().entrySet()) {
+            SecurityProperties.Client client = entry.getValue().identifiedBy(entry.getKey());
+            String other = keys.put(client.id(), entry.getKey());
+            if (other != null) {
+                throw new ConfigurationException("hub.security.clients: client id '" + client.id() + "' is given twice"
+                        + " (under " + other + " and " + entry.getKey() + ")");
+            }
+            clients.add(registered(client, security));
+        }
         return new InMemoryRegisteredClientRepository(clients);
     }
 

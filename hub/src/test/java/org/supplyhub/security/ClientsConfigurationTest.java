@@ -1,0 +1,114 @@
+package org.supplyhub.security;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.supplyhub.mapping.ConfigurationException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code hub.security.clients} as Spring Boot loads it from application.yml and a further config file
+ * ({@code spring.config.additional-location}): the file adds or changes a client, it does not replace
+ * the others; the sample clients are not loaded in the prod profile.
+ */
+class ClientsConfigurationTest {
+
+    static final String HASH = "{bcrypt}$2a$10$/N3S67YDDK5OkKkQi8GN2.4bb4UbBr9HsKqo7bYzf0k9c3Ck7Vzge";
+
+    @TempDir
+    Path tmp;
+
+    @Configuration
+    @EnableConfigurationProperties(SecurityProperties.class)
+    static class PropertiesOnly { }
+
+    RegisteredClientRepository clients(String extraYaml, String... profiles) throws IOException {
+        Path extra = tmp.resolve("extra.yml");
+        Files.writeString(extra, extraYaml);
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(PropertiesOnly.class)
+                .web(WebApplicationType.NONE).profiles(profiles)
+                .run("--spring.config.additional-location=file:" + extra, "--spring.main.banner-mode=off")) {
+            return new EmbeddedIssuerConfiguration().registeredClients(context.getBean(SecurityProperties.class));
+        }
+    }
+
+    @Test
+    void aClientInAFurtherFileIsAddedToTheSampleClients() throws IOException {
+        RegisteredClientRepository repository = clients("""
+                hub:
+                  security:
+                    clients:
+                      inventory-scanner:
+                        secret: "%s"
+                        scopes: [ "ingest:mercy-or" ]
+                """.formatted(HASH));
+        RegisteredClient added = repository.findByClientId("inventory-scanner");
+        assertThat(added).isNotNull();
+        assertThat(added.getScopes()).containsExactly("ingest:mercy-or");
+        assertThat(repository.findByClientId("mercy-ormgr")).isNotNull();
+        assertThat(repository.findByClientId("lakeside-cathlab")).isNotNull();
+        assertThat(repository.findByClientId("hub-admin")).isNotNull();
+    }
+
+    @Test
+    void aFurtherFileChangesOneSampleClientAndLeavesTheOthers() throws IOException {
+        String other = "{bcrypt}$2a$10$lwKf88emfxTey/4Uhx8gvu0tTOfc5h5cuMHkFwWuj36NNTHk.LFly";
+        RegisteredClientRepository repository = clients("""
+                hub.security.clients.mercy-ormgr.secret: "%s"
+                """.formatted(other));
+        assertThat(repository.findByClientId("mercy-ormgr").getClientSecret()).isEqualTo(other);
+        assertThat(repository.findByClientId("mercy-ormgr").getScopes()).containsExactly("ingest:mercy-or");
+        assertThat(repository.findByClientId("hub-admin")).isNotNull();
+    }
+
+    @Test
+    void theListFormStillBindsAndAdds() throws IOException {
+        RegisteredClientRepository repository = clients("""
+                hub:
+                  security:
+                    clients:
+                      - id: billing-bridge
+                        secret: "%s"
+                        scopes: [ "messages:read" ]
+                """.formatted(HASH));
+        assertThat(repository.findByClientId("billing-bridge")).isNotNull();
+        assertThat(repository.findByClientId("mercy-ormgr")).isNotNull();
+    }
+
+    @Test
+    void theProdProfileLoadsNoSampleClients() throws IOException {
+        RegisteredClientRepository repository = clients("""
+                hub.security.require-tls: false
+                hub.security.clients.inventory-scanner.secret: "%s"
+                """.formatted(HASH), "prod");
+        assertThat(repository.findByClientId("inventory-scanner")).isNotNull();
+        assertThat(repository.findByClientId("mercy-ormgr")).isNull();
+        assertThat(repository.findByClientId("hub-admin")).isNull();
+    }
+
+    @Test
+    void oneClientIdUnderTwoKeysIsRefused() {
+        assertThatThrownBy(() -> clients("""
+                hub:
+                  security:
+                    clients:
+                      second-admin:
+                        id: hub-admin
+                        secret: "%s"
+                """.formatted(HASH)))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("client id 'hub-admin' is given twice");
+    }
+}

@@ -7,6 +7,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
 import org.supplyhub.mapping.ConfigurationException;
@@ -25,7 +26,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class ClientsConfigurationTest {
 
-    static final String HASH = "{bcrypt}$2a$10$/N3S67YDDK5OkKkQi8GN2.4bb4UbBr9HsKqo7bYzf0k9c3Ck7Vzge";
+    /** A fresh hash each time: the issuer refuses two clients with the same hash. */
+    static String hash() {
+        return PasswordEncoderFactories.createDelegatingPasswordEncoder().encode("a-secret");
+    }
 
     @TempDir
     Path tmp;
@@ -53,7 +57,7 @@ class ClientsConfigurationTest {
                       inventory-scanner:
                         secret: "%s"
                         scopes: [ "ingest:mercy-or" ]
-                """.formatted(HASH));
+                """.formatted(hash()));
         RegisteredClient added = repository.findByClientId("inventory-scanner");
         assertThat(added).isNotNull();
         assertThat(added.getScopes()).containsExactly("ingest:mercy-or");
@@ -64,7 +68,7 @@ class ClientsConfigurationTest {
 
     @Test
     void aFurtherFileChangesOneSampleClientAndLeavesTheOthers() throws IOException {
-        String other = "{bcrypt}$2a$10$lwKf88emfxTey/4Uhx8gvu0tTOfc5h5cuMHkFwWuj36NNTHk.LFly";
+        String other = hash();
         RegisteredClientRepository repository = clients("""
                 hub.security.clients.mercy-ormgr.secret: "%s"
                 """.formatted(other));
@@ -74,7 +78,8 @@ class ClientsConfigurationTest {
     }
 
     @Test
-    void theListFormStillBindsAndAdds() throws IOException {
+    void theListFormStillBindsAndAddsOrReplacesByClientId() throws IOException {
+        String admin = hash();
         RegisteredClientRepository repository = clients("""
                 hub:
                   security:
@@ -82,9 +87,14 @@ class ClientsConfigurationTest {
                       - id: billing-bridge
                         secret: "%s"
                         scopes: [ "messages:read" ]
-                """.formatted(HASH));
+                      - id: hub-admin
+                        secret: "%s"
+                        scopes: [ "messages:read" ]
+                """.formatted(hash(), admin));
         assertThat(repository.findByClientId("billing-bridge")).isNotNull();
         assertThat(repository.findByClientId("mercy-ormgr")).isNotNull();
+        assertThat(repository.findByClientId("hub-admin").getClientSecret()).isEqualTo(admin);
+        assertThat(repository.findByClientId("hub-admin").getScopes()).containsExactly("messages:read");
     }
 
     @Test
@@ -92,23 +102,24 @@ class ClientsConfigurationTest {
         RegisteredClientRepository repository = clients("""
                 hub.security.require-tls: false
                 hub.security.clients.inventory-scanner.secret: "%s"
-                """.formatted(HASH), "prod");
+                """.formatted(hash()), "prod");
         assertThat(repository.findByClientId("inventory-scanner")).isNotNull();
         assertThat(repository.findByClientId("mercy-ormgr")).isNull();
         assertThat(repository.findByClientId("hub-admin")).isNull();
     }
 
     @Test
-    void oneClientIdUnderTwoKeysIsRefused() {
+    void oneClientIdNamedTwiceIsRefused() {
         assertThatThrownBy(() -> clients("""
                 hub:
                   security:
                     clients:
-                      second-admin:
-                        id: hub-admin
+                      - id: scanner
                         secret: "%s"
-                """.formatted(HASH)))
+                      - id: scanner
+                        secret: "%s"
+                """.formatted(hash(), hash())))
                 .isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("client id 'hub-admin' is given twice");
+                .hasMessageContaining("client id 'scanner' is given twice");
     }
 }

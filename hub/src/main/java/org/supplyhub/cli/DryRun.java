@@ -72,10 +72,22 @@ final class DryRun {
      */
     ObjectNode run(InterfaceDefinition iface, String fileName, int index, byte[] raw, Set<Part> parts,
                    boolean normalise) {
-        MessageTranslator.Translation t = translator.translate(iface, raw, null);
         ObjectNode out = JSON.createObjectNode();
         out.put("file", fileName);
         out.put("message", index);
+        try {
+            return run(iface, out, raw, parts, normalise);
+        } catch (RuntimeException e) {
+            // intake answers such a message AE (207, "resend later"); here the engineer sees where it broke
+            StackTraceElement at = e.getStackTrace().length == 0 ? null : e.getStackTrace()[0];
+            out.put("ackCode", "AE");
+            out.put("error", "internal error: " + e + (at == null ? "" : " at " + at));
+            return out;
+        }
+    }
+
+    private ObjectNode run(InterfaceDefinition iface, ObjectNode out, byte[] raw, Set<Part> parts, boolean normalise) {
+        MessageTranslator.Translation t = translator.translate(iface, raw, null);
         out.put("controlId", t.header() == null ? null : t.header().controlId());
         out.put("ackCode", t.ackCode());
         if (parts.contains(Part.ACK)) {

@@ -9,13 +9,11 @@ import org.supplyhub.config.InterfaceDefinition;
 import org.supplyhub.mapping.ConfigurationException;
 import org.supplyhub.mapping.ItemMaster;
 
-import java.io.ByteArrayOutputStream;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

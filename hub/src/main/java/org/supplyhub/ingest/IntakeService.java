@@ -35,7 +35,6 @@ import org.supplyhub.journal.ReceivedMessage;
 import org.supplyhub.mapping.FhirMapper;
 import org.supplyhub.mapping.MappingException;
 import org.supplyhub.mapping.SupplyUsage;
-import org.supplyhub.mapping.UsageMapper;
 
 import java.nio.charset.Charset;
 import java.time.Instant;

@@ -9,7 +9,6 @@ import org.supplyhub.hl7.Hl7Charsets;
 import ca.uhn.hl7v2.AcknowledgmentCode;
 import ca.uhn.hl7v2.ErrorCode;
 import ca.uhn.hl7v2.HL7Exception;
-import ca.uhn.hl7v2.Location;
 import ca.uhn.hl7v2.model.Message;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,7 +35,6 @@ import org.supplyhub.journal.ReceivedMessage;
 import org.supplyhub.mapping.FhirMapper;
 import org.supplyhub.mapping.MappingException;
 import org.supplyhub.mapping.SupplyUsage;
-import org.supplyhub.mapping.UsageMapper;
 
 import java.nio.charset.Charset;
 import java.time.Instant;
@@ -57,6 +55,7 @@ public class IntakeService {
 
     private final RunningConfig interfaces;
     private final Hl7Support hl7;
+    private final MessageTranslator translator;
     private final Journal journal;
     private final AuditLog audit;
     private final ObjectMapper json;
@@ -69,15 +68,13 @@ public class IntakeService {
     static final String NOT_STORED = "the hub could not store the message; it was not accepted, resend it later";
     static final String OUTCOME_UNKNOWN = "the hub lost the database while storing the message, so the outcome"
             + " is unknown; resend it (a resend of a stored message is answered from the journal)";
-    /** What the journal holds of MSH-10 and of each of MSH-3/MSH-4 (the sender is both, joined by ^). */
-    static final int MAX_CONTROL_ID = 199;
-    static final int MAX_SENDER_PART = (Journal.MAX_SENDER - 1) / 2;
 
     public IntakeService(RunningConfig interfaces, Hl7Support hl7, Journal journal, AuditLog audit, ObjectMapper json,
                          FhirContext fhir, MeterRegistry meters) {
         this.audit = audit;
         this.interfaces = interfaces;
         this.hl7 = hl7;
+        this.translator = new MessageTranslator(hl7);
         this.journal = journal;
         this.json = json;
         this.fhir = fhir;
@@ -123,67 +120,33 @@ public class IntakeService {
     }
 
     private IntakeResult process(InterfaceDefinition iface, byte[] raw, Charset declared, String caller) {
-        Charset charset = declared != null ? declared : Hl7Charsets.detect(raw, iface.defaultCharset());
-        String text = normalizeSegments(new String(raw, charset));
-        Hl7Header header = Hl7Header.read(text);
-        // hostile shapes (MSH-1/2 unusable, too many segments/repetitions/components, huge fields)
-        // are refused by one linear scan before HAPI allocates anything for them
-        HL7Exception shape = hl7.checkShape(text);
-        if (shape != null) {
-            return reject(iface, raw, charset, header, shape, caller);
+        MessageTranslator.Translation translation = translator.translate(iface, raw, declared);
+        if (translation instanceof MessageTranslator.Accepted a) {
+            return accept(iface, raw, a, caller);
         }
-        if (header == null) {
-            return reject(iface, raw, charset, null,
-                    new HL7Exception("not an HL7 v2 message: it must start with an MSH segment",
-                            ErrorCode.SEGMENT_SEQUENCE_ERROR), caller);
+        if (translation instanceof MessageTranslator.NotMapped n) {
+            return mappingError(iface, raw, n, caller);
         }
-        if (header.controlId() == null) {
-            return reject(iface, raw, charset, header, error("MSH-10 (message control id) is missing",
-                    ErrorCode.REQUIRED_FIELD_MISSING, 10), caller);
+        MessageTranslator.Rejected r = (MessageTranslator.Rejected) translation;
+        if (r.refusal() == MessageTranslator.Refusal.SENDER) {
+            audit.record(caller, "SENDER_REFUSED", iface.id(), "control id " + r.header().controlId(), "AR",
+                    "sender is not among the interface's accept.senders");
         }
-        HL7Exception badHeader = checkHeader(iface, header);
-        if (badHeader != null) {
-            if (badHeader.getErrorCode() == ErrorCode.UNKNOWN_KEY_IDENTIFIER.getCode()) {
-                audit.record(caller, "SENDER_REFUSED", iface.id(), "control id " + header.controlId(), "AR",
-                        "sender is not among the interface's accept.senders");
-            }
-            return reject(iface, raw, charset, header, badHeader, caller);
-        }
+        return rejected(iface, raw, r.charset(), r.header(), r.error(), r.ack(), caller);
+    }
+
+    private IntakeResult accept(InterfaceDefinition iface, byte[] raw, MessageTranslator.Accepted a, String caller) {
+        Hl7Header header = a.header();
+        Charset charset = a.charset();
+        SupplyUsage usage = a.usage();
         // Resends are caught by the journal's unique (interface, sender, control id) when they are
         // written: a lookup before every message would cost every message a round trip for the rare resend.
-        String hash = contentHash(text);
-        Message message;
-        try {
-            message = hl7.parse(text);
-        } catch (HL7Exception e) {
-            return reject(iface, raw, charset, header, e, caller);
-        }
-        String type = header.type();
-        UsageMapper mapper = iface.mapper();
-        if (!mapper.accepts(type)) {
-            HL7Exception e = error("message type " + type + " is not taken by interface " + iface.id()
-                    + " (it takes " + mapper.profile().accept().messageTypes() + ")", ErrorCode.UNSUPPORTED_MESSAGE_TYPE, 9);
-            return reject(iface, raw, charset, header, e, caller);
-        }
-        String charsetField = msh18(message);
-        SupplyUsage usage;
-        List<Resource> resources;
-        try {
-            usage = mapper.map(message, header.sender(), header.controlId(), type);
-            resources = FhirMapper.toFhir(usage, mapper.profile().systems());
-        } catch (MappingException e) {
-            return mappingError(iface, raw, charset, header, message, charsetField, e, caller, hash);
-        }
-        String ack = hl7.ack(message, AcknowledgmentCode.AA, null, charsetField);
-        if (ack.length() > Journal.MAX_ACK) {
-            return reject(iface, raw, charset, header, error("the MSH fields echoed in the ACK are longer than "
-                    + Journal.MAX_ACK + " characters", ErrorCode.DATA_TYPE_ERROR, 5), caller);
-        }
+        String hash = contentHash(a.text());
         ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
-                .header(header.sender(), header.controlId(), type, header.version()).contentHash(hash)
-                .answered(MessageStatus.ACCEPTED, "AA", ack, null);
+                .header(header.sender(), header.controlId(), header.type(), header.version()).contentHash(hash)
+                .answered(MessageStatus.ACCEPTED, "AA", a.ack(), null);
         try {
-            journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(resources),
+            journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(a.resources()),
                     iface.destinations(), orderingKey(usage)));
         } catch (DuplicateMessageException e) {
             // a resend (maybe racing in on another connection or node), or a control id used again
@@ -191,55 +154,10 @@ public class IntakeService {
         } catch (UnstorableMessageException e) {
             return unstorable(iface, raw, charset, header, caller, e);
         } catch (DataAccessException e) {
-            return storageFailure(iface, header, message, charsetField, charset, e);
+            return storageFailure(iface, header, a.message(), a.charsetField(), charset, e);
         }
         log.debug("Interface {}: accepted {} ({} lines)", iface.id(), header.controlId(), usage.lines().size());
-        return new IntakeResult("AA", ack, charset, MessageStatus.ACCEPTED, false);
-    }
-
-    /**
-     * What the journal's columns and the interface's {@code accept.senders} allow of the MSH fields
-     * that identify a message; checked before anything is parsed or stored. Null when all is well.
-     */
-    private static HL7Exception checkHeader(InterfaceDefinition iface, Hl7Header header) {
-        HL7Exception e = field(header.controlId(), MAX_CONTROL_ID, "MSH-10 (message control id)", 10);
-        if (e == null) {
-            e = field(header.sendingApplication(), MAX_SENDER_PART, "MSH-3 (sending application)", 3);
-        }
-        if (e == null) {
-            e = field(header.sendingFacility(), MAX_SENDER_PART, "MSH-4 (sending facility)", 4);
-        }
-        if (e != null) {
-            return e;
-        }
-        MappingProfile.Accept accept = iface.mapper().profile().accept();
-        if (accept.acceptsSender(header.sender())) {
-            return null;
-        }
-        String application = header.sender().substring(0, header.sender().indexOf('^') + 1);
-        boolean applicationKnown = accept.senders().stream().anyMatch(s -> s.startsWith(application));
-        return error("sender " + header.sender().replace('^', '/') + " (MSH-3/MSH-4) is not accepted on interface "
-                        + iface.id(),
-                ErrorCode.UNKNOWN_KEY_IDENTIFIER, applicationKnown ? 4 : 3);
-    }
-
-    private static HL7Exception field(String value, int max, String name, int field) {
-        if (value == null) {
-            return null;
-        }
-        if (value.length() > max) {
-            return error(name + " is longer than " + max + " characters", ErrorCode.DATA_TYPE_ERROR, field);
-        }
-        if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            return error(name + " contains control characters", ErrorCode.DATA_TYPE_ERROR, field);
-        }
-        return null;
-    }
-
-    private static HL7Exception error(String text, ErrorCode code, int mshField) {
-        HL7Exception e = new HL7Exception(text, code);
-        e.setLocation(new Location().withSegmentName("MSH").withSegmentRepetition(1).withField(mshField));
-        return e;
+        return new IntakeResult("AA", a.ack(), charset, MessageStatus.ACCEPTED, false);
     }
 
     /**
@@ -257,7 +175,7 @@ public class IntakeService {
         log.warn("Interface {}: control id {} reused with different content; refused", iface.id(), header.controlId());
         audit.record(caller, "CONTROL_ID_REUSED", iface.id(), "control id " + header.controlId(), "AR",
                 "different content than message " + existing.id());
-        return reject(iface, raw, charset, header, error("control id " + header.controlId()
+        return reject(iface, raw, charset, header, MessageTranslator.error("control id " + header.controlId()
                 + " reused with different content; not processed", ErrorCode.DUPLICATE_KEY_IDENTIFIER, 10), caller);
     }
 
@@ -274,16 +192,16 @@ public class IntakeService {
         return new IntakeResult("AE", hl7.nack(header, AcknowledgmentCode.AE, error), charset, null, false);
     }
 
-    private IntakeResult mappingError(InterfaceDefinition iface, byte[] raw, Charset charset, Hl7Header header,
-                                      Message message, String charsetField, MappingException e, String caller,
-                                      String hash) {
-        HL7Exception error = new HL7Exception(e.getMessage(), e.errorCode());
-        error.setLocation(location(e));
-        String ack = hl7.ack(message, AcknowledgmentCode.AE, error, charsetField);
+    private IntakeResult mappingError(InterfaceDefinition iface, byte[] raw, MessageTranslator.NotMapped n,
+                                      String caller) {
+        Hl7Header header = n.header();
+        Charset charset = n.charset();
+        MappingException e = n.error();
+        String hash = contentHash(n.text());
         log.info("Interface {}: {} not mapped ({}): {}", iface.id(), header.controlId(), e.errorCode(), e.path());
         ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
                 .header(header.sender(), header.controlId(), header.type(), header.version()).contentHash(hash)
-                .answered(MessageStatus.ERROR, "AE", ack, e.getMessage());
+                .answered(MessageStatus.ERROR, "AE", n.ack(), e.getMessage());
         try {
             journal.record(received);
         } catch (DuplicateMessageException dup) {
@@ -291,9 +209,9 @@ public class IntakeService {
         } catch (UnstorableMessageException unstorable) {
             return unstorable(iface, raw, charset, header, caller, unstorable);
         } catch (DataAccessException storage) {
-            return storageFailure(iface, header, message, charsetField, charset, storage);
+            return storageFailure(iface, header, n.message(), n.charsetField(), charset, storage);
         }
-        return new IntakeResult("AE", ack, charset, MessageStatus.ERROR, false);
+        return new IntakeResult("AE", n.ack(), charset, MessageStatus.ERROR, false);
     }
 
     /** The database refused the message's content although it was bounded: a message problem, never "resend later". */
@@ -306,7 +224,11 @@ public class IntakeService {
 
     private IntakeResult reject(InterfaceDefinition iface, byte[] raw, Charset charset, Hl7Header header,
                                 HL7Exception error, String caller) {
-        String ack = hl7.nack(header, AcknowledgmentCode.AR, error);
+        return rejected(iface, raw, charset, header, error, hl7.nack(header, AcknowledgmentCode.AR, error), caller);
+    }
+
+    private IntakeResult rejected(InterfaceDefinition iface, byte[] raw, Charset charset, Hl7Header header,
+                                  HL7Exception error, String ack, String caller) {
         String controlId = header == null ? null : header.controlId();
         log.info("Interface {}: rejected {} ({})", iface.id(), controlId == null ? "a message without control id" : controlId,
                 error.getError() == null ? "error" : error.getError());
@@ -430,25 +352,6 @@ public class IntakeService {
         return usage.interfaceId() + "|" + key.value();
     }
 
-    private static Location location(MappingException e) {
-        String path = e.path();
-        String last = path.substring(path.lastIndexOf('/') + 1);
-        String[] parts = last.replaceAll("\\(\\d+\\)", "").split("-");
-        Location location = new Location();
-        if (parts.length >= 2 && parts[0].matches("[A-Z][A-Z0-9]{2}")) {
-            location = location.withSegmentName(parts[0]).withSegmentRepetition(Math.max(1, e.lineIndex()));
-            try {
-                location = location.withField(Integer.parseInt(parts[1]));
-                if (parts.length >= 3) {
-                    location = location.withComponent(Integer.parseInt(parts[2]));
-                }
-            } catch (NumberFormatException ignored) {
-                // a path we cannot point into still names the segment
-            }
-        }
-        return location;
-    }
-
     private static String msh18(Message message) {
         try {
             return new ca.uhn.hl7v2.util.Terser(message).get("/MSH-18");
@@ -490,9 +393,6 @@ public class IntakeService {
 
     /** Segments end with CR on the wire; HTTP senders and files often use LF or CRLF. */
     static String normalizeSegments(String text) {
-        if (text.indexOf('\n') < 0) {
-            return text;
-        }
-        return text.replace("\r\n", "\r").replace('\n', '\r');
+        return MessageTranslator.normalizeSegments(text);
     }
 }

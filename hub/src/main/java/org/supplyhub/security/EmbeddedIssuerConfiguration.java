@@ -110,7 +110,21 @@ public class EmbeddedIssuerConfiguration {
             throw new ConfigurationException("the embedded issuer has no clients: list them under hub.security.clients,"
                     + " or name an external issuer with spring.security.oauth2.resourceserver.jwt.issuer-uri");
         }
-        List<RegisteredClient> clients = security.clients().stream().map(c -> registered(c, security)).toList();
+        // keyed by id; an entry that names its id (the list form, clients[0].id, as older config files
+        // and overriding files have it) replaces the entry listed under that key
+        java.util.Map<String, SecurityProperties.Client> byId = new java.util.LinkedHashMap<>();
+        java.util.Set<String> named = new java.util.HashSet<>();
+        for (java.util.Map.Entry<String, SecurityProperties.Client> entry : security.clients().entrySet()) {
+            SecurityProperties.Client client = entry.getValue().identifiedBy(entry.getKey());
+            boolean namesItsId = entry.getValue().id() != null && !entry.getValue().id().isBlank();
+            if (namesItsId && !named.add(client.id())) {
+                throw new ConfigurationException("hub.security.clients: client id '" + client.id() + "' is given twice");
+            }
+            if (namesItsId || !named.contains(client.id())) {
+                byId.put(client.id(), client);
+            }
+        }
+        List<RegisteredClient> clients = byId.values().stream().map(c -> registered(c, security)).toList();
         return new InMemoryRegisteredClientRepository(clients);
     }
 

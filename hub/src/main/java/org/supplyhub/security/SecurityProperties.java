@@ -4,7 +4,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.core.io.Resource;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code hub.security.*}: what a bearer token must carry, and the embedded issuer's clients.
@@ -15,7 +18,8 @@ import java.util.List;
  * @param clockSkew  tolerance on {@code exp} and {@code nbf}
  * @param signingKey PEM (PKCS#8) RSA key the embedded issuer signs with; nodes sharing a database must
  *                   share it. Without it a key is generated at start, and tokens end with the process.
- * @param clients    the embedded issuer's OAuth2 clients (client_credentials)
+ * @param clients    the embedded issuer's OAuth2 clients (client_credentials), keyed by client id: a map, so
+ *                   a further config file adds or changes one entry instead of replacing the whole list
  * @param tokenEndpoint how many failed client authentications the token endpoint allows
  * @param requireTls      refuse to start unless the HTTP API is served over TLS ({@code server.ssl}); on in
  *                        the {@code prod} profile
@@ -24,13 +28,13 @@ import java.util.List;
  */
 @ConfigurationProperties("hub.security")
 public record SecurityProperties(String issuer, String audience, Duration clockSkew, Resource signingKey,
-                                 List<Client> clients, TokenEndpoint tokenEndpoint, boolean requireTls,
+                                 Map<String, Client> clients, TokenEndpoint tokenEndpoint, boolean requireTls,
                                  boolean behindTlsProxy) {
 
     public SecurityProperties {
         audience = audience == null || audience.isBlank() ? "supply-hub" : audience;
         clockSkew = clockSkew == null ? Duration.ofSeconds(60) : clockSkew;
-        clients = clients == null ? List.of() : List.copyOf(clients);
+        clients = clients == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(clients));
         tokenEndpoint = tokenEndpoint == null ? new TokenEndpoint(0, 0, null) : tokenEndpoint;
     }
 
@@ -49,6 +53,7 @@ public record SecurityProperties(String issuer, String audience, Duration clockS
     /**
      * One client of the embedded issuer.
      *
+     * @param id       the client id; defaults to the key it is listed under
      * @param secret   hashed, with its encoder prefix ({@code {bcrypt}…}); plain text is refused
      * @param scopes   the scopes it may ask for, e.g. {@code ingest:mercy-or}, {@code messages:read}
      * @param tokenTtl how long its tokens live (default 15 minutes)
@@ -58,6 +63,11 @@ public record SecurityProperties(String issuer, String audience, Duration clockS
         public Client {
             scopes = scopes == null ? List.of() : List.copyOf(scopes);
             tokenTtl = tokenTtl == null ? Duration.ofMinutes(15) : tokenTtl;
+        }
+
+        /** The client with its key as id unless it names one (a list, {@code clients[0].id}, binds as keys 0, 1…). */
+        Client identifiedBy(String key) {
+            return id != null && !id.isBlank() ? this : new Client(key, secret, scopes, tokenTtl, audience);
         }
     }
 }

@@ -20,7 +20,8 @@ public final class IndependentIssuer implements AutoCloseable {
 
     public static final String CLIENT = "intruder";
     public static final String SECRET = "admin-demo-secret";
-    private static final String SECRET_HASH = "{bcrypt}$2a$10$yq5eIJvZnCRaAsSicQ3bKuQjzvWpc7f.mN/SiURhheBB5q8OcwMhq";
+    // admin-demo-secret, hashed apart from the sample hub-admin's (the issuer refuses two clients with one hash)
+    private static final String SECRET_HASH = "{bcrypt}$2a$10$uXM5wV5VeIv7uyKpA7nQze.kNVjilSEdab5Q4XY487AddXje8G3Te";
 
     private final ConfigurableApplicationContext context;
     public final String issuer;

@@ -303,7 +303,7 @@ public class IntakeService {
         String text = normalizeSegments(new String(stored.raw(), Charset.forName(stored.charset())));
         Hl7Header header = Hl7Header.read(text);
         try {
-            Message message = hl7.parse(text);
+            Message message = hl7.parse(text, iface.mapper().profile().hl7Version());
             SupplyUsage usage = iface.mapper().map(message, header.sender(), header.controlId(), header.type());
             List<Resource> resources = FhirMapper.toFhir(usage, iface.mapper().profile().systems());
             String ack = hl7.ack(message, AcknowledgmentCode.AA, null, msh18(message));

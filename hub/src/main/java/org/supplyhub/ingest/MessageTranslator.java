@@ -128,14 +128,16 @@ public final class MessageTranslator {
         if (badSender != null) {
             return reject(text, charset, header, Refusal.SENDER, badSender);
         }
+        String type = header.type();
+        UsageMapper mapper = iface.mapper();
         Message message;
         try {
-            message = hl7.parse(text);
+            // into the model of the profile's version: its paths were checked against that structure,
+            // and a sender that raises MSH-12 keeps mapping the same way
+            message = hl7.parse(text, mapper.profile().hl7Version());
         } catch (HL7Exception e) {
             return reject(text, charset, header, Refusal.PARSE, e);
         }
-        String type = header.type();
-        UsageMapper mapper = iface.mapper();
         if (!mapper.accepts(type)) {
             return reject(text, charset, header, Refusal.MESSAGE_TYPE, error("message type " + type
                     + " is not taken by interface " + iface.id() + " (it takes "

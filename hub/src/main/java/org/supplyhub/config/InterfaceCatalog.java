@@ -155,52 +155,68 @@ public final class InterfaceCatalog {
         } catch (IOException e) {
             throw new ConfigurationException("cannot list " + routesDir + ": " + e.getMessage(), e);
         }
+        // every file is read and every problem collected, so one run of validate (or one refused
+        // reload) lists them all; a problem shared by several interfaces (their item master) once
+        Set<ConfigurationException.Problem> problems = new java.util.LinkedHashSet<>();
         Map<String, DestinationDefinition> destinations = new LinkedHashMap<>();
         List<TemplatedRoute> routes = new ArrayList<>();
         Set<String> filesWithOtherRoutes = new java.util.TreeSet<>();
         for (Path file : files) {
             String display = "routes/" + file.getFileName();
-            List<TemplatedRoute> declared = declaredRoutes(file, display);
-            routes.addAll(declared);
-            Node root = compose(file, display);
-            if (root instanceof SequenceNode entries && entries.getValue().size() > declared.size()) {
-                filesWithOtherRoutes.add(display);
-            }
-        }
-        for (Path file : files) {
-            String display = "routes/" + file.getFileName();
-            for (DestinationDefinition d : Destinations.read(file, display)) {
-                DestinationDefinition previous = destinations.putIfAbsent(d.name(), d);
-                if (previous != null) {
-                    throw new ConfigurationException(display + ": destination '" + d.name() + "' is already declared in "
-                            + previous.file());
+            try {
+                List<TemplatedRoute> declared = declaredRoutes(file, display);
+                routes.addAll(declared);
+                Node root = compose(file, display);
+                if (root instanceof SequenceNode entries && entries.getValue().size() > declared.size()) {
+                    filesWithOtherRoutes.add(display);
                 }
-            }
-        }
-        for (Path file : files) {
-            String display = "routes/" + file.getFileName();
-            for (InterfaceDefinition def : readFile(file, display, profiles)) {
-                for (String destination : def.destinations()) {
-                    if (!destinations.containsKey(destination)) {
-                        throw new ConfigurationException(display + ": interface '" + def.id() + "' sends to destination '"
-                                + destination + "', which no routes file declares (template " + DELIVERY_TEMPLATE + ")");
+                for (DestinationDefinition d : Destinations.read(file, display)) {
+                    DestinationDefinition previous = destinations.putIfAbsent(d.name(), d);
+                    if (previous != null) {
+                        throw new ConfigurationException(display + ": destination '" + d.name()
+                                + "' is already declared in " + previous.file());
                     }
                 }
-                InterfaceDefinition previous = byId.putIfAbsent(def.id(), def);
-                if (previous != null) {
-                    throw new ConfigurationException(display + ": interface '" + def.id() + "' is already declared in "
-                            + previous.file());
-                }
-                if (def.mllpPort() != null) {
-                    String other = ports.putIfAbsent(def.mllpPort(), def.id());
-                    if (other != null) {
-                        throw new ConfigurationException(display + ": port " + def.mllpPort()
-                                + " is already used by interface '" + other + "'");
-                    }
-                }
-                log.info("Interface {} ({}{}) → destinations {}", def.id(), def.template(),
-                        def.mllpPort() == null ? "" : ", MLLP port " + def.mllpPort(), def.destinations());
+            } catch (ConfigurationException e) {
+                problems.addAll(e.problems());
             }
+        }
+        // a destination that failed to read would make every interface naming it fail again: say it once
+        boolean destinationsComplete = problems.isEmpty();
+        for (Path file : files) {
+            String display = "routes/" + file.getFileName();
+            for (InterfaceDefinition def : readFile(file, display, profiles, problems)) {
+                try {
+                    for (String destination : def.destinations()) {
+                        if (destinationsComplete && !destinations.containsKey(destination)) {
+                            throw new ConfigurationException(display + ": interface '" + def.id()
+                                    + "' sends to destination '" + destination
+                                    + "', which no routes file declares (template " + DELIVERY_TEMPLATE + ")");
+                        }
+                    }
+                    InterfaceDefinition previous = byId.putIfAbsent(def.id(), def);
+                    if (previous != null) {
+                        throw new ConfigurationException(display + ": interface '" + def.id() + "' is already declared in "
+                                + previous.file());
+                    }
+                    if (def.mllpPort() != null) {
+                        String other = ports.putIfAbsent(def.mllpPort(), def.id());
+                        if (other != null) {
+                            throw new ConfigurationException(display + ": port " + def.mllpPort()
+                                    + " is already used by interface '" + other + "'");
+                        }
+                    }
+                } catch (ConfigurationException e) {
+                    problems.addAll(e.problems());
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(List.copyOf(problems));
+        }
+        for (InterfaceDefinition def : byId.values()) {
+            log.info("Interface {} ({}{}) → destinations {}", def.id(), def.template(),
+                    def.mllpPort() == null ? "" : ", MLLP port " + def.mllpPort(), def.destinations());
         }
         return new InterfaceCatalog(byId, destinations, routes, filesWithOtherRoutes);
     }
@@ -248,11 +264,24 @@ public final class InterfaceCatalog {
         return found;
     }
 
-    private static List<InterfaceDefinition> readFile(Path file, String display, ProfileLoader profiles) {
+    /** The file's interfaces that are valid; the problems of the others go to {@code problems}. */
+    private static List<InterfaceDefinition> readFile(Path file, String display, ProfileLoader profiles,
+                                                      Set<ConfigurationException.Problem> problems) {
         List<InterfaceDefinition> found = new ArrayList<>();
         for (String template : List.of(MLLP_TEMPLATE, MLLP_TLS_TEMPLATE, HTTP_TEMPLATE)) {
-            for (Map.Entry<MappingNode, Map<String, String>> route : templatedRoutes(file, display, template)) {
-                found.add(define(display, route.getKey(), template, route.getValue(), profiles));
+            List<Map.Entry<MappingNode, Map<String, String>>> declared;
+            try {
+                declared = templatedRoutes(file, display, template);
+            } catch (ConfigurationException e) {
+                problems.addAll(e.problems()); // the file itself (YAML) — reported once by the first pass too
+                return found;
+            }
+            for (Map.Entry<MappingNode, Map<String, String>> route : declared) {
+                try {
+                    found.add(define(display, route.getKey(), template, route.getValue(), profiles));
+                } catch (ConfigurationException e) {
+                    problems.addAll(e.problems());
+                }
             }
         }
         return found;
@@ -305,8 +334,12 @@ public final class InterfaceCatalog {
                         + "' must be lower-case letters, digits and dashes");
             }
         }
-        // a profile's problems name the file that is wrong (the profile, a lookup table, the item master
-        // that several interfaces share), not this route
+        // a profile that does not exist is this route's mistake; the problems of one that does name the
+        // file that is wrong (the profile, a lookup table, the item master several interfaces share)
+        if (!profiles.exists(mapping)) {
+            throw new ConfigurationException(at(display, route) + "interface '" + id + "': mapping file mappings/"
+                    + mapping + " not found (looked in " + profiles.directory().toAbsolutePath() + ")");
+        }
         UsageMapper mapper = profiles.load(id, mapping);
         InterfaceDefinition.Tls tls = template.equals(MLLP_TLS_TEMPLATE) ? tls(at(display, route), params) : null;
         return new InterfaceDefinition(id, display, template, port, params.get("description"), mapper,

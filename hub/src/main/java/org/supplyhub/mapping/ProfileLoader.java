@@ -48,6 +48,15 @@ public final class ProfileLoader {
         this.mappingsDir = mappingsDir;
     }
 
+    public Path directory() {
+        return mappingsDir;
+    }
+
+    /** True if {@code mappings/<fileName>} is a file a profile can be read from. */
+    public boolean exists(String fileName) {
+        return Files.isRegularFile(mappingsDir.resolve(fileName));
+    }
+
     /** A problem and the YAML key path it is about (its line is looked up when reported). */
     record KeyProblem(List<String> key, String text) { }
 

@@ -10,7 +10,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.config.DestinationDefinition;
-import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RunningConfig;
 import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.SupplyUsage.Line;
@@ -57,7 +57,7 @@ class NothingToSendTest {
     IntakeService intake;
 
     @Autowired
-    InterfaceCatalog catalog;
+    RunningConfig catalog;
 
     @Autowired
     DeliveryWorker worker;

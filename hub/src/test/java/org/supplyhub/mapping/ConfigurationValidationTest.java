@@ -153,7 +153,7 @@ class ConfigurationValidationTest {
         setUp();
         route("acme.yaml", mllp("acme", "3005", "").replace("mercy-or.yaml", "nope.yaml"));
         assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
-                .hasMessageContaining("routes/acme.yaml").hasMessageContaining("mappings/nope.yaml: not found");
+                .hasMessageContaining("routes/acme.yaml").hasMessageContaining("mapping file mappings/nope.yaml not found");
     }
 
     private static int lineOf(String text, String needle) {

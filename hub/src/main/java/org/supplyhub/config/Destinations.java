@@ -20,9 +20,7 @@ import java.util.Set;
 /** Reads and checks the {@code outbox-delivery} entries of a routes file. */
 final class Destinations {
 
-    private static final Set<String> PARAMETERS = Set.of("destination", "connector", "output", "directory", "format",
-            "maxAttempts", "maxAge", "initialBackoff", "maxBackoff", "pollInterval", "lease", "batchSize", "description", "url", "timeout", "oauth2",
-            "onReject", "receivingApplication", "receivingFacility");
+    private static final Set<String> PARAMETERS = RouteTemplate.DELIVERY.parameterNames();
 
     private Destinations() {
     }

@@ -38,17 +38,12 @@ import java.util.stream.Stream;
  */
 public final class InterfaceCatalog {
 
-    public static final String MLLP_TEMPLATE = "hl7-mllp-inbound";
-    public static final String MLLP_TLS_TEMPLATE = "hl7-mllp-tls-inbound";
-    public static final String HTTP_TEMPLATE = "hl7-http-inbound";
-    public static final String DELIVERY_TEMPLATE = "outbox-delivery";
+    public static final String MLLP_TEMPLATE = RouteTemplate.MLLP.id();
+    public static final String MLLP_TLS_TEMPLATE = RouteTemplate.MLLP_TLS.id();
+    public static final String HTTP_TEMPLATE = RouteTemplate.HTTP.id();
+    public static final String DELIVERY_TEMPLATE = RouteTemplate.DELIVERY.id();
 
     private static final Logger log = LoggerFactory.getLogger(InterfaceCatalog.class);
-    private static final Set<String> COMMON = Set.of("interfaceId", "mapping", "destinations", "charset", "description");
-    private static final Map<String, Set<String>> PARAMETERS = Map.of(
-            MLLP_TEMPLATE, union(COMMON, Set.of("port", "host", "allowedSources")),
-            MLLP_TLS_TEMPLATE, union(COMMON, Set.of("port", "host", "tls", "needClientAuth", "clientCertificates")),
-            HTTP_TEMPLATE, COMMON);
 
     private final Map<String, InterfaceDefinition> byId;
     private final Map<String, DestinationDefinition> destinations;
@@ -72,9 +67,6 @@ public final class InterfaceCatalog {
      */
     public record TemplatedRoute(String file, String template, String routeId, String name, Map<String, String> parameters) {
 
-        /** Parameters read per message or per poll from the running set, so a change needs no restart. */
-        private static final Set<String> READ_LIVE = Set.of("mapping", "destinations", "charset", "description");
-
         public boolean isDestination() {
             return DELIVERY_TEMPLATE.equals(template);
         }
@@ -96,7 +88,9 @@ public final class InterfaceCatalog {
             }
             if (!isDestination()) {
                 parameters.forEach((k, v) -> {
-                    if (!READ_LIVE.contains(k)) {
+                    // parameters read per message from the running set need no restart
+                    if (RouteTemplate.byId(template).flatMap(t -> t.parameter(k))
+                            .map(p -> !p.readLive()).orElse(true)) {
                         shape.put(k, v);
                     }
                 });
@@ -289,7 +283,7 @@ public final class InterfaceCatalog {
 
     private static InterfaceDefinition define(String display, MappingNode route, String template,
                                               Map<String, String> params, ProfileLoader profiles) {
-        Set<String> allowed = PARAMETERS.get(template);
+        Set<String> allowed = RouteTemplate.byId(template).orElseThrow().parameterNames();
         for (String name : params.keySet()) {
             if (!allowed.contains(name)) {
                 throw new ConfigurationException(at(display, route) + "template " + template
@@ -421,9 +415,4 @@ public final class InterfaceCatalog {
         return display + ": line " + (node.getStartMark().getLine() + 1) + ": ";
     }
 
-    private static Set<String> union(Set<String> a, Set<String> b) {
-        Set<String> all = new java.util.HashSet<>(a);
-        all.addAll(b);
-        return Set.copyOf(all);
-    }
 }

@@ -9,6 +9,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import org.supplyhub.config.ConfigParticipant;
 import org.supplyhub.config.InterfaceCatalog;
+import org.supplyhub.config.RouteTemplate;
 import org.supplyhub.config.RunningConfig;
 
 import java.util.Map;
@@ -51,15 +52,7 @@ public class DeliveryRoutes extends RouteBuilder implements ConfigParticipant {
 
     @Override
     public void configure() {
-        routeTemplate(InterfaceCatalog.DELIVERY_TEMPLATE)
-                .templateParameter("destination").templateParameter("connector").templateParameter("output")
-                .templateParameter("directory", "").templateParameter("format", "")
-                .templateParameter("maxAttempts", "").templateParameter("maxAge", "").templateParameter("initialBackoff", "")
-                .templateParameter("maxBackoff", "").templateParameter("pollInterval", "")
-                .templateParameter("lease", "").templateParameter("batchSize", "")
-                .templateParameter("description", "").templateParameter("url", "").templateParameter("timeout", "")
-                .templateParameter("oauth2", "").templateParameter("onReject", "")
-                .templateParameter("receivingApplication", "").templateParameter("receivingFacility", "")
+        RouteTemplate.DELIVERY.declare(this)
                 .from("timer:outbox-{{destination}}?period=100&delay=500")
                 .setProperty(DESTINATION, constant("{{destination}}"))
                 // the running set's definition, read each tick: a reload's new settings apply from the next poll

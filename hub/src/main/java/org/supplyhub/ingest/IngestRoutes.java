@@ -2,6 +2,7 @@ package org.supplyhub.ingest;
 
 import org.supplyhub.config.InterfaceCatalog;
 import org.supplyhub.config.InterfaceDefinition;
+import org.supplyhub.config.RouteTemplate;
 import org.supplyhub.config.RunningConfig;
 
 import org.apache.camel.Exchange;
@@ -37,35 +38,26 @@ public class IngestRoutes extends RouteBuilder {
     public void configure() {
         // MLLP over TCP (Netty): one listener per interface port, a reply per frame, frames bounded.
         // allowedSources: the CIDR blocks a sender may connect from (SourceAddressFilter; empty: any)
-        mllpTemplate(InterfaceCatalog.MLLP_TEMPLATE, "", "#mllpSources,#mllpIdleTimeout,#mllpFrameDecoder")
-                .templateParameter("allowedSources", "");
+        mllpTemplate(RouteTemplate.MLLP, "", "#mllpSources,#mllpIdleTimeout,#mllpFrameDecoder");
 
         // MLLP over TLS: the same listener behind an SSL handler whose context (key, CAs, the
         // certificates bound to the interface) MllpTls registers; refused handshakes are audited.
-        mllpTemplate(InterfaceCatalog.MLLP_TLS_TEMPLATE,
+        mllpTemplate(RouteTemplate.MLLP_TLS,
                 "&ssl=true&sslContextParameters=#mllpTls-{{interfaceId}}&needClientAuth={{needClientAuth}}"
                         + "&sslClientCertHeaders=true",
-                "#mllpTlsAudit,#mllpIdleTimeout,#mllpFrameDecoder")
-                .templateParameter("tls").templateParameter("needClientAuth", "true")
-                .templateParameter("clientCertificates", "");
+                "#mllpTlsAudit,#mllpIdleTimeout,#mllpFrameDecoder");
 
         // For senders that are not on MLLP: other Camel routes (file pickup, queues) and the
         // HTTP endpoint hand messages to direct:hl7-<interfaceId>.
-        routeTemplate(InterfaceCatalog.HTTP_TEMPLATE)
-                .templateParameter("interfaceId").templateParameter("mapping")
-                .templateParameter("destinations", "").templateParameter("charset", "ISO-8859-1")
-                .templateParameter("description", "")
+        RouteTemplate.HTTP.declare(this)
                 .from("direct:hl7-{{interfaceId}}")
                 .setProperty(INTERFACE, constant("{{interfaceId}}"))
                 .process(this::direct);
     }
 
     /** An MLLP listener template; {@code options} and {@code decoders} are what TLS adds to plain TCP. */
-    private RouteTemplateDefinition mllpTemplate(String name, String options, String decoders) {
-        RouteTemplateDefinition template = routeTemplate(name)
-                .templateParameter("interfaceId").templateParameter("port").templateParameter("mapping")
-                .templateParameter("destinations", "").templateParameter("host", "127.0.0.1")
-                .templateParameter("charset", "ISO-8859-1").templateParameter("description", "");
+    private RouteTemplateDefinition mllpTemplate(RouteTemplate declared, String options, String decoders) {
+        RouteTemplateDefinition template = declared.declare(this);
         template.from("netty:tcp://{{host}}:{{port}}?sync=true&textline=false&allowDefaultCodec=false" + options
                         + "&decoders=" + decoders + "&encoders=#mllpFrameEncoder"
                         + "&reuseAddress=true&disconnectOnNoReply=true&backlog=128")

@@ -138,8 +138,13 @@ public final class Cli {
         Map<ItemMaster, Boolean> masters = new IdentityHashMap<>();
         catalog.all().forEach(i -> masters.put(i.mapper().itemMaster(), true));
         int rows = masters.keySet().stream().mapToInt(ItemMaster::size).sum();
+        long profiles = catalog.routes().stream().filter(r -> !r.isDestination())
+                .map(r -> r.parameters().get("mapping")).distinct().count();
+        long lookupTables = catalog.all().stream().map(i -> i.mapper().profile().lookups())
+                .filter(java.util.Objects::nonNull).flatMap(l -> l.values().stream()).distinct().count();
         out.println("OK: " + catalog.all().size() + " interfaces, " + catalog.destinations().size()
-                + " destinations, " + catalog.all().size() + " profiles, " + rows + " item-master rows");
+                + " destinations, " + profiles + " profiles, " + lookupTables + " lookup tables, " + rows
+                + " item-master rows");
         return OK;
     }
 

@@ -168,7 +168,8 @@ final class DryRun {
             }
             if (payload == null) {
                 entry.putNull("payload");
-                entry.put("note", "nothing owed (no chargeable line)");
+                entry.put("note", d.output() == DestinationDefinition.Output.STOCK
+                        ? "nothing owed (no line moves stock)" : "nothing owed (no chargeable line)");
             } else if (payload.hl7() != null) {
                 entry.set("payload", er7(encode(payload), normalise));
             } else {

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.springframework.stereotype.Component;
 import org.supplyhub.hl7.Hl7Support;
+import org.supplyhub.mapping.FhirMapper;
 import org.supplyhub.mapping.Hl7Dates;
 import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.SupplyUsage.Kind;
@@ -203,8 +204,8 @@ public class Payloads {
     /** HL7 table 0396 names of the code systems a profile's lookup tables resolve to FHIR URIs. */
     private static final Map<String, String> HL7_CODING_SYSTEMS = Map.of(
             "http://www.ama-assn.org/go/cpt", "C4",
-            "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets", "HCPCS",
-            "http://hl7.org/fhir/sid/ndc", "NDC",
+            FhirMapper.HCPCS, "HCPCS",
+            FhirMapper.NDC, "NDC",
             "http://hl7.org/fhir/sid/icd-10-cm", "I10",
             "http://hl7.org/fhir/sid/icd-10", "I10",
             "http://hl7.org/fhir/sid/icd-9-cm", "I9CM",

@@ -322,7 +322,7 @@ public final class FhirMapper {
     }
 
     private static Coding ndc(Line line) {
-        return new Coding(NDC, line.ndc().code(), line.ndc().display());
+        return new Coding(line.ndc().system() != null ? line.ndc().system() : NDC, line.ndc().code(), line.ndc().display());
     }
 
     private static Coding coding(SupplyUsage.Coding c) {

@@ -1,4 +1,6 @@
-package org.supplyhub.mapping;
+package org.supplyhub;
+
+import org.supplyhub.mapping.ConfigurationException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;

@@ -1,4 +1,7 @@
-package org.supplyhub.mapping;
+package org.supplyhub;
+
+import org.supplyhub.mapping.ConfigurationException;
+import org.supplyhub.mapping.YamlLines;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

@@ -83,6 +83,27 @@ class ConfigurationValidationTest {
     }
 
     @Test
+    void everyProblemOfEveryFileIsListedOnceInOneRun() throws IOException {
+        setUp();
+        String profile = Files.readString(mappings.resolve("mercy-or.yaml")).replace("  quantity: FT1-10", "  quantty: FT1-10");
+        Files.writeString(mappings.resolve("mercy-or.yaml"), profile);
+        // two interfaces share the broken profile; a third route is broken on its own; a fourth is fine
+        route("a.yaml", mllp("a", "3010", ""));
+        route("b.yaml", mllp("b", "3011", ""));
+        route("c.yaml", mllp("c", "3012", "      - name: prot\n        value: \"1\"\n"));
+        route("d.yaml", mllp("d", "3013", "").replace("mercy-or.yaml", "nope.yaml"));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> {
+                    assertThat(e.problems()).extracting(ConfigurationException.Problem::toString)
+                            .filteredOn(p -> p.contains("unknown key 'quantty'")).hasSize(1)
+                            .allMatch(p -> p.startsWith("mappings/mercy-or.yaml: line " + lineOf(profile, "quantty")));
+                    assertThat(e.getMessage()).contains("routes/c.yaml: line 2:", "no parameter 'prot'")
+                            .contains("routes/d.yaml: line 2:", "mapping file mappings/nope.yaml not found");
+                    assertThat(e.problems()).hasSize(3);
+                });
+    }
+
+    @Test
     void brokenYamlIsReportedWithItsFile() throws IOException {
         setUp();
         route("broken.yaml", "- templatedRoute:\n    routeTemplateRef: [unclosed\n");

@@ -144,6 +144,7 @@ public class IntakeService {
         String hash = contentHash(a.text());
         ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
                 .header(header.sender(), header.controlId(), header.type(), header.version()).contentHash(hash)
+                .identifiedBy(identity(iface, header.controlId(), hash))
                 .answered(MessageStatus.ACCEPTED, "AA", a.ack(), null);
         try {
             journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(a.resources()),
@@ -201,6 +202,7 @@ public class IntakeService {
         log.info("Interface {}: {} not mapped ({}): {}", iface.id(), header.controlId(), e.errorCode(), e.path());
         ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
                 .header(header.sender(), header.controlId(), header.type(), header.version()).contentHash(hash)
+                .identifiedBy(identity(iface, header.controlId(), hash))
                 .answered(MessageStatus.ERROR, "AE", n.ack(), e.getMessage());
         try {
             journal.record(received);
@@ -212,6 +214,13 @@ public class IntakeService {
             return storageFailure(iface, header, n.message(), n.charsetField(), charset, storage);
         }
         return new IntakeResult("AE", n.ack(), charset, MessageStatus.ERROR, false);
+    }
+
+    /** MSH-10, or MSH-10 and the content hash for a sender that reuses control ids (the profile says). */
+    private static String identity(InterfaceDefinition iface, String controlId, String contentHash) {
+        // 64 bits of the SHA-256 keep the key within the journal's column (interface, sender, MSH-10 at their limits)
+        return iface.mapper().profile().accept().controlIdsAreReused()
+                ? controlId + "#" + contentHash.substring(0, 16) : null;
     }
 
     /** The database refused the message's content although it was bounded: a message problem, never "resend later". */
@@ -311,6 +320,7 @@ public class IntakeService {
                             stored.charset(), stored.raw())
                     .header(stored.sender(), stored.controlId(), header.type(), header.version())
                     .contentHash(contentHash(text))
+                    .identifiedBy(identity(iface, stored.controlId(), contentHash(text)))
                     .answered(MessageStatus.ACCEPTED, "AA", ack, null);
             long revision = journal.revise(id, stored.status(), new Journal.Entry(received, toJson(usage),
                     usage.lines().size(), outputs(resources), iface.destinations(), orderingKey(usage)));

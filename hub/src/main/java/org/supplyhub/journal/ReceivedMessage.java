@@ -22,14 +22,15 @@ public record ReceivedMessage(
         String ack,
         String error,
         String contentHash,
-        Long previousId) {
+        Long previousId,
+        String identity) {
 
     /**
      * Resends are recognised per interface, by sender and control id; rejected messages are never
      * deduplicated. An ERROR row holds the key until a later attempt takes it over.
      */
     public String dedupKey() {
-        return key(interfaceId, sender, controlId, status);
+        return key(interfaceId, sender, identity != null ? identity : controlId, status);
     }
 
     public static String key(String interfaceId, String sender, String controlId, MessageStatus status) {
@@ -50,6 +51,7 @@ public record ReceivedMessage(
         private final byte[] raw;
         private String sender;
         private String controlId;
+        private String identity;
         private String messageType;
         private String hl7Version;
         private String contentHash;
@@ -76,16 +78,25 @@ public record ReceivedMessage(
             return this;
         }
 
+        /**
+         * What identifies the message among the sender's messages when it is not MSH-10 alone (an
+         * interface whose sender reuses control ids: MSH-10 and the content hash); null: MSH-10.
+         */
+        public Builder identifiedBy(String identity) {
+            this.identity = identity;
+            return this;
+        }
+
         /** The journal row: answered {@code ackCode} with {@code ack}, {@code error} saying why when not AA. */
         public ReceivedMessage answered(MessageStatus status, String ackCode, String ack, String error) {
             return new ReceivedMessage(interfaceId, sender, controlId, messageType, hl7Version, status, receivedAt,
-                    caller, charset, raw, ackCode, ack, error, contentHash, null);
+                    caller, charset, raw, ackCode, ack, error, contentHash, null, identity);
         }
     }
 
     /** The same message as a new attempt superseding {@code previous}. */
     public ReceivedMessage superseding(long previous) {
         return new ReceivedMessage(interfaceId, sender, controlId, messageType, hl7Version, status, receivedAt, caller,
-                charset, raw, ackCode, ack, error, contentHash, previous);
+                charset, raw, ackCode, ack, error, contentHash, previous, identity);
     }
 }

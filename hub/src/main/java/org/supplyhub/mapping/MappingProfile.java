@@ -30,12 +30,29 @@ public record MappingProfile(
     /**
      * Which messages this profile maps, and optionally from which senders (MSH-3^MSH-4, first
      * components); anything else is rejected with AR. No {@code senders}: any sender.
+     * {@code reusedControlIds}: what a control id the sender already used, with other content, is.
      */
-    public record Accept(List<String> messageTypes, List<String> senders) {
+    public record Accept(List<String> messageTypes, List<String> senders, ReusedControlIds reusedControlIds) {
 
         public boolean acceptsSender(String sender) {
             return senders == null || senders.isEmpty() || senders.contains(sender);
         }
+
+        public boolean controlIdsAreReused() {
+            return reusedControlIds == ReusedControlIds.NEW_MESSAGE;
+        }
+    }
+
+    /**
+     * {@code refuse} (default): MSH-10 identifies a message, so other content under a used control id
+     * is refused (AR), never taken as a correction or a resend. {@code newMessage}: for senders that
+     * reuse MSH-10 (test feeds, some departmental systems): a message is MSH-10 plus its content hash,
+     * so other content is a new message and only a true resend (same content) is answered from the
+     * journal. A corrected message is then a second message, not a replacement.
+     */
+    public enum ReusedControlIds {
+        @com.fasterxml.jackson.annotation.JsonProperty("refuse") REFUSE,
+        @com.fasterxml.jackson.annotation.JsonProperty("newMessage") NEW_MESSAGE
     }
 
     /**

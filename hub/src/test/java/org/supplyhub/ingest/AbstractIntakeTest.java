@@ -209,6 +209,30 @@ abstract class AbstractIntakeTest {
     }
 
     @Test
+    void aSenderThatReusesControlIdsIsTakenMessageByMessageWhenItsProfileSaysSo() throws Exception {
+        // Riverside sends MSG00001 in every message; its profile says reusedControlIds: newMessage
+        java.nio.file.Path dir = TestInterfaces.projectRoot().resolve("mappings/tests/riverside-ir");
+        String first = java.nio.file.Files.readString(dir.resolve("stent-services-equipment.hl7")).strip().replace("\r\n", "\r").replace('\n', '\r');
+        String second = java.nio.file.Files.readString(dir.resolve("same-control-id-next-day.hl7")).strip().replace("\r\n", "\r").replace('\n', '\r');
+
+        String firstAck = sendMllp("riverside-ir", first);
+        String secondAck = sendMllp("riverside-ir", second);
+        assertThat(ackCode(firstAck)).isEqualTo("AA");
+        assertThat(ackCode(secondAck)).isEqualTo("AA");
+        // a true resend is still answered from the journal, byte for byte, and stored once
+        assertThat(sendMllp("riverside-ir", first)).isEqualTo(firstAck);
+        assertThat(count("select count(*) from message where interface_id = 'riverside-ir' and control_id = 'MSG00001'"
+                + " and status = 'ACCEPTED'")).isEqualTo(2);
+        assertThat(count("select count(*) from outbox o join message m on m.id = o.message_id"
+                + " where m.interface_id = 'riverside-ir'")).isEqualTo(6);
+        // lines without FT1-2 get transaction ids from MSH-7, MSH-10 and FT1-1: distinct across the two
+        List<ChargeItem> charges = ofType(outputs("MSG00001"), ChargeItem.class);
+        assertThat(charges).hasSize(7);
+        assertThat(charges).extracting(c -> c.getIdentifierFirstRep().getValue()).doesNotHaveDuplicates();
+        assertThat(charges).extracting(c -> c.getIdElement().getIdPart()).doesNotHaveDuplicates();
+    }
+
+    @Test
     void lakesideSampleMapsThePrtDevice() throws Exception {
         String ack = sendMllp("lakeside-cath", Samples.read(Samples.LAKESIDE));
         assertThat(ackCode(ack)).isEqualTo("AA");

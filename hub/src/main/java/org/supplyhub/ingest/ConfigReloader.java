@@ -166,8 +166,8 @@ public class ConfigReloader {
     }
 
     /**
-     * The order that keeps every message whole: stop what goes, swap, tell participants (they publish
-     * what the new routes resolve when created, e.g. SSL contexts), create what comes, start it.
+     * The order that keeps every message whole: stop what goes, swap, let participants publish what the
+     * new routes resolve when created (SSL contexts), create what comes, tell participants, start it.
      */
     private void apply(Plan plan, ConfigSnapshot current, ConfigSnapshot next) throws RouteFailure {
         List<TemplatedRoute> stopping = new ArrayList<>(plan.removed);
@@ -176,13 +176,14 @@ public class ConfigReloader {
             remove(route);
         }
         running.swap(next);
-        activate(next.catalog());
+        publish(next.catalog());
         List<String> created = new ArrayList<>();
         List<TemplatedRoute> starting = new ArrayList<>(plan.added);
         starting.addAll(plan.changedNew);
         for (TemplatedRoute route : starting) {
             created.add(create(route));
         }
+        activate(next.catalog());
         for (int i = 0; i < created.size(); i++) {
             start(starting.get(i), created.get(i));
         }
@@ -204,7 +205,7 @@ public class ConfigReloader {
             }
         }
         running.swap(previous);
-        activate(previous.catalog());
+        publish(previous.catalog());
         List<TemplatedRoute> stopped = new ArrayList<>(plan.removed);
         stopped.addAll(plan.changedOld);
         List<Map.Entry<TemplatedRoute, String>> recreated = new ArrayList<>();
@@ -215,6 +216,7 @@ public class ConfigReloader {
                 notRestored.add("not restored: " + e.getMessage());
             }
         }
+        activate(previous.catalog());
         for (Map.Entry<TemplatedRoute, String> route : recreated) {
             try {
                 start(route.getKey(), route.getValue());
@@ -224,6 +226,17 @@ public class ConfigReloader {
         }
         notRestored.forEach(p -> log.error("While restoring the previous set: {}", p));
         return notRestored;
+    }
+
+    private void publish(InterfaceCatalog catalog) {
+        for (ConfigParticipant participant : participants.orderedStream().toList()) {
+            try {
+                participant.publish(catalog);
+            } catch (RuntimeException e) {
+                // the set is checked already; one participant's slip must not leave the swap half done
+                log.error("{} could not publish the new configuration", participant.getClass().getSimpleName(), e);
+            }
+        }
     }
 
     private void activate(InterfaceCatalog catalog) {

@@ -64,7 +64,7 @@ public class MllpTls extends ChannelInboundHandlerAdapter implements ConfigParti
     private final CamelContext camel;
     private volatile Map<Integer, String> interfaceByPort = Map.of();
     private volatile Map<String, InterfaceBoundTrustManager> trustByInterface = Map.of();
-    /** Built by {@link #check}, published by {@link #activate} of the same set. */
+    /** Built by {@link #check}, published by {@link #publish} of the same set. */
     private volatile Bindings checked;
 
     public MllpTls(RunningConfig catalog, SslBundles bundles, CamelContext camel, AuditLog audit) {
@@ -72,7 +72,7 @@ public class MllpTls extends ChannelInboundHandlerAdapter implements ConfigParti
         this.bundles = bundles;
         this.camel = camel;
         check(catalog.catalog());
-        activate(catalog.catalog());
+        publish(catalog.catalog());
     }
 
     /**
@@ -90,7 +90,7 @@ public class MllpTls extends ChannelInboundHandlerAdapter implements ConfigParti
      * reload puts the previous set back.
      */
     @Override
-    public void activate(InterfaceCatalog next) {
+    public void publish(InterfaceCatalog next) {
         Bindings checkedNow = checked;
         Map<String, Binding> built = checkedNow != null && checkedNow.catalog() == next ? checkedNow.byInterface() : build(next);
         checked = null;

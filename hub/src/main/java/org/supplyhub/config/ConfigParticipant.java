@@ -11,6 +11,15 @@ public interface ConfigParticipant {
     default void check(InterfaceCatalog next) {
     }
 
+    /**
+     * The new set is the running one; its new routes are about to be created: publish what they
+     * resolve when created (e.g. an SSL context in Camel's registry). Nothing of a set is published
+     * before this (a set can still be refused). Also called with the previous set when a failed
+     * reload puts it back.
+     */
+    default void publish(InterfaceCatalog next) {
+    }
+
     /** The new set is the running one and its new routes exist; called before they start. */
     default void activate(InterfaceCatalog next) {
     }

@@ -53,7 +53,10 @@ public class ConfigReloader {
         UNCHANGED,
         /** The new set has problems; the running set stays. */
         REFUSED,
-        /** The new set was valid but could not be started (e.g. a port in use); the running set was restored. */
+        /**
+         * The new set was valid but could not be started (e.g. a port in use); the previous set was put
+         * back. Problems after the first that start with "not restored: " name its routes that could not be.
+         */
         FAILED
     }
 
@@ -124,9 +127,10 @@ public class ConfigReloader {
         try {
             apply(plan, current, next);
         } catch (RouteFailure e) {
-            log.error("Configuration reload failed, the previous set runs again: {}", e.getMessage());
-            restore(plan, current);
-            return finish(new Result(Outcome.FAILED, actor, at, List.of(e.getMessage()), List.of(), List.of(),
+            log.error("Configuration reload failed, the previous set is put back: {}", e.getMessage());
+            List<String> problems = new ArrayList<>(List.of(e.getMessage()));
+            problems.addAll(restore(plan, current));
+            return finish(new Result(Outcome.FAILED, actor, at, problems, List.of(), List.of(),
                     List.of(), next.files()), current);
         }
         log.info("Configuration reloaded ({} files): started {}, stopped {}, restarted {}", next.files().size(),
@@ -161,7 +165,10 @@ public class ConfigReloader {
         return result;
     }
 
-    /** The order that keeps every message whole: stop what goes, swap, create what comes, tell participants, start it. */
+    /**
+     * The order that keeps every message whole: stop what goes, swap, let participants publish what the
+     * new routes resolve when created (SSL contexts), create what comes, tell participants, start it.
+     */
     private void apply(Plan plan, ConfigSnapshot current, ConfigSnapshot next) throws RouteFailure {
         List<TemplatedRoute> stopping = new ArrayList<>(plan.removed);
         stopping.addAll(plan.changedOld);
@@ -169,6 +176,7 @@ public class ConfigReloader {
             remove(route);
         }
         running.swap(next);
+        publish(next.catalog());
         List<String> created = new ArrayList<>();
         List<TemplatedRoute> starting = new ArrayList<>(plan.added);
         starting.addAll(plan.changedNew);
@@ -181,18 +189,23 @@ public class ConfigReloader {
         }
     }
 
-    /** Puts the previous set back: its snapshot, and its routes that the failed reload stopped. */
-    private void restore(Plan plan, ConfigSnapshot previous) {
+    /**
+     * Puts the previous set back: its snapshot, its participants' bindings, and its routes that the
+     * failed reload stopped. Returns what could not be put back (empty when the previous set runs whole).
+     */
+    private List<String> restore(Plan plan, ConfigSnapshot previous) {
+        List<String> notRestored = new ArrayList<>();
         List<TemplatedRoute> created = new ArrayList<>(plan.added);
         created.addAll(plan.changedNew);
         for (TemplatedRoute route : created) {
             try {
                 remove(route);
             } catch (RouteFailure e) {
-                log.error("While restoring the previous set: {}", e.getMessage());
+                notRestored.add("not restored: " + e.getMessage());
             }
         }
         running.swap(previous);
+        publish(previous.catalog());
         List<TemplatedRoute> stopped = new ArrayList<>(plan.removed);
         stopped.addAll(plan.changedOld);
         List<Map.Entry<TemplatedRoute, String>> recreated = new ArrayList<>();
@@ -200,7 +213,7 @@ public class ConfigReloader {
             try {
                 recreated.add(Map.entry(route, create(route)));
             } catch (RouteFailure e) {
-                log.error("While restoring the previous set: {}", e.getMessage());
+                notRestored.add("not restored: " + e.getMessage());
             }
         }
         activate(previous.catalog());
@@ -208,7 +221,20 @@ public class ConfigReloader {
             try {
                 start(route.getKey(), route.getValue());
             } catch (RouteFailure e) {
-                log.error("While restoring the previous set: {}", e.getMessage());
+                notRestored.add("not restored: " + e.getMessage());
+            }
+        }
+        notRestored.forEach(p -> log.error("While restoring the previous set: {}", p));
+        return notRestored;
+    }
+
+    private void publish(InterfaceCatalog catalog) {
+        for (ConfigParticipant participant : participants.orderedStream().toList()) {
+            try {
+                participant.publish(catalog);
+            } catch (RuntimeException e) {
+                // the set is checked already; one participant's slip must not leave the swap half done
+                log.error("{} could not publish the new configuration", participant.getClass().getSimpleName(), e);
             }
         }
     }

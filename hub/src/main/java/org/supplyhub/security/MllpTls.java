@@ -33,7 +33,6 @@ import java.security.cert.CertificateExpiredException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * MLLP over TLS. For each interface on the {@code hl7-mllp-tls-inbound} template, the listener's
@@ -64,41 +63,76 @@ public class MllpTls extends ChannelInboundHandlerAdapter implements ConfigParti
     private final SslBundles bundles;
     private final CamelContext camel;
     private volatile Map<Integer, String> interfaceByPort = Map.of();
-    private final Map<String, InterfaceBoundTrustManager> trustByInterface = new ConcurrentHashMap<>();
+    private volatile Map<String, InterfaceBoundTrustManager> trustByInterface = Map.of();
+    /** Built by {@link #check}, published by {@link #publish} of the same set. */
+    private volatile Bindings checked;
 
     public MllpTls(RunningConfig catalog, SslBundles bundles, CamelContext camel, AuditLog audit) {
         this.audit = audit;
         this.bundles = bundles;
         this.camel = camel;
         check(catalog.catalog());
-        activate(catalog.catalog());
+        publish(catalog.catalog());
     }
 
     /**
-     * Builds each TLS interface's SSL context (a missing bundle refuses the set) and registers it for
-     * the route about to be created; a running listener keeps the context it was built with.
+     * Builds each TLS interface's SSL context (a missing bundle refuses the set) without publishing
+     * it: a set that is refused, or fails to start, must leave the running set's bindings in force.
      */
     @Override
     public void check(InterfaceCatalog next) {
-        for (InterfaceDefinition iface : next.all()) {
-            if (iface.tls() != null) {
-                camel.getRegistry().bind("mllpTls-" + iface.id(), sslContext(iface, bundles));
-            }
-        }
+        checked = new Bindings(next, build(next));
     }
 
+    /**
+     * Publishes the set's SSL contexts ({@code #mllpTls-<id>}, resolved when a route is created) and
+     * client-certificate bindings. Called before the set's routes are created, also when a failed
+     * reload puts the previous set back.
+     */
     @Override
-    public void activate(InterfaceCatalog next) {
+    public void publish(InterfaceCatalog next) {
+        Bindings checkedNow = checked;
+        Map<String, Binding> built = checkedNow != null && checkedNow.catalog() == next ? checkedNow.byInterface() : build(next);
+        checked = null;
         Map<Integer, String> byPort = new java.util.HashMap<>();
         for (InterfaceDefinition iface : next.all()) {
             if (iface.tls() != null) {
                 byPort.put(iface.mllpPort(), iface.id());
             }
         }
+        for (String gone : trustByInterface.keySet()) {
+            if (!built.containsKey(gone)) {
+                camel.getRegistry().unbind("mllpTls-" + gone);
+            }
+        }
+        Map<String, InterfaceBoundTrustManager> trust = new java.util.HashMap<>();
+        built.forEach((id, binding) -> {
+            camel.getRegistry().bind("mllpTls-" + id, binding.context());
+            trust.put(id, binding.trust());
+        });
+        trustByInterface = Map.copyOf(trust);
         interfaceByPort = Map.copyOf(byPort);
     }
 
-    private SSLContextParameters sslContext(InterfaceDefinition iface, SslBundles bundles) {
+    /** One TLS interface's SSL context and the trust manager inside it (which also names refused certificates). */
+    private record Binding(SSLContextParameters context, InterfaceBoundTrustManager trust) {
+    }
+
+    /** The bindings built for a checked set, published only if that set becomes the running one. */
+    private record Bindings(InterfaceCatalog catalog, Map<String, Binding> byInterface) {
+    }
+
+    private Map<String, Binding> build(InterfaceCatalog catalog) {
+        Map<String, Binding> built = new java.util.HashMap<>();
+        for (InterfaceDefinition iface : catalog.all()) {
+            if (iface.tls() != null) {
+                built.put(iface.id(), sslContext(iface, bundles));
+            }
+        }
+        return Map.copyOf(built);
+    }
+
+    private Binding sslContext(InterfaceDefinition iface, SslBundles bundles) {
         SslBundle bundle;
         try {
             bundle = bundles.getBundle(iface.tls().bundle());
@@ -122,7 +156,6 @@ public class MllpTls extends ChannelInboundHandlerAdapter implements ConfigParti
             throw new ConfigurationException("SSL bundle '" + iface.tls().bundle() + "' has no X.509 trust store");
         }
         InterfaceBoundTrustManager trust = new InterfaceBoundTrustManager(iface.id(), ca, iface.tls().clients());
-        trustByInterface.put(iface.id(), trust);
 
         SSLContextParameters params = new SSLContextParameters();
         params.setKeyManagers(new KeyManagersParameters() {
@@ -145,7 +178,7 @@ public class MllpTls extends ChannelInboundHandlerAdapter implements ConfigParti
         params.setServerParameters(server);
         log.info("Interface {}: MLLP over TLS ({}), client certificate {}", iface.id(), PROTOCOLS,
                 iface.tls().needClientAuth() ? "required, " + iface.tls().clients().size() + " bound" : "not required");
-        return params;
+        return new Binding(params, trust);
     }
 
     /** Camel adds this handler after the SslHandler; the ClientHello reader goes just before it. */

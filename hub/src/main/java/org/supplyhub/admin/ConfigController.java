@@ -95,6 +95,9 @@ public class ConfigController {
                     "The new configuration has problems; the running one stays.", result);
             case FAILED -> problem(HttpStatus.CONFLICT, "Configuration not started",
                     "The new configuration could not be started; the running one was restored.", result);
+            case FAILED_PARTLY_RESTORED -> problem(HttpStatus.CONFLICT, "Configuration not started",
+                    "The new configuration could not be started, and some routes of the running one could not be"
+                            + " put back (listed after the first problem); the hub needs a person.", result);
         };
     }
 

@@ -55,9 +55,11 @@ public class ConfigReloader {
         REFUSED,
         /**
          * The new set was valid but could not be started (e.g. a port in use); the previous set was put
-         * back. Problems after the first that start with "not restored: " name its routes that could not be.
+         * back whole.
          */
-        FAILED
+        FAILED,
+        /** As FAILED, but some routes of the previous set could not be put back (the problems after the first). */
+        FAILED_PARTLY_RESTORED
     }
 
     /** What one reload did: started, stopped and restarted routes by interface/destination key; problems if refused. */
@@ -129,9 +131,10 @@ public class ConfigReloader {
         } catch (RouteFailure e) {
             log.error("Configuration reload failed, the previous set is put back: {}", e.getMessage());
             List<String> problems = new ArrayList<>(List.of(e.getMessage()));
-            problems.addAll(restore(plan, current));
-            return finish(new Result(Outcome.FAILED, actor, at, problems, List.of(), List.of(),
-                    List.of(), next.files()), current);
+            List<String> notRestored = restore(plan, current);
+            problems.addAll(notRestored);
+            return finish(new Result(notRestored.isEmpty() ? Outcome.FAILED : Outcome.FAILED_PARTLY_RESTORED, actor,
+                    at, problems, List.of(), List.of(), List.of(), next.files()), current);
         }
         log.info("Configuration reloaded ({} files): started {}, stopped {}, restarted {}", next.files().size(),
                 plan.keys(plan.added), plan.keys(plan.removed), plan.keys(plan.changedNew));
@@ -156,7 +159,7 @@ public class ConfigReloader {
     private Result finish(Result result, ConfigSnapshot runningNow) {
         last = result;
         String detail = switch (result.outcome()) {
-            case REFUSED, FAILED -> String.join("; ", result.problems());
+            case REFUSED, FAILED, FAILED_PARTLY_RESTORED -> String.join("; ", result.problems());
             case UNCHANGED -> "no file changed";
             case APPLIED -> "started " + result.started() + ", stopped " + result.stopped() + ", restarted "
                     + result.restarted() + "; running set loaded at " + runningNow.loadedAt();

@@ -110,6 +110,29 @@ final class Hl7Path {
         return field;
     }
 
+    /**
+     * True if this path names the segment a device rule's {@code each} walks, so it is read from the
+     * device's own repetition: written as the segment alone ({@code PRT-10}) or with the same groups
+     * as {@code each} ({@code FINANCIAL_PROCEDURE/PRT-10} for {@code each: FINANCIAL_PROCEDURE/PRT}).
+     */
+    boolean inUnit(String[] each) {
+        if (absolute() || !segment.equals(each[each.length - 1])) {
+            return false;
+        }
+        if (groups.length == 0) {
+            return true;
+        }
+        if (groups.length != each.length - 1) {
+            return false;
+        }
+        for (int i = 0; i < groups.length; i++) {
+            if (!groups[i].equals(each[i]) || groupReps[i] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     boolean hasGroups() {
         return groups.length > 0;
     }

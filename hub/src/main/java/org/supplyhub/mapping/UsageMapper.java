@@ -59,11 +59,7 @@ public final class UsageMapper {
     private record ClassifyRule(List<Condition> when, LineUse as) { }
 
     /** A device rule with its {@code each} steps, {@code where} and {@code groupBy} parsed. */
-    private record DeviceSpec(Device rules, String[] steps, List<Condition> where, Hl7Path groupBy) {
-        String segment() {
-            return steps[steps.length - 1];
-        }
-    }
+    private record DeviceSpec(Device rules, String[] steps, List<Condition> where, Hl7Path groupBy) { }
 
     UsageMapper(String interfaceId, MappingProfile profile, ItemMaster itemMaster) {
         this(interfaceId, profile, itemMaster, Lookups.NONE, StructureModel.NONE);
@@ -389,7 +385,7 @@ public final class UsageMapper {
                 continue;
             }
             for (List<Segment> unit : units(line, spec)) {
-                Implant one = implant(line.device(spec.segment(), unit), spec.rules(), master);
+                Implant one = implant(line.device(spec.steps(), unit), spec.rules(), master);
                 if (one != null) {
                     all.add(one);
                 }

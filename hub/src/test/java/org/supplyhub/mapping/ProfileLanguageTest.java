@@ -255,4 +255,23 @@ class ProfileLanguageTest {
         assertThat(line.performer().value()).isEqualTo("1987654321");
         assertThat(map(mapper, er7).lines().get(1).performer()).isNull();
     }
+
+    @Test
+    void eachDeviceReadsItsOwnSegmentWhenItsPathIsWrittenWithTheEachGroups() throws IOException {
+        java.nio.file.Path dir = Files.createTempDirectory("profiles");
+        Files.copy(MAPPINGS.resolve("item-master.csv"), dir.resolve("item-master.csv"));
+        String yaml = Files.readString(MAPPINGS.resolve("lakeside-cath.yaml"));
+        String implant = yaml.substring(yaml.indexOf("  implant:\n"), yaml.indexOf("\nitemMaster:"));
+        // a device per procedure's PRT: the lot written with its group, the serial with the segment alone
+        Files.writeString(dir.resolve("p.yaml"), yaml.replace(implant, "  devices:\n"
+                + "    - { each: FINANCIAL_PROCEDURE/PRT, lot: FINANCIAL_PROCEDURE/PRT-19, serial: PRT-20 }\n"));
+        UsageMapper mapper = new ProfileLoader(dir).load("p", "p.yaml");
+        String er7 = MappingSupport.lakeside().replace("\rFT1|2|", "\rPR1|1||33208^PACEMAKER^C4||20261115133000"
+                + "\rPRT|1|AD||IMP^Implant^HL70912|||||||||||||||LOT-A|SER-A"
+                + "\rPR1|2||33208^PACEMAKER^C4||20261115133000"
+                + "\rPRT|1|AD||IMP^Implant^HL70912|||||||||||||||LOT-B|SER-B"
+                + "\rFT1|2|");
+        assertThat(map(mapper, er7).lines().get(0).implants()).extracting(Implant::lot, Implant::serial)
+                .containsExactly(tuple("LOT-A", "SER-A"), tuple("LOT-B", "SER-B"));
+    }
 }

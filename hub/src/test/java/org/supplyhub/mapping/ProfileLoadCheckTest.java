@@ -157,4 +157,15 @@ class ProfileLoadCheckTest {
         assertThatThrownBy(() -> load("riverside-ir"))
                 .hasMessage("mappings/riverside-ir.yaml: line " + line + ": systems.transaction names the hub's own identifiers: it must be a URI, not a rule");
     }
+
+    @Test
+    void aDevicePathOutsideTheDeviceIsALoadErrorNamingItsLine() throws IOException {
+        // each PRT of the line is a device; a path through the procedure group reads the line's first one
+        edit("riverside-ir.yaml", "      lot: PRT-19\n", "      lot: FINANCIAL_PROCEDURE/PRT-19\n");
+        int line = lineOf(dir.resolve("riverside-ir.yaml"), "lot: FINANCIAL_PROCEDURE/PRT-19");
+        assertThatThrownBy(() -> load("riverside-ir"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("mappings/riverside-ir.yaml: line " + line
+                        + ": line.devices[0].lot: 'FINANCIAL_PROCEDURE/PRT-19': not read from each device's own PRT");
+    }
 }

@@ -151,11 +151,11 @@ public final class UsageMapper {
                 lines.add(mapLine(line, use == LineUse.service ? Use.SERVICE : Use.SUPPLY, lf));
             }
         }
-        if (lines.isEmpty()) {
+        if (groups.length == 0) {
             throw new MappingException(lf.item().code().describe(), 0, ErrorCode.REQUIRED_FIELD_MISSING,
-                    skipped.isEmpty() ? "the message has no usage lines"
-                            : "the message has no usage lines: line.classify skips all " + skipped.size());
+                    "the message has no usage lines");
         }
+        // every line skipped: the profile filtered the message (AA, journaled, nothing to deliver)
         return new SupplyUsage(interfaceId, sender, controlId, messageType, patient, authority, idType, account,
                 encounter, lines, skipped);
     }

@@ -202,7 +202,7 @@ class ProfileLanguageTest {
     }
 
     @Test
-    void classifySkipsLinesAndAMessageOfOnlySkippedLinesIsRefused() throws IOException {
+    void classifySkipsLinesAndAMessageOfOnlySkippedLinesIsFiltered() throws IOException {
         java.nio.file.Path dir = Files.createTempDirectory("profiles");
         for (String f : List.of("item-master.csv", "code-systems.csv", "authorities.csv")) {
             Files.copy(MAPPINGS.resolve(f), dir.resolve(f));
@@ -217,7 +217,14 @@ class ProfileLanguageTest {
 
         String onlySkipped = sample("riverside-ir", "same-control-id-next-day")
                 .replace("600120^GUIDEWIRE", "600900^CONTRAST");
-        MappingException e = refused(mapper, onlySkipped);
+        // every line skipped: filtered, not refused — no lines, each index listed as skipped
+        SupplyUsage filtered = map(mapper, onlySkipped);
+        assertThat(filtered.lines()).isEmpty();
+        assertThat(filtered.skippedLines()).containsExactly(1, 2);
+        assertThat(filtered.patient().value()).isEqualTo("R4478120");
+
+        // a message without any line group is still refused
+        MappingException e = refused(mapper, onlySkipped.substring(0, onlySkipped.indexOf("\rFT1|")));
         assertThat(e.errorCode()).isEqualTo(ErrorCode.REQUIRED_FIELD_MISSING);
         assertThat(e.getMessage()).contains("no usage lines");
     }

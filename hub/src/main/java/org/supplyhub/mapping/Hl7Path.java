@@ -75,11 +75,6 @@ final class Hl7Path {
                 m.group(5) == null ? 1 : Integer.parseInt(m.group(5)), m.group(6) == null ? 1 : Integer.parseInt(m.group(6)));
     }
 
-    /** The same path pointing at another subcomponent of its component (HD-2, HD-3 of a CX-4…). */
-    Hl7Path withSubcomponent(int sub) {
-        return new Hl7Path(text + "-" + sub, groups, groupReps, segment, segmentRep, field, fieldRep, component, sub);
-    }
-
     List<String> groupNames() {
         return List.of(groups);
     }

@@ -45,6 +45,10 @@ final class ProfileCheck {
         } else {
             rule(Context.MESSAGE, m.patient(), "message", "patient");
             rule(Context.MESSAGE, m.patientAuthority(), "message", "patientAuthority");
+            if (m.patientAuthority() != null && !m.patientAuthority().isPathWithWhere()) {
+                add("message.patientAuthority must be a path to CX-4 (e.g. PID-3-4), optionally with where:"
+                        + " its namespace, universal id and type are read from there", "message", "patientAuthority");
+            }
             rule(Context.MESSAGE, m.patientIdType(), "message", "patientIdType");
             rule(Context.MESSAGE, m.account(), "message", "account");
             rule(Context.MESSAGE, m.encounter(), "message", "encounter");

@@ -52,7 +52,7 @@ public final class UsageMapper {
     private final StructureModel model;
     private final ZoneId zone;
     /** CX-4's namespace, universal id and its type, when the profile names the patient's authority. */
-    private final Hl7Path[] authorityPaths;
+    private final FieldRule[] authorityRules;
     private final List<ClassifyRule> classify;
     private final List<DeviceSpec> devices;
 
@@ -73,9 +73,7 @@ public final class UsageMapper {
         this.lookups = lookups;
         this.model = model;
         this.zone = profile.timezone() == null ? ZoneId.systemDefault() : profile.timezone();
-        FieldRule authority = profile.message().patientAuthority();
-        Hl7Path hd = authority == null ? null : authority.single();
-        this.authorityPaths = hd == null ? null : new Hl7Path[] {hd, hd.withSubcomponent(2), hd.withSubcomponent(3)};
+        this.authorityRules = authorityRules(profile.message().patient(), profile.message().patientAuthority());
         LineFields lf = profile.line();
         this.classify = lf.classify() == null ? List.of()
                 : lf.classify().stream().map(c -> new ClassifyRule(c.conditions(), c.as())).toList();
@@ -90,6 +88,28 @@ public final class UsageMapper {
             }
         }
         this.devices = List.copyOf(specs);
+    }
+
+    /**
+     * CX-4's HD-1..3 read as the authority rule says: with its own {@code where}, or, as a plain path
+     * in the patient rule's field, from the repetition the patient rule's {@code where} picked (the
+     * MRN's authority, not the first PID-3's). The load check refuses other shapes.
+     */
+    private static FieldRule[] authorityRules(FieldRule patient, FieldRule authority) {
+        if (authority == null || !authority.isPathWithWhere() || !Hl7Path.isValid(authority.path())) {
+            return null;
+        }
+        Map<String, Object> where = authority.where();
+        if (where == null && patient != null && patient.where() != null && patient.path() != null
+                && Hl7Path.isValid(patient.path())) {
+            Hl7Path own = Hl7Path.parse(authority.path());
+            Hl7Path patients = Hl7Path.parse(patient.path());
+            if (own.commonLevel(patients) >= own.fieldLevel()) {
+                where = patient.where();
+            }
+        }
+        return new FieldRule[] {authority.atSubcomponent(1, where), authority.atSubcomponent(2, where),
+                authority.atSubcomponent(3, where)};
     }
 
     public MappingProfile profile() {
@@ -118,12 +138,12 @@ public final class UsageMapper {
         }
         Ref patient = ref("patient", scope, patientId);
         SupplyUsage.Assigner authority = null;
-        if (authorityPaths != null) {
+        if (authorityRules != null) {
             FieldRule rule = fields.patientAuthority();
             authority = SupplyUsage.Assigner.of(
-                    FieldChecks.text(scope.read(authorityPaths[0]), ID_MAX, rule, 0, "assigning authority"),
-                    FieldChecks.text(scope.read(authorityPaths[1]), ID_MAX, rule, 0, "assigning authority"),
-                    FieldChecks.text(scope.read(authorityPaths[2]), ID_MAX, rule, 0, "assigning authority"));
+                    FieldChecks.text(authorityRules[0].value(scope), ID_MAX, rule, 0, "assigning authority"),
+                    FieldChecks.text(authorityRules[1].value(scope), ID_MAX, rule, 0, "assigning authority"),
+                    FieldChecks.text(authorityRules[2].value(scope), ID_MAX, rule, 0, "assigning authority"));
         }
         String idType = FieldChecks.code(value(scope, fields.patientIdType()), CODE_MAX, fields.patientIdType(), 0,
                 "identifier type");

@@ -281,4 +281,45 @@ class ProfileLanguageTest {
         assertThat(map(mapper, er7).lines().get(0).implants()).extracting(Implant::lot, Implant::serial)
                 .containsExactly(tuple("LOT-A", "SER-A"), tuple("LOT-B", "SER-B"));
     }
+
+    private static UsageMapper riversideWith(String authority) throws IOException {
+        java.nio.file.Path dir = Files.createTempDirectory("profiles");
+        for (String f : List.of("item-master.csv", "code-systems.csv", "authorities.csv")) {
+            Files.copy(MAPPINGS.resolve(f), dir.resolve(f));
+        }
+        String yaml = Files.readString(MAPPINGS.resolve("riverside-ir.yaml"));
+        assertThat(yaml).contains("  patientIdType:");
+        Files.writeString(dir.resolve("p.yaml"), yaml.replace("  patientIdType:", "  patientAuthority: " + authority
+                + "\n  patientIdType:"));
+        return new ProfileLoader(dir).load("p", "p.yaml");
+    }
+
+    @Test
+    void thePatientAuthorityComesFromTheRepetitionThePatientRulePicked() throws IOException {
+        // PID-3: the EMPI id first, then the MRN; the patient rule picks the MRN (where PID-3-5 = MR)
+        SupplyUsage usage = map(riversideWith("PID-3-4"), riverside());
+        assertThat(usage.patient().value()).isEqualTo("R4478120");
+        assertThat(usage.patientAuthority().namespace()).isEqualTo("RIVERSIDE");
+
+        // its own where picks another repetition
+        usage = map(riversideWith("{ path: PID-3-4-1, where: { PID-3-5: PI } }"), riverside());
+        assertThat(usage.patientAuthority().namespace()).isEqualTo("RIVERSIDE_EMPI");
+
+        // CX-4's universal id and its type come from the same repetition
+        String er7 = withField(riverside(), "PID", 0, 3,
+                "E771203^^^RIVERSIDE_EMPI&1.2.3&ISO^PI~R4478120^^^RIVERSIDE&2.16.840.1.9&ISO^MR");
+        assertThat(map(riversideWith("PID-3-4"), er7).patientAuthority())
+                .isEqualTo(new SupplyUsage.Assigner("RIVERSIDE", "2.16.840.1.9", "ISO"));
+    }
+
+    @Test
+    void aPatientAuthorityRuleThatIsNotAPathIsALoadError() {
+        assertThatThrownBy(() -> riversideWith("{ path: PID-3-4-1, lookup: authorities }"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("mappings/p.yaml: line ")
+                .hasMessageContaining("message.patientAuthority must be a path to CX-4");
+        assertThatThrownBy(() -> riversideWith("{ first: [PID-3-4-1, PID-2-4-1] }"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("message.patientAuthority must be a path to CX-4");
+    }
 }

@@ -324,13 +324,16 @@ public final class UsageMapper {
         return uri;
     }
 
-    /** A rule's value that must be a URI (a system). */
+    /**
+     * A rule's value that must be a URI (a system). A value from the rule's lookup table is not
+     * parsed again: the loader checked every value of a table used for a system.
+     */
     private static String uri(Scope scope, FieldRule rule, String what) {
         String v = value(scope, rule);
-        if (v != null && !FieldChecks.isUri(v)) {
+        if (v != null && rule.lookup() == null && !FieldChecks.isUri(v)) {
             throw new MappingException(rule.describe(), scope.index, ErrorCode.DATA_TYPE_ERROR,
                     rule.describe() + (scope.index > 0 ? " (line " + scope.index + ")" : "") + ": the " + what
-                            + " is not a URI" + (rule.lookup() == null ? " (map it through a lookup table)" : ""));
+                            + " is not a URI (map it through a lookup table)");
         }
         return v == null ? null : FieldChecks.text(v, FieldChecks.UDI_MAX, rule, scope.index, what);
     }

@@ -7,7 +7,6 @@ import ca.uhn.hl7v2.model.Structure;
 import ca.uhn.hl7v2.util.Terser;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -192,7 +191,7 @@ final class Hl7Path {
                 group = g;
             }
             String name = level == segmentLevel() ? segment : groups[level];
-            return Arrays.asList(group.getNames()).contains(name) ? group.getAll(name).length : 0;
+            return has(group, name) ? group.getAll(name).length : 0;
         } catch (HL7Exception e) {
             return 0;
         }
@@ -250,9 +249,17 @@ final class Hl7Path {
         return value == null || value.isBlank() ? null : value.trim();
     }
 
+    /**
+     * True if {@code group} has a child of that name (in its structure, or a z-segment added when
+     * parsed). HAPI keeps a name → class map for this; {@code getNames()} copies the names each call.
+     */
+    static boolean has(Group group, String name) {
+        return group.getClass(name) != null;
+    }
+
     /** The named child if the message has it; never creates one. */
     static Structure existing(Group group, String name, int rep) throws HL7Exception {
-        if (!Arrays.asList(group.getNames()).contains(name)) {
+        if (!has(group, name)) {
             return null;
         }
         Structure[] all = group.getAll(name);

@@ -439,7 +439,7 @@ public final class UsageMapper {
 
     private static void collect(Group group, String[] steps, int at, List<Segment> out) {
         try {
-            if (!java.util.Arrays.asList(group.getNames()).contains(steps[at])) {
+            if (!Hl7Path.has(group, steps[at])) {
                 return;
             }
             for (Structure s : group.getAll(steps[at])) {

@@ -322,4 +322,34 @@ class ProfileLanguageTest {
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("message.patientAuthority must be a path to CX-4");
     }
+
+    /** A real v2.8 DFT^P03 that counts how often its names are copied out. */
+    public static final class CountingDft extends ca.uhn.hl7v2.model.v28.message.DFT_P03 {
+        int namesCopied;
+
+        public CountingDft() {
+            super();
+        }
+
+        public CountingDft(ca.uhn.hl7v2.parser.ModelClassFactory factory) {
+            super(factory);
+        }
+
+        @Override
+        public String[] getNames() {
+            namesCopied++;
+            return super.getNames();
+        }
+    }
+
+    @Test
+    void mappingAMessageDoesNotCopyItsGroupsNamesOnEveryPathStep() throws Exception {
+        CountingDft message = new CountingDft();
+        new ca.uhn.hl7v2.parser.PipeParser().parse(message, MappingSupport.lakeside());
+        message.namesCopied = 0;
+        SupplyUsage usage = MappingSupport.LAKESIDE.map(message, "SURGINET^LAKESIDE_OR", "LK-5521907", "DFT^P03");
+        assertThat(usage.lines()).hasSize(2);
+        assertThat(usage.lines().get(0).implant().lot()).isEqualTo("123ABC");
+        assertThat(message.namesCopied).isZero();
+    }
 }

@@ -148,7 +148,7 @@ public class IntakeService {
                 .answered(MessageStatus.ACCEPTED, "AA", a.ack(), null);
         try {
             journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(a.resources()),
-                    iface.destinations(), orderingKey(usage)));
+                    destinations(iface, usage), orderingKey(usage)));
         } catch (DuplicateMessageException e) {
             // a resend (maybe racing in on another connection or node), or a control id used again
             return conflict(iface, header, e.existing(), hash, raw, charset, caller);
@@ -323,7 +323,7 @@ public class IntakeService {
                     .identifiedBy(identity(iface, stored.controlId(), contentHash(text)))
                     .answered(MessageStatus.ACCEPTED, "AA", ack, null);
             long revision = journal.revise(id, stored.status(), new Journal.Entry(received, toJson(usage),
-                    usage.lines().size(), outputs(resources), iface.destinations(), orderingKey(usage)));
+                    usage.lines().size(), outputs(resources), destinations(iface, usage), orderingKey(usage)));
             log.info("Interface {}: message {} reprocessed as message {}", iface.id(), id, revision);
             return new Reprocessed(Reprocessed.Outcome.ACCEPTED, id, revision, "accepted as message " + revision);
         } catch (HL7Exception e) {
@@ -357,6 +357,11 @@ public class IntakeService {
     }
 
     /** Deliveries for the same patient account go out in order. */
+    /** A message whose every line the profile skips (filtered) is journaled with nothing to deliver. */
+    private static List<String> destinations(InterfaceDefinition iface, SupplyUsage usage) {
+        return usage.lines().isEmpty() ? List.of() : iface.destinations();
+    }
+
     private static String orderingKey(SupplyUsage usage) {
         SupplyUsage.Ref key = usage.account() != null ? usage.account() : usage.patient();
         return usage.interfaceId() + "|" + key.value();

@@ -128,6 +128,25 @@ public final class FieldRule {
         return join == null && first == null && template == null && conditions.isEmpty() ? compiled : null;
     }
 
+    /** True for a path with at most a {@code where}: no map, default, lookup, join, first or template. */
+    boolean isPathWithWhere() {
+        return path != null && join == null && first == null && template == null && map == null
+                && defaultValue == null && lookup == null;
+    }
+
+    Map<String, Object> where() {
+        return where;
+    }
+
+    /**
+     * The same rule reading another subcomponent of its path's component ({@code PID-3-4} →
+     * {@code PID-3-4-2}), with {@code where} as its conditions: a CX-4's universal id and its type.
+     */
+    FieldRule atSubcomponent(int sub, Map<String, Object> where) {
+        String text = compiled.writtenComponents()[1] > 0 ? path.substring(0, path.lastIndexOf('-')) : path;
+        return new FieldRule(text + "-" + sub, null, null, null, null, false, null, where, null, null);
+    }
+
     /** The paths this rule reads values from (path, join, template placeholders, nested rules). */
     public List<String> paths() {
         List<String> all = new ArrayList<>();

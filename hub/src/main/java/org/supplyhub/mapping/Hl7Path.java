@@ -7,7 +7,6 @@ import ca.uhn.hl7v2.model.Structure;
 import ca.uhn.hl7v2.util.Terser;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -75,11 +74,6 @@ final class Hl7Path {
                 m.group(5) == null ? 1 : Integer.parseInt(m.group(5)), m.group(6) == null ? 1 : Integer.parseInt(m.group(6)));
     }
 
-    /** The same path pointing at another subcomponent of its component (HD-2, HD-3 of a CX-4…). */
-    Hl7Path withSubcomponent(int sub) {
-        return new Hl7Path(text + "-" + sub, groups, groupReps, segment, segmentRep, field, fieldRep, component, sub);
-    }
-
     List<String> groupNames() {
         return List.of(groups);
     }
@@ -108,6 +102,29 @@ final class Hl7Path {
 
     int field() {
         return field;
+    }
+
+    /**
+     * True if this path names the segment a device rule's {@code each} walks, so it is read from the
+     * device's own repetition: written as the segment alone ({@code PRT-10}) or with the same groups
+     * as {@code each} ({@code FINANCIAL_PROCEDURE/PRT-10} for {@code each: FINANCIAL_PROCEDURE/PRT}).
+     */
+    boolean inUnit(String[] each) {
+        if (absolute() || !segment.equals(each[each.length - 1])) {
+            return false;
+        }
+        if (groups.length == 0) {
+            return true;
+        }
+        if (groups.length != each.length - 1) {
+            return false;
+        }
+        for (int i = 0; i < groups.length; i++) {
+            if (!groups[i].equals(each[i]) || groupReps[i] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     boolean hasGroups() {
@@ -174,7 +191,7 @@ final class Hl7Path {
                 group = g;
             }
             String name = level == segmentLevel() ? segment : groups[level];
-            return Arrays.asList(group.getNames()).contains(name) ? group.getAll(name).length : 0;
+            return has(group, name) ? group.getAll(name).length : 0;
         } catch (HL7Exception e) {
             return 0;
         }
@@ -232,9 +249,17 @@ final class Hl7Path {
         return value == null || value.isBlank() ? null : value.trim();
     }
 
+    /**
+     * True if {@code group} has a child of that name (in its structure, or a z-segment added when
+     * parsed). HAPI keeps a name → class map for this; {@code getNames()} copies the names each call.
+     */
+    static boolean has(Group group, String name) {
+        return group.getClass(name) != null;
+    }
+
     /** The named child if the message has it; never creates one. */
     static Structure existing(Group group, String name, int rep) throws HL7Exception {
-        if (!Arrays.asList(group.getNames()).contains(name)) {
+        if (!has(group, name)) {
             return null;
         }
         Structure[] all = group.getAll(name);

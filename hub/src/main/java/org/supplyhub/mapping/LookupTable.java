@@ -23,11 +23,27 @@ public final class LookupTable {
     private final String file;
     private final Map<String, String> values;
     private final Map<String, String> displays;
+    private final Map<String, Integer> lines;     // the CSV line of each code, for load-time problems
 
-    private LookupTable(String file, Map<String, String> values, Map<String, String> displays) {
+    private LookupTable(String file, Map<String, String> values, Map<String, String> displays,
+                        Map<String, Integer> lines) {
         this.file = file;
         this.values = Map.copyOf(values);
         this.displays = Map.copyOf(displays);
+        this.lines = Map.copyOf(lines);
+    }
+
+    /**
+     * One problem per value that is not an absolute URI, in file order: for a table whose values
+     * become identifier or code systems ({@code usedBy}, e.g. {@code systems.patient}).
+     */
+    List<ConfigurationException.Problem> nonUriValues(String usedBy) {
+        return values.entrySet().stream()
+                .filter(e -> !FieldChecks.isUri(e.getValue()))
+                .sorted(java.util.Comparator.comparing(e -> lines.get(e.getKey())))
+                .map(e -> new ConfigurationException.Problem(file, lines.get(e.getKey()), "value of code '"
+                        + e.getKey() + "' is not an absolute URI, and " + usedBy + " uses it as a system"))
+                .toList();
     }
 
     /** The display name of the file, e.g. {@code mappings/code-systems.csv}. */
@@ -54,6 +70,7 @@ public final class LookupTable {
         }
         Map<String, String> values = new HashMap<>();
         Map<String, String> displays = new HashMap<>();
+        Map<String, Integer> lines = new HashMap<>();
         try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8);
              MappingIterator<Map<String, String>> rows = new CsvMapper().readerFor(Map.class)
                      .with(CsvSchema.emptySchema().withHeader()).readValues(reader)) {
@@ -80,6 +97,7 @@ public final class LookupTable {
                 if (values.putIfAbsent(code, value) != null) {
                     throw new ConfigurationException(displayName, line, "code '" + code + "' appears twice");
                 }
+                lines.put(code, line);
                 String display = ItemMaster.blankToNull(row.get("display"));
                 if (display != null) {
                     displays.put(code, display);
@@ -94,6 +112,6 @@ public final class LookupTable {
         if (values.isEmpty()) {
             throw new ConfigurationException(displayName + ": has no rows (header code,value[,display])");
         }
-        return new LookupTable(displayName, values, displays);
+        return new LookupTable(displayName, values, displays, lines);
     }
 }

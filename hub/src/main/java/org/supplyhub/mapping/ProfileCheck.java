@@ -45,6 +45,10 @@ final class ProfileCheck {
         } else {
             rule(Context.MESSAGE, m.patient(), "message", "patient");
             rule(Context.MESSAGE, m.patientAuthority(), "message", "patientAuthority");
+            if (m.patientAuthority() != null && !m.patientAuthority().isPathWithWhere()) {
+                add("message.patientAuthority must be a path to CX-4 (e.g. PID-3-4), optionally with where:"
+                        + " its namespace, universal id and type are read from there", "message", "patientAuthority");
+            }
             rule(Context.MESSAGE, m.patientIdType(), "message", "patientIdType");
             rule(Context.MESSAGE, m.account(), "message", "account");
             rule(Context.MESSAGE, m.encounter(), "message", "encounter");
@@ -237,7 +241,7 @@ final class ProfileCheck {
         }
         Hl7Path parsed = Hl7Path.parse(path);
         String segment = ctx.each()[ctx.each().length - 1];
-        if (parsed.hasGroups() || !parsed.segment().equals(segment)) {
+        if (!parsed.inUnit(ctx.each())) {
             add(name + ": '" + path + "' must name a field of " + segment + ", the segment each device is made of", key);
             return;
         }
@@ -321,7 +325,7 @@ final class ProfileCheck {
                 continue; // the line group itself is reported
             }
             String problem;
-            if (ctx.each() != null && !path.hasGroups() && path.segment().equals(ctx.each()[ctx.each().length - 1])) {
+            if (ctx.each() != null && path.inUnit(ctx.each())) { // read from the device's own repetition
                 groups.addAll(line.get());
                 groups.addAll(Arrays.asList(ctx.each()).subList(0, ctx.each().length - 1));
                 problem = s.check(groups, path.segment(), path.field(), parts[0], parts[1]);
@@ -335,6 +339,15 @@ final class ProfileCheck {
                 }
                 groups.addAll(path.groupNames());
                 problem = s.check(groups, path.segment(), path.field(), parts[0], parts[1]);
+                if (problem == null && ctx.each() != null && inLine
+                        && (path.hasGroups() || path.segment().equals(ctx.each()[ctx.each().length - 1]))) {
+                    // it would read the line's first repetition: every device would get the same value
+                    String each = String.join("/", ctx.each());
+                    problem = "not read from each device's own " + each + " but from the line's first repetition,"
+                            + " the same for every device: name a field of " + each + " (" + each + "-n or "
+                            + ctx.each()[ctx.each().length - 1] + "-n), a field of the line outside the device"
+                            + " (FT1-n), or a message field with a leading /";
+                }
             }
             if (problem != null) {
                 add(name + ": '" + text + "': " + problem, key);

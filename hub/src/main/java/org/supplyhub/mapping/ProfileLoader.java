@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -60,7 +61,32 @@ public final class ProfileLoader {
     /** A problem and the YAML key path it is about (its line is looked up when reported). */
     record KeyProblem(List<String> key, String text) { }
 
+    /** A profile read and checked, with what it uses: shared by every interface that names its file. */
+    private record Loaded(MappingProfile profile, ItemMaster master, Lookups lookups, StructureModel model) { }
+
+    /** Each profile file is read and checked once per loader, however many interfaces use it. */
+    private final Map<String, Loaded> profiles = new HashMap<>();
+    private final Map<String, ConfigurationException> failed = new HashMap<>();
+
     public UsageMapper load(String interfaceId, String fileName) {
+        ConfigurationException failure = failed.get(fileName);
+        if (failure != null) {
+            throw failure;
+        }
+        Loaded loaded = profiles.get(fileName);
+        if (loaded == null) {
+            try {
+                loaded = read(fileName);
+            } catch (ConfigurationException e) {
+                failed.put(fileName, e);
+                throw e;
+            }
+            profiles.put(fileName, loaded);
+        }
+        return new UsageMapper(interfaceId, loaded.profile(), loaded.master(), loaded.lookups(), loaded.model());
+    }
+
+    private Loaded read(String fileName) {
         Path file = mappingsDir.resolve(fileName);
         String display = "mappings/" + fileName;
         if (!Files.isRegularFile(file)) {
@@ -83,29 +109,41 @@ public final class ProfileLoader {
             throw new ConfigurationException(display + ": is empty");
         }
         List<KeyProblem> problems = new ProfileCheck(profile).run();
+        // the tables' own problems (they name the CSV file and line), reported with the profile's
+        List<ConfigurationException.Problem> tableProblems = new ArrayList<>();
+        Map<String, String> systemTables = systemTables(profile);
         Map<String, LookupTable> tables = new LinkedHashMap<>();
         if (profile.lookups() != null) {
             profile.lookups().forEach((name, csv) -> {
                 if (csv == null || csv.isBlank() || csv.contains("..")) {
                     problems.add(new KeyProblem(List.of("lookups", name), "lookups." + name
                             + " must name a CSV file beside the profile"));
-                } else {
-                    tables.put(name, lookupTables.computeIfAbsent(csv,
-                            f -> LookupTable.load(mappingsDir.resolve(f), "mappings/" + f)));
+                    return;
+                }
+                try {
+                    LookupTable table = lookupTables.computeIfAbsent(csv,
+                            f -> LookupTable.load(mappingsDir.resolve(f), "mappings/" + f));
+                    tables.put(name, table);
+                    if (systemTables.containsKey(name)) {
+                        tableProblems.addAll(table.nonUriValues(systemTables.get(name) + " (lookup " + name + ")"));
+                    }
+                } catch (ConfigurationException e) {
+                    tableProblems.addAll(e.problems());
                 }
             });
         }
-        if (!problems.isEmpty()) {
+        if (!problems.isEmpty() || !tableProblems.isEmpty()) {
             YamlLines lines;
             try {
                 lines = YamlLines.read(file);
             } catch (IOException e) {
                 lines = YamlLines.parse("");
             }
-            List<ConfigurationException.Problem> found = new java.util.ArrayList<>();
+            List<ConfigurationException.Problem> found = new ArrayList<>();
             for (KeyProblem p : problems) {
                 found.add(new ConfigurationException.Problem(display, lines.lineOf(p.key()), p.text()));
             }
+            found.addAll(tableProblems);
             throw new ConfigurationException(found);
         }
         String masterFile = profile.itemMaster().file();
@@ -113,8 +151,37 @@ public final class ProfileLoader {
                 f -> ItemMaster.load(mappingsDir.resolve(f), "mappings/" + f));
         StructureModel model = StructureModel.of(profile.hl7Version(), profile.accept().messageTypes(),
                 profile.line().group());
-        return new UsageMapper(interfaceId, profile, master, new Lookups(tables),
-                model == null ? StructureModel.NONE : model);
+        return new Loaded(profile, master, new Lookups(tables), model == null ? StructureModel.NONE : model);
+    }
+
+    /**
+     * Lookup tables whose values become systems (systems.*, item.systemUri, reason.system,
+     * ndc.system), each with the first rule that uses it: their values must all be absolute URIs.
+     */
+    private static Map<String, String> systemTables(MappingProfile profile) {
+        Map<String, String> used = new LinkedHashMap<>();
+        if (profile.systems() != null) {
+            profile.systems().rules().forEach((name, rule) -> addTables(used, rule, "systems." + name));
+        }
+        MappingProfile.LineFields line = profile.line();
+        if (line != null) {
+            if (line.item() != null) {
+                addTables(used, line.item().systemUri(), "line.item.systemUri");
+            }
+            if (line.reason() != null) {
+                addTables(used, line.reason().system(), "line.reason.system");
+            }
+            if (line.ndc() != null) {
+                addTables(used, line.ndc().system(), "line.ndc.system");
+            }
+        }
+        return used;
+    }
+
+    private static void addTables(Map<String, String> used, FieldRule rule, String name) {
+        if (rule != null) {
+            rule.lookups().forEach(table -> used.putIfAbsent(table, name));
+        }
     }
 
     /**

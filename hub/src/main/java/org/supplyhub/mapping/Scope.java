@@ -17,20 +17,20 @@ final class Scope {
     final int index;                  // 1-based line index, 0 at message level
     final StructureModel model;
     final Lookups lookups;
-    final String unitSegment;         // the segment a device is made of (PRT, OBX, ZDV…)
+    final String[] unitSteps;         // the device rule's each: groups in the line, then its segment (PRT, OBX…)
     final List<Segment> unit;
     final Hl7Path pin;
     final int pinLevel;
     final int pinRep;
 
-    private Scope(Group message, Group line, int index, StructureModel model, Lookups lookups, String unitSegment,
+    private Scope(Group message, Group line, int index, StructureModel model, Lookups lookups, String[] unitSteps,
                   List<Segment> unit, Hl7Path pin, int pinLevel, int pinRep) {
         this.message = message;
         this.line = line;
         this.index = index;
         this.model = model;
         this.lookups = lookups;
-        this.unitSegment = unitSegment;
+        this.unitSteps = unitSteps;
         this.unit = unit;
         this.pin = pin;
         this.pinLevel = pinLevel;
@@ -45,13 +45,13 @@ final class Scope {
         return new Scope(message, line, index, model, lookups, null, null, null, -1, 0);
     }
 
-    Scope device(String segment, List<Segment> segments) {
-        return new Scope(message, line, index, model, lookups, segment, segments, null, -1, 0);
+    Scope device(String[] steps, List<Segment> segments) {
+        return new Scope(message, line, index, model, lookups, steps, segments, null, -1, 0);
     }
 
     /** Paths sharing {@code path}'s repetition at {@code level} read repetition {@code rep} there. */
     Scope pinned(Hl7Path path, int level, int rep) {
-        return new Scope(message, line, index, model, lookups, unitSegment, unit, path, level, rep);
+        return new Scope(message, line, index, model, lookups, unitSteps, unit, path, level, rep);
     }
 
     /**
@@ -67,7 +67,7 @@ final class Scope {
 
     /** True if {@code path} names the segment this device is made of (its rules read from it). */
     boolean inUnit(Hl7Path path) {
-        return unit != null && !path.hasGroups() && path.segment().equals(unitSegment);
+        return unit != null && path.inUnit(unitSteps);
     }
 
     /** A path's value: from the device's segments, the pinned repetition, or as written. */

@@ -52,18 +52,14 @@ public final class UsageMapper {
     private final StructureModel model;
     private final ZoneId zone;
     /** CX-4's namespace, universal id and its type, when the profile names the patient's authority. */
-    private final Hl7Path[] authorityPaths;
+    private final FieldRule[] authorityRules;
     private final List<ClassifyRule> classify;
     private final List<DeviceSpec> devices;
 
     private record ClassifyRule(List<Condition> when, LineUse as) { }
 
     /** A device rule with its {@code each} steps, {@code where} and {@code groupBy} parsed. */
-    private record DeviceSpec(Device rules, String[] steps, List<Condition> where, Hl7Path groupBy) {
-        String segment() {
-            return steps[steps.length - 1];
-        }
-    }
+    private record DeviceSpec(Device rules, String[] steps, List<Condition> where, Hl7Path groupBy) { }
 
     UsageMapper(String interfaceId, MappingProfile profile, ItemMaster itemMaster) {
         this(interfaceId, profile, itemMaster, Lookups.NONE, StructureModel.NONE);
@@ -77,9 +73,7 @@ public final class UsageMapper {
         this.lookups = lookups;
         this.model = model;
         this.zone = profile.timezone() == null ? ZoneId.systemDefault() : profile.timezone();
-        FieldRule authority = profile.message().patientAuthority();
-        Hl7Path hd = authority == null ? null : authority.single();
-        this.authorityPaths = hd == null ? null : new Hl7Path[] {hd, hd.withSubcomponent(2), hd.withSubcomponent(3)};
+        this.authorityRules = authorityRules(profile.message().patient(), profile.message().patientAuthority());
         LineFields lf = profile.line();
         this.classify = lf.classify() == null ? List.of()
                 : lf.classify().stream().map(c -> new ClassifyRule(c.conditions(), c.as())).toList();
@@ -94,6 +88,28 @@ public final class UsageMapper {
             }
         }
         this.devices = List.copyOf(specs);
+    }
+
+    /**
+     * CX-4's HD-1..3 read as the authority rule says: with its own {@code where}, or, as a plain path
+     * in the patient rule's field, from the repetition the patient rule's {@code where} picked (the
+     * MRN's authority, not the first PID-3's). The load check refuses other shapes.
+     */
+    private static FieldRule[] authorityRules(FieldRule patient, FieldRule authority) {
+        if (authority == null || !authority.isPathWithWhere() || !Hl7Path.isValid(authority.path())) {
+            return null;
+        }
+        Map<String, Object> where = authority.where();
+        if (where == null && patient != null && patient.where() != null && patient.path() != null
+                && Hl7Path.isValid(patient.path())) {
+            Hl7Path own = Hl7Path.parse(authority.path());
+            Hl7Path patients = Hl7Path.parse(patient.path());
+            if (own.commonLevel(patients) >= own.fieldLevel()) {
+                where = patient.where();
+            }
+        }
+        return new FieldRule[] {authority.atSubcomponent(1, where), authority.atSubcomponent(2, where),
+                authority.atSubcomponent(3, where)};
     }
 
     public MappingProfile profile() {
@@ -122,12 +138,12 @@ public final class UsageMapper {
         }
         Ref patient = ref("patient", scope, patientId);
         SupplyUsage.Assigner authority = null;
-        if (authorityPaths != null) {
+        if (authorityRules != null) {
             FieldRule rule = fields.patientAuthority();
             authority = SupplyUsage.Assigner.of(
-                    FieldChecks.text(scope.read(authorityPaths[0]), ID_MAX, rule, 0, "assigning authority"),
-                    FieldChecks.text(scope.read(authorityPaths[1]), ID_MAX, rule, 0, "assigning authority"),
-                    FieldChecks.text(scope.read(authorityPaths[2]), ID_MAX, rule, 0, "assigning authority"));
+                    FieldChecks.text(authorityRules[0].value(scope), ID_MAX, rule, 0, "assigning authority"),
+                    FieldChecks.text(authorityRules[1].value(scope), ID_MAX, rule, 0, "assigning authority"),
+                    FieldChecks.text(authorityRules[2].value(scope), ID_MAX, rule, 0, "assigning authority"));
         }
         String idType = FieldChecks.code(value(scope, fields.patientIdType()), CODE_MAX, fields.patientIdType(), 0,
                 "identifier type");
@@ -155,11 +171,11 @@ public final class UsageMapper {
                 lines.add(mapLine(line, use == LineUse.service ? Use.SERVICE : Use.SUPPLY, lf));
             }
         }
-        if (lines.isEmpty()) {
+        if (groups.length == 0) {
             throw new MappingException(lf.item().code().describe(), 0, ErrorCode.REQUIRED_FIELD_MISSING,
-                    skipped.isEmpty() ? "the message has no usage lines"
-                            : "the message has no usage lines: line.classify skips all " + skipped.size());
+                    "the message has no usage lines");
         }
+        // every line skipped: the profile filtered the message (AA, journaled, nothing to deliver)
         return new SupplyUsage(interfaceId, sender, controlId, messageType, patient, authority, idType, account,
                 encounter, lines, skipped);
     }
@@ -308,13 +324,16 @@ public final class UsageMapper {
         return uri;
     }
 
-    /** A rule's value that must be a URI (a system). */
+    /**
+     * A rule's value that must be a URI (a system). A value from the rule's lookup table is not
+     * parsed again: the loader checked every value of a table used for a system.
+     */
     private static String uri(Scope scope, FieldRule rule, String what) {
         String v = value(scope, rule);
-        if (v != null && !FieldChecks.isUri(v)) {
+        if (v != null && rule.lookup() == null && !FieldChecks.isUri(v)) {
             throw new MappingException(rule.describe(), scope.index, ErrorCode.DATA_TYPE_ERROR,
                     rule.describe() + (scope.index > 0 ? " (line " + scope.index + ")" : "") + ": the " + what
-                            + " is not a URI" + (rule.lookup() == null ? " (map it through a lookup table)" : ""));
+                            + " is not a URI (map it through a lookup table)");
         }
         return v == null ? null : FieldChecks.text(v, FieldChecks.UDI_MAX, rule, scope.index, what);
     }
@@ -389,7 +408,7 @@ public final class UsageMapper {
                 continue;
             }
             for (List<Segment> unit : units(line, spec)) {
-                Implant one = implant(line.device(spec.segment(), unit), spec.rules(), master);
+                Implant one = implant(line.device(spec.steps(), unit), spec.rules(), master);
                 if (one != null) {
                     all.add(one);
                 }
@@ -420,7 +439,7 @@ public final class UsageMapper {
 
     private static void collect(Group group, String[] steps, int at, List<Segment> out) {
         try {
-            if (!java.util.Arrays.asList(group.getNames()).contains(steps[at])) {
+            if (!Hl7Path.has(group, steps[at])) {
                 return;
             }
             for (Structure s : group.getAll(steps[at])) {

@@ -202,7 +202,7 @@ class ProfileLanguageTest {
     }
 
     @Test
-    void classifySkipsLinesAndAMessageOfOnlySkippedLinesIsRefused() throws IOException {
+    void classifySkipsLinesAndAMessageOfOnlySkippedLinesIsFiltered() throws IOException {
         java.nio.file.Path dir = Files.createTempDirectory("profiles");
         for (String f : List.of("item-master.csv", "code-systems.csv", "authorities.csv")) {
             Files.copy(MAPPINGS.resolve(f), dir.resolve(f));
@@ -217,7 +217,14 @@ class ProfileLanguageTest {
 
         String onlySkipped = sample("riverside-ir", "same-control-id-next-day")
                 .replace("600120^GUIDEWIRE", "600900^CONTRAST");
-        MappingException e = refused(mapper, onlySkipped);
+        // every line skipped: filtered, not refused — no lines, each index listed as skipped
+        SupplyUsage filtered = map(mapper, onlySkipped);
+        assertThat(filtered.lines()).isEmpty();
+        assertThat(filtered.skippedLines()).containsExactly(1, 2);
+        assertThat(filtered.patient().value()).isEqualTo("R4478120");
+
+        // a message without any line group is still refused
+        MappingException e = refused(mapper, onlySkipped.substring(0, onlySkipped.indexOf("\rFT1|")));
         assertThat(e.errorCode()).isEqualTo(ErrorCode.REQUIRED_FIELD_MISSING);
         assertThat(e.getMessage()).contains("no usage lines");
     }
@@ -254,5 +261,95 @@ class ProfileLanguageTest {
         Line line = map(mapper, er7).lines().get(0);
         assertThat(line.performer().value()).isEqualTo("1987654321");
         assertThat(map(mapper, er7).lines().get(1).performer()).isNull();
+    }
+
+    @Test
+    void eachDeviceReadsItsOwnSegmentWhenItsPathIsWrittenWithTheEachGroups() throws IOException {
+        java.nio.file.Path dir = Files.createTempDirectory("profiles");
+        Files.copy(MAPPINGS.resolve("item-master.csv"), dir.resolve("item-master.csv"));
+        String yaml = Files.readString(MAPPINGS.resolve("lakeside-cath.yaml"));
+        String implant = yaml.substring(yaml.indexOf("  implant:\n"), yaml.indexOf("\nitemMaster:"));
+        // a device per procedure's PRT: the lot written with its group, the serial with the segment alone
+        Files.writeString(dir.resolve("p.yaml"), yaml.replace(implant, "  devices:\n"
+                + "    - { each: FINANCIAL_PROCEDURE/PRT, lot: FINANCIAL_PROCEDURE/PRT-19, serial: PRT-20 }\n"));
+        UsageMapper mapper = new ProfileLoader(dir).load("p", "p.yaml");
+        String er7 = MappingSupport.lakeside().replace("\rFT1|2|", "\rPR1|1||33208^PACEMAKER^C4||20261115133000"
+                + "\rPRT|1|AD||IMP^Implant^HL70912|||||||||||||||LOT-A|SER-A"
+                + "\rPR1|2||33208^PACEMAKER^C4||20261115133000"
+                + "\rPRT|1|AD||IMP^Implant^HL70912|||||||||||||||LOT-B|SER-B"
+                + "\rFT1|2|");
+        assertThat(map(mapper, er7).lines().get(0).implants()).extracting(Implant::lot, Implant::serial)
+                .containsExactly(tuple("LOT-A", "SER-A"), tuple("LOT-B", "SER-B"));
+    }
+
+    private static UsageMapper riversideWith(String authority) throws IOException {
+        java.nio.file.Path dir = Files.createTempDirectory("profiles");
+        for (String f : List.of("item-master.csv", "code-systems.csv", "authorities.csv")) {
+            Files.copy(MAPPINGS.resolve(f), dir.resolve(f));
+        }
+        String yaml = Files.readString(MAPPINGS.resolve("riverside-ir.yaml"));
+        assertThat(yaml).contains("  patientIdType:");
+        Files.writeString(dir.resolve("p.yaml"), yaml.replace("  patientIdType:", "  patientAuthority: " + authority
+                + "\n  patientIdType:"));
+        return new ProfileLoader(dir).load("p", "p.yaml");
+    }
+
+    @Test
+    void thePatientAuthorityComesFromTheRepetitionThePatientRulePicked() throws IOException {
+        // PID-3: the EMPI id first, then the MRN; the patient rule picks the MRN (where PID-3-5 = MR)
+        SupplyUsage usage = map(riversideWith("PID-3-4"), riverside());
+        assertThat(usage.patient().value()).isEqualTo("R4478120");
+        assertThat(usage.patientAuthority().namespace()).isEqualTo("RIVERSIDE");
+
+        // its own where picks another repetition
+        usage = map(riversideWith("{ path: PID-3-4-1, where: { PID-3-5: PI } }"), riverside());
+        assertThat(usage.patientAuthority().namespace()).isEqualTo("RIVERSIDE_EMPI");
+
+        // CX-4's universal id and its type come from the same repetition
+        String er7 = withField(riverside(), "PID", 0, 3,
+                "E771203^^^RIVERSIDE_EMPI&1.2.3&ISO^PI~R4478120^^^RIVERSIDE&2.16.840.1.9&ISO^MR");
+        assertThat(map(riversideWith("PID-3-4"), er7).patientAuthority())
+                .isEqualTo(new SupplyUsage.Assigner("RIVERSIDE", "2.16.840.1.9", "ISO"));
+    }
+
+    @Test
+    void aPatientAuthorityRuleThatIsNotAPathIsALoadError() {
+        assertThatThrownBy(() -> riversideWith("{ path: PID-3-4-1, lookup: authorities }"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("mappings/p.yaml: line ")
+                .hasMessageContaining("message.patientAuthority must be a path to CX-4");
+        assertThatThrownBy(() -> riversideWith("{ first: [PID-3-4-1, PID-2-4-1] }"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("message.patientAuthority must be a path to CX-4");
+    }
+
+    /** A real v2.8 DFT^P03 that counts how often its names are copied out. */
+    public static final class CountingDft extends ca.uhn.hl7v2.model.v28.message.DFT_P03 {
+        int namesCopied;
+
+        public CountingDft() {
+            super();
+        }
+
+        public CountingDft(ca.uhn.hl7v2.parser.ModelClassFactory factory) {
+            super(factory);
+        }
+
+        @Override
+        public String[] getNames() {
+            namesCopied++;
+            return super.getNames();
+        }
+    }
+
+    @Test
+    void mappingAMessageDoesNotCopyItsGroupsNamesOnEveryPathStep() throws Exception {
+        CountingDft message = new CountingDft();
+        new ca.uhn.hl7v2.parser.PipeParser().parse(message, MappingSupport.lakeside());
+        message.namesCopied = 0;
+        SupplyUsage usage = MappingSupport.LAKESIDE.map(message, "SURGINET^LAKESIDE_OR", "LK-5521907", "DFT^P03");
+        assertThat(usage.lines()).hasSize(2);
+        assertThat(usage.lines().get(0).implant().lot()).isEqualTo("123ABC");
+        assertThat(message.namesCopied).isZero();
     }
 }

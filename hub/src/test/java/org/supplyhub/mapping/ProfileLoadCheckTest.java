@@ -157,4 +157,48 @@ class ProfileLoadCheckTest {
         assertThatThrownBy(() -> load("riverside-ir"))
                 .hasMessage("mappings/riverside-ir.yaml: line " + line + ": systems.transaction names the hub's own identifiers: it must be a URI, not a rule");
     }
+
+    @Test
+    void aDevicePathOutsideTheDeviceIsALoadErrorNamingItsLine() throws IOException {
+        // each PRT of the line is a device; a path through the procedure group reads the line's first one
+        edit("riverside-ir.yaml", "      lot: PRT-19\n", "      lot: FINANCIAL_PROCEDURE/PRT-19\n");
+        int line = lineOf(dir.resolve("riverside-ir.yaml"), "lot: FINANCIAL_PROCEDURE/PRT-19");
+        assertThatThrownBy(() -> load("riverside-ir"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("mappings/riverside-ir.yaml: line " + line
+                        + ": line.devices[0].lot: 'FINANCIAL_PROCEDURE/PRT-19': not read from each device's own PRT");
+    }
+
+    @Test
+    void aLookupTableUsedForASystemMustHoldOnlyUrisCheckedAtLoadWithItsCsvLine() throws IOException {
+        // code-systems feeds line.item.systemUri and line.reason.system in the Riverside profile
+        Files.writeString(dir.resolve("code-systems.csv"), Files.readString(dir.resolve("code-systems.csv"))
+                + "LOCAL,local codes,Local\n");
+        int line = lineOf(dir.resolve("code-systems.csv"), "LOCAL,");
+        assertThatThrownBy(() -> load("riverside-ir"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("mappings/code-systems.csv: line " + line + ": value of code 'LOCAL' is not an absolute"
+                        + " URI, and line.item.systemUri (lookup codeSystems) uses it as a system");
+    }
+
+    @Test
+    void aLookupTableProblemIsReportedWithTheProfilesOwn() throws IOException {
+        edit("riverside-ir.yaml", "udi: PRT-10-1", "udi: PTR-10-1");
+        Files.writeString(dir.resolve("authorities.csv"), Files.readString(dir.resolve("authorities.csv"))
+                + "RIVERSIDE,https://example.org/again,Again\n");
+        ConfigurationException e = (ConfigurationException) org.assertj.core.api.Assertions.catchThrowable(
+                () -> load("riverside-ir"));
+        assertThat(e.problems()).extracting(ConfigurationException.Problem::toString)
+                .anySatisfy(p -> assertThat(p).startsWith("mappings/riverside-ir.yaml: line ").contains("PTR-10-1"))
+                .anySatisfy(p -> assertThat(p).startsWith("mappings/authorities.csv: line 4: code 'RIVERSIDE' appears twice"));
+    }
+
+    @Test
+    void aProfileSharedByTwoInterfacesIsReadOncePerLoaderAndMapsForEach() {
+        ProfileLoader loader = new ProfileLoader(dir);
+        UsageMapper first = loader.load("riverside-ir", "riverside-ir.yaml");
+        UsageMapper second = loader.load("riverside-ir-2", "riverside-ir.yaml");
+        assertThat(second.profile()).isSameAs(first.profile());
+        assertThat(MappingSupport.map(second, ProfileLanguageTest.riverside()).interfaceId()).isEqualTo("riverside-ir-2");
+    }
 }

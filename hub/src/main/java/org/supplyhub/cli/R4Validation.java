@@ -15,10 +15,11 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import java.util.List;
 
 /**
- * HAPI's FhirValidator against the base R4 profiles, as the tests use it ({@code support/R4Validator}).
- * Built on first use: loading the R4 definitions takes seconds.
+ * HAPI's FhirValidator against the base R4 profiles: what {@code try} reports and what the tests
+ * ({@code support/R4Validator}) hold every produced resource to. Built on first use: loading the R4
+ * definitions takes seconds.
  */
-final class R4Validation {
+public final class R4Validation {
 
     /** An error or warning about one resource. */
     record Issue(ResultSeverityEnum severity, String location, String message) {
@@ -37,7 +38,7 @@ final class R4Validation {
     private R4Validation() {
     }
 
-    private static synchronized FhirValidator validator() {
+    public static synchronized FhirValidator validator() {
         if (validator == null) {
             FhirContext ctx = FhirContext.forR4Cached();
             ValidationSupportChain chain = new ValidationSupportChain(

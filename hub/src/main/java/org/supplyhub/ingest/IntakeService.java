@@ -144,7 +144,7 @@ public class IntakeService {
         String hash = contentHash(a.text());
         ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
                 .header(header.sender(), header.controlId(), header.type(), header.version()).contentHash(hash)
-                .identifiedBy(identity(iface, header.controlId(), hash))
+                .keyedByContent(reusesControlIds(iface))
                 .answered(MessageStatus.ACCEPTED, "AA", a.ack(), null);
         try {
             journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(a.resources()),
@@ -202,7 +202,7 @@ public class IntakeService {
         log.info("Interface {}: {} not mapped ({}): {}", iface.id(), header.controlId(), e.errorCode(), e.path());
         ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), caller, charset.name(), raw)
                 .header(header.sender(), header.controlId(), header.type(), header.version()).contentHash(hash)
-                .identifiedBy(identity(iface, header.controlId(), hash))
+                .keyedByContent(reusesControlIds(iface))
                 .answered(MessageStatus.ERROR, "AE", n.ack(), e.getMessage());
         try {
             journal.record(received);
@@ -216,11 +216,9 @@ public class IntakeService {
         return new IntakeResult("AE", n.ack(), charset, MessageStatus.ERROR, false);
     }
 
-    /** MSH-10, or MSH-10 and the content hash for a sender that reuses control ids (the profile says). */
-    private static String identity(InterfaceDefinition iface, String controlId, String contentHash) {
-        // 64 bits of the SHA-256 keep the key within the journal's column (interface, sender, MSH-10 at their limits)
-        return iface.mapper().profile().accept().controlIdsAreReused()
-                ? controlId + "#" + contentHash.substring(0, 16) : null;
+    /** The sender reuses control ids (the profile says): a message is MSH-10 and its content. */
+    private static boolean reusesControlIds(InterfaceDefinition iface) {
+        return iface.mapper().profile().accept().controlIdsAreReused();
     }
 
     /** The database refused the message's content although it was bounded: a message problem, never "resend later". */
@@ -320,7 +318,7 @@ public class IntakeService {
                             stored.charset(), stored.raw())
                     .header(stored.sender(), stored.controlId(), header.type(), header.version())
                     .contentHash(contentHash(text))
-                    .identifiedBy(identity(iface, stored.controlId(), contentHash(text)))
+                    .keyedByContent(reusesControlIds(iface))
                     .answered(MessageStatus.ACCEPTED, "AA", ack, null);
             long revision = journal.revise(id, stored.status(), new Journal.Entry(received, toJson(usage),
                     usage.lines().size(), outputs(resources), destinations(iface, usage), orderingKey(usage)));

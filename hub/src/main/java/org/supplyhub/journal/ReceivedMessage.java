@@ -23,14 +23,16 @@ public record ReceivedMessage(
         String error,
         String contentHash,
         Long previousId,
-        String identity) {
+        boolean keyedByContent) {
 
     /**
      * Resends are recognised per interface, by sender and control id; rejected messages are never
      * deduplicated. An ERROR row holds the key until a later attempt takes it over.
      */
     public String dedupKey() {
-        return key(interfaceId, sender, identity != null ? identity : controlId, status);
+        // 64 bits of the SHA-256 keep the key within the journal's column (interface, sender, MSH-10 at their limits)
+        return key(interfaceId, sender, keyedByContent && controlId != null && contentHash != null
+                ? controlId + "#" + contentHash.substring(0, 16) : controlId, status);
     }
 
     public static String key(String interfaceId, String sender, String controlId, MessageStatus status) {
@@ -51,7 +53,7 @@ public record ReceivedMessage(
         private final byte[] raw;
         private String sender;
         private String controlId;
-        private String identity;
+        private boolean keyedByContent;
         private String messageType;
         private String hl7Version;
         private String contentHash;
@@ -79,24 +81,24 @@ public record ReceivedMessage(
         }
 
         /**
-         * What identifies the message among the sender's messages when it is not MSH-10 alone (an
-         * interface whose sender reuses control ids: MSH-10 and the content hash); null: MSH-10.
+         * True for an interface whose sender reuses control ids: the message is then identified by
+         * MSH-10 and its content hash, not MSH-10 alone.
          */
-        public Builder identifiedBy(String identity) {
-            this.identity = identity;
+        public Builder keyedByContent(boolean keyedByContent) {
+            this.keyedByContent = keyedByContent;
             return this;
         }
 
         /** The journal row: answered {@code ackCode} with {@code ack}, {@code error} saying why when not AA. */
         public ReceivedMessage answered(MessageStatus status, String ackCode, String ack, String error) {
             return new ReceivedMessage(interfaceId, sender, controlId, messageType, hl7Version, status, receivedAt,
-                    caller, charset, raw, ackCode, ack, error, contentHash, null, identity);
+                    caller, charset, raw, ackCode, ack, error, contentHash, null, keyedByContent);
         }
     }
 
     /** The same message as a new attempt superseding {@code previous}. */
     public ReceivedMessage superseding(long previous) {
         return new ReceivedMessage(interfaceId, sender, controlId, messageType, hl7Version, status, receivedAt, caller,
-                charset, raw, ackCode, ack, error, contentHash, previous, identity);
+                charset, raw, ackCode, ack, error, contentHash, previous, keyedByContent);
     }
 }

@@ -42,8 +42,6 @@ import static org.supplyhub.mapping.FieldChecks.TEXT_MAX;
  */
 public final class UsageMapper {
 
-    /** The FHIR system of NDC codes, when the profile names none. */
-    static final String NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc";
 
     private final String interfaceId;
     private final MappingProfile profile;
@@ -289,7 +287,7 @@ public final class UsageMapper {
                 .originalTransactionId(FieldChecks.text(value(t, lf.originalTransactionId()), ID_MAX,
                         lf.originalTransactionId(), index, "original transaction id"))
                 .reasons(codings(t, lf.reason(), "reason", null, "diagnosis"))
-                .ndc(coding(t, lf.ndc(), "ndc", NDC_SYSTEM, "NDC"))
+                .ndc(coding(t, lf.ndc(), "ndc", FhirMapper.NDC, "NDC"))
                 .notes(notes(t, lf.notes()))
                 .implants(implants)
                 .build();

@@ -1,6 +1,5 @@
 package org.supplyhub.cli;
 
-import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +17,7 @@ import org.supplyhub.delivery.DeliveryException;
 import org.supplyhub.delivery.Payloads;
 import org.supplyhub.hl7.Hl7Support;
 import org.supplyhub.ingest.MessageTranslator;
+import org.supplyhub.mapping.FhirConfiguration;
 import org.supplyhub.mapping.SupplyUsage;
 
 import java.io.IOException;
@@ -59,10 +59,7 @@ final class DryRun {
 
     DryRun(InterfaceCatalog catalog) {
         this.catalog = catalog;
-        FhirContext fhir = FhirContext.forR4Cached();
-        // as mapping.FhirConfiguration sets it for the journal's encoding
-        fhir.getParserOptions().setAutoContainReferenceTargetsWithNoId(false);
-        this.fhirJson = fhir.newJsonParser();
+        this.fhirJson = FhirConfiguration.newContext().newJsonParser(); // encoded as the journal encodes
     }
 
     /**

@@ -79,12 +79,23 @@ public final class TestInterfaces {
         return projectRoot().resolve("hub/src/test/resources/samples");
     }
 
+    /** Ports handed out in this JVM: the OS may offer a just-closed ephemeral port again. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port free now and never handed out before in this JVM. Without the second condition two
+     * interfaces of one test got the same port (seen in a clean-clone run with four interfaces).
+     */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                s.setReuseAddress(true);
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 }

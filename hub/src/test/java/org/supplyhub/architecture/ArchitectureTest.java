@@ -37,6 +37,7 @@ class ArchitectureTest {
         LayeredArchitecture layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("hl7").definedBy("org.supplyhub.hl7..")
                 .layer("mapping").definedBy("org.supplyhub.mapping..")
+                .layer("safety").definedBy("org.supplyhub.safety..")
                 .layer("config").definedBy("org.supplyhub.config..")
                 .layer("journal").definedBy("org.supplyhub.journal..")
                 .layer("ingest").definedBy("org.supplyhub.ingest..")
@@ -49,14 +50,15 @@ class ArchitectureTest {
 
                 .whereLayer("hl7").mayNotAccessAnyLayer()
                 .whereLayer("mapping").mayOnlyAccessLayers("hl7")
-                .whereLayer("config").mayOnlyAccessLayers("hl7", "mapping")
-                .whereLayer("journal").mayOnlyAccessLayers("hl7", "mapping")
-                .whereLayer("ingest").mayOnlyAccessLayers("hl7", "mapping", "config", "journal")
-                .whereLayer("delivery").mayOnlyAccessLayers("hl7", "mapping", "config", "journal")
+                .whereLayer("safety").mayOnlyAccessLayers("hl7", "mapping")
+                .whereLayer("config").mayOnlyAccessLayers("hl7", "mapping", "safety")
+                .whereLayer("journal").mayOnlyAccessLayers("hl7", "mapping", "safety")
+                .whereLayer("ingest").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "journal")
+                .whereLayer("delivery").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "journal")
                 .whereLayer("security").mayOnlyAccessLayers("hl7", "mapping", "config", "journal")
                 .whereLayer("health").mayOnlyAccessLayers("journal")
-                .whereLayer("admin").mayOnlyAccessLayers("hl7", "mapping", "config", "journal", "ingest", "delivery", "security")
-                .whereLayer("cli").mayOnlyAccessLayers("hl7", "mapping", "config", "ingest", "delivery", "security")
+                .whereLayer("admin").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "journal", "ingest", "delivery", "security")
+                .whereLayer("cli").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "ingest", "delivery", "security")
                 // the application class in the root package is the composition root: it may use any layer
 
                 .whereLayer("journal").mayOnlyBeAccessedByLayers("ingest", "delivery", "security", "admin", "health");
@@ -74,7 +76,7 @@ class ArchitectureTest {
 
     @Test
     void mappingIsPlainJava() {
-        noClasses().that().resideInAPackage("org.supplyhub.mapping..")
+        noClasses().that().resideInAnyPackage("org.supplyhub.mapping..", "org.supplyhub.safety..")
                 .should().dependOnClassesThat().resideInAnyPackage(
                         "org.apache.camel..", "org.springframework.web..", "jakarta.servlet..", "org.springframework.jdbc..")
                 .because("profiles are loaded and run by the CLI without Camel, a web server or a database")

@@ -289,6 +289,11 @@ public final class InterfaceCatalog {
                 throw new ConfigurationException(at(display, route) + "template " + template
                         + " has no parameter '" + name + "' (it takes " + allowed + ")");
             }
+            String problem = RouteTemplate.byId(template).flatMap(t -> t.parameter(name))
+                    .map(p -> p.problem(params.get(name))).orElse(null);
+            if (problem != null) {
+                throw new ConfigurationException(at(display, route) + problem);
+            }
         }
         String id = params.get("interfaceId");
         if (id == null || !id.matches("[a-z0-9][a-z0-9-]{0,63}")) {

@@ -36,11 +36,47 @@ public enum RouteTemplate {
      * One parameter: {@code defaultValue} null means required. {@code readLive}: read per message (or
      * per poll) from the running configuration, so a reload that changes it restarts nothing.
      */
-    public record Parameter(String name, String defaultValue, boolean readLive) {
+    public record Parameter(String name, String defaultValue, boolean readLive, Check check) {
+        public Parameter(String name, String defaultValue, boolean readLive) {
+            this(name, defaultValue, readLive, value -> null);
+        }
+
         public boolean required() {
             return defaultValue == null;
         }
+
+        /** What is wrong with a value given in a routes file, or null if nothing is. */
+        public String problem(String value) {
+            return value == null ? null : check.problem(value.trim());
+        }
+
+        /** The value given, or the default. */
+        public String valueIn(java.util.Map<String, String> given) {
+            String value = given.get(name);
+            return value == null ? defaultValue : value.trim();
+        }
     }
+
+    /** A parameter's own rule for its value; returns what is wrong, or null. */
+    @FunctionalInterface
+    public interface Check {
+        String problem(String value);
+    }
+
+    /**
+     * MLLP connections this listener keeps open at once; the next one is closed before a byte is read
+     * (the hub-wide {@code hub.mllp.max-connections} applies too). 100: a sending system opens one
+     * or a few connections per interface; the rest is headroom for reconnects while half-open
+     * connections of a flaky network wait for the idle timeout. Read per connection: a reload that
+     * changes it restarts nothing and leaves open connections alone.
+     */
+    public static final String MAX_CONNECTIONS = "maxConnections";
+    /**
+     * {@code true}: FS alone ends a frame (a CR after it is skipped), for senders that leave out the CR.
+     * {@code false} (MLLP): a frame must end with FS CR; one that ends with FS alone is answered AR.
+     * Read per connection.
+     */
+    public static final String ACCEPT_FS_WITHOUT_CR = "acceptFsWithoutCr";
 
     private final String id;
     private final List<Parameter> parameters;
@@ -102,6 +138,10 @@ public enum RouteTemplate {
         List<Parameter> all = new ArrayList<>(interfaceParameters());
         all.add(required("port"));
         all.add(optional("host", "127.0.0.1"));
+        all.add(new Parameter(MAX_CONNECTIONS, "100", true, value -> value.matches("[1-9][0-9]{0,5}") ? null
+                : "maxConnections is a whole number from 1 to 999999 (got '" + value + "')"));
+        all.add(new Parameter(ACCEPT_FS_WITHOUT_CR, "false", true, value -> value.equals("true") || value.equals("false")
+                ? null : "acceptFsWithoutCr is true or false (got '" + value + "')"));
         all.addAll(List.of(more));
         return all;
     }

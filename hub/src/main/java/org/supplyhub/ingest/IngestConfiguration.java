@@ -3,6 +3,8 @@ package org.supplyhub.ingest;
 import org.supplyhub.config.ConfigSnapshot;
 import org.supplyhub.config.RunningConfig;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -38,14 +40,38 @@ public class IngestConfiguration {
         public HubProperties {
             routesDir = routesDir == null ? Path.of("routes") : routesDir;
             mappingsDir = mappingsDir == null ? Path.of("mappings") : mappingsDir;
-            mllp = mllp == null ? new Mllp(null, null) : mllp;
+            mllp = mllp == null ? new Mllp(null, null, null, null, null) : mllp;
             maxMessageSize = maxMessageSize == null ? DataSize.ofMegabytes(1) : maxMessageSize;
         }
 
-        public record Mllp(DataSize maxFrameSize, Duration idleTimeout) {
+        /**
+         * @param maxConnections MLLP connections open at once, all listeners (each listener also has
+         *                       its {@code maxConnections}); 500: five times the per-listener default
+         *                       of 100, far above the dozen-odd senders of a hospital, well below what
+         *                       the file descriptors and threads allow
+         * @param maxBuffered    memory all connections may hold in frames not ended yet; 64 MB: 64
+         *                       frames of the 1 MB maximum arriving at once (a typical DFT is 2–20 KB
+         *                       and arrives in one read, holding nothing), an eighth of a 512 MB heap,
+         *                       the size of direct memory Netty may take by default
+         * @param frameEndGrace  how long a frame's final FS waits for its CR before a strict listener
+         *                       refuses the frame; 1 s: a CR split from its FS arrives within a round trip
+         */
+        public record Mllp(DataSize maxFrameSize, Duration idleTimeout, Integer maxConnections, DataSize maxBuffered,
+                           Duration frameEndGrace) {
             public Mllp {
                 maxFrameSize = maxFrameSize == null ? DataSize.ofMegabytes(1) : maxFrameSize;
                 idleTimeout = idleTimeout == null ? Duration.ofMinutes(5) : idleTimeout;
+                maxConnections = maxConnections == null ? 500 : maxConnections;
+                maxBuffered = maxBuffered == null ? DataSize.ofMegabytes(64) : maxBuffered;
+                frameEndGrace = frameEndGrace == null ? Duration.ofSeconds(1) : frameEndGrace;
+                if (maxConnections < 1) {
+                    throw new IllegalArgumentException("hub.mllp.max-connections must be at least 1 (got " + maxConnections + ")");
+                }
+                if (maxBuffered.compareTo(maxFrameSize) < 0) {
+                    // else a frame of the allowed size that arrives in several reads could never be taken
+                    throw new IllegalArgumentException("hub.mllp.max-buffered (" + maxBuffered
+                            + ") must be at least hub.mllp.max-frame-size (" + maxFrameSize + ")");
+                }
             }
         }
     }
@@ -57,12 +83,35 @@ public class IngestConfiguration {
     }
 
     @Bean
-    ChannelHandlerFactory mllpFrameDecoder(HubProperties hub) {
+    MllpListeners mllpListeners(RunningConfig running) {
+        return new MllpListeners(running);
+    }
+
+    /** The hub-wide budget for unfinished MLLP frames ({@code hub.mllp.max-buffered}). */
+    @Bean
+    UnfinishedFrameBudget unfinishedFrameBudget(HubProperties hub, MeterRegistry meters) {
+        UnfinishedFrameBudget budget = new UnfinishedFrameBudget(hub.mllp().maxBuffered().toBytes());
+        Gauge.builder("hub.mllp.buffered", budget, UnfinishedFrameBudget::used).baseUnit("bytes")
+                .description("memory MLLP connections hold in frames not ended yet").register(meters);
+        return budget;
+    }
+
+    /** The connection caps: a handler of the MLLP templates' {@code decoders} ({@code #mllpConnections}). */
+    @Bean
+    MllpConnectionLimits mllpConnections(HubProperties hub, MllpListeners listeners, MeterRegistry meters) {
+        return new MllpConnectionLimits(hub.mllp().maxConnections(), listeners, meters);
+    }
+
+    @Bean
+    ChannelHandlerFactory mllpFrameDecoder(HubProperties hub, MllpListeners listeners, UnfinishedFrameBudget budget) {
         int max = (int) Math.min(Integer.MAX_VALUE - 8, hub.mllp().maxFrameSize().toBytes());
+        MllpFrameDecoder.Framing strict = MllpFrameDecoder.Framing.strict(max).withBudget(budget)
+                .withEndGrace(hub.mllp().frameEndGrace());
         return new DefaultChannelHandlerFactory() {
             @Override
             public io.netty.channel.ChannelHandler newChannelHandler() {
-                return new MllpFrameDecoder(max);
+                // the listener's acceptFsWithoutCr, read when the connection opens
+                return new MllpFrameDecoder(channel -> strict.withFsEndsFrame(listeners.of(channel).acceptFsWithoutCr()));
             }
         };
     }

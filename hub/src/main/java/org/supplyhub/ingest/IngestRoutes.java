@@ -38,14 +38,14 @@ public class IngestRoutes extends RouteBuilder {
     public void configure() {
         // MLLP over TCP (Netty): one listener per interface port, a reply per frame, frames bounded.
         // allowedSources: the CIDR blocks a sender may connect from (SourceAddressFilter; empty: any)
-        mllpTemplate(RouteTemplate.MLLP, "", "#mllpSources,#mllpIdleTimeout,#mllpFrameDecoder");
+        mllpTemplate(RouteTemplate.MLLP, "", "#mllpSources,#mllpConnections,#mllpIdleTimeout,#mllpFrameDecoder");
 
         // MLLP over TLS: the same listener behind an SSL handler whose context (key, CAs, the
         // certificates bound to the interface) MllpTls registers; refused handshakes are audited.
         mllpTemplate(RouteTemplate.MLLP_TLS,
                 "&ssl=true&sslContextParameters=#mllpTls-{{interfaceId}}&needClientAuth={{needClientAuth}}"
                         + "&sslClientCertHeaders=true",
-                "#mllpTlsAudit,#mllpIdleTimeout,#mllpFrameDecoder");
+                "#mllpTlsAudit,#mllpConnections,#mllpIdleTimeout,#mllpFrameDecoder");
 
         // For senders that are not on MLLP: other Camel routes (file pickup, queues) and the
         // HTTP endpoint hand messages to direct:hl7-<interfaceId>.
@@ -75,8 +75,8 @@ public class IngestRoutes extends RouteBuilder {
         String caller = subject != null ? "cert:" + new X500Principal(subject).getName()
                 : AuditLog.anonymous(peer.replaceFirst("^/", ""));
         try {
-            IntakeResult result = body instanceof OversizedFrame frame
-                    ? intake.oversized(iface, frame, caller)
+            IntakeResult result = body instanceof OversizedFrame frame ? intake.oversized(iface, frame, caller)
+                    : body instanceof RefusedFrame refused ? intake.refused(iface, refused, caller)
                     : intake.receive(iface, exchange.getMessage().getBody(byte[].class), null, caller);
             exchange.getMessage().setBody(result.ackBytes());
         } catch (RuntimeException e) {

@@ -119,6 +119,18 @@ public class IntakeService {
         return reject(iface, frame.head(), charset, header, error, caller);
     }
 
+    /** A frame the decoder refused for how it arrived (over the memory budget, no CR after FS): AR. */
+    public IntakeResult refused(InterfaceDefinition iface, RefusedFrame frame, String caller) {
+        Charset charset = Hl7Charsets.detect(frame.head(), iface.defaultCharset());
+        Hl7Header header = Hl7Header.read(new String(frame.head(), charset));
+        HL7Exception error = new HL7Exception(frame.reason().text(), frame.reason() == RefusedFrame.Reason.BUSY
+                ? ErrorCode.APPLICATION_INTERNAL_ERROR : ErrorCode.DATA_TYPE_ERROR); // busy: ours, resend; no CR: the sender's
+        log.warn("Interface {}: refused a {}-byte frame ({}), control id {}", iface.id(), frame.length(),
+                frame.reason(), header == null ? "?" : header.controlId());
+        meters.counter("hub.mllp.frames.refused", "interface", iface.id(), "reason", frame.reason().name()).increment();
+        return reject(iface, frame.head(), charset, header, error, caller);
+    }
+
     private IntakeResult process(InterfaceDefinition iface, byte[] raw, Charset declared, String caller) {
         MessageTranslator.Translation translation = translator.translate(iface, raw, declared);
         if (translation instanceof MessageTranslator.Accepted a) {

@@ -108,7 +108,6 @@ public final class MllpConnectionLimits extends ChannelInboundHandlerAdapter {
     }
 
     private void refuse(ChannelHandlerContext ctx, String interfaceId, String reason, String why) {
-        ctx.close(); // before channelActive goes on: nothing is read from it
         Counter.builder("hub.mllp.connections.refused").tag("interface", interfaceId).tag("reason", reason)
                 .description("MLLP connections closed at once because a connection cap was reached")
                 .register(meters).increment();
@@ -119,6 +118,7 @@ public final class MllpConnectionLimits extends ChannelInboundHandlerAdapter {
             log.warn("Interface {}: MLLP connection from {} refused: {}{}", interfaceId, peer, why,
                     skipped == 0 ? "" : "; " + skipped + " more refused since the last such line");
         }
+        ctx.close(); // instead of passing channelActive on: nothing is read from it
     }
 
     /** Lets one line through per {@link #LOG_EVERY}; counts the others. */

@@ -45,8 +45,6 @@ public final class MllpConnectionLimits extends ChannelInboundHandlerAdapter {
         this.maxTotal = maxTotal;
         this.listeners = listeners;
         this.meters = meters;
-        Gauge.builder("hub.mllp.connections.open.total", total, AtomicInteger::get)
-                .description("MLLP connections open, all listeners").register(meters);
     }
 
     @Override

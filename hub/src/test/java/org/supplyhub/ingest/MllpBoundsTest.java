@@ -38,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code -Dbounds.maxBuffered=100GB} runs it without the budget (as before it existed).
  */
 @SpringBootTest(properties = {"hub.mllp.idle-timeout=2m", "hub.mllp.max-connections=220",
-        "hub.mllp.frame-end-grace=500ms"})
+        "hub.mllp.frame-end-grace=500ms", "hub.config.watch=false"})
 @DirtiesContext
 @ExtendWith(OutputCaptureExtension.class)
 class MllpBoundsTest {
@@ -62,6 +62,8 @@ class MllpBoundsTest {
     MllpConnectionLimits limits;
     @Autowired
     UnfinishedFrameBudget budget;
+    @Autowired
+    ConfigReloader reloader;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
@@ -105,6 +107,31 @@ class MllpBoundsTest {
                     .isEqualTo(MERCY_CAP);
         } finally {
             closeAll(open);
+        }
+    }
+
+    @Test
+    void aReloadThatChangesMaxConnectionsAppliesToTheNextConnectionAndRestartsNothing() throws Exception {
+        Path file = INTERFACES.routesDir.resolve("mercy-or.yaml");
+        String original = Files.readString(file);
+        List<Mllp> open = new ArrayList<>();
+        try (Mllp first = new Mllp(port("mercy-or"))) {
+            open.add(new Mllp(port("mercy-or")));
+            Await.until(() -> limits.openOn("mercy-or") == 2, 10);
+            Files.writeString(file, original.replace("value: \"" + MERCY_CAP + "\"", "value: \"2\""));
+            ConfigReloader.Result result = reloader.reload("test");
+            assertThat(result.outcome()).isEqualTo(ConfigReloader.Outcome.APPLIED);
+            assertThat(result.restarted()).as("read per connection: the listener keeps running").isEmpty();
+            assertThat(result.started()).isEmpty();
+            try (Mllp third = new Mllp(port("mercy-or"))) {
+                third.socket().setSoTimeout(5_000);
+                assertThat(third.closedByPeer()).as("the new cap of 2 applies to the next connection").isTrue();
+            }
+            assertThat(first.send(mercy("RELOAD-1"), StandardCharsets.UTF_8)).as("open ones go on").contains("\rMSA|AA|RELOAD-1");
+        } finally {
+            closeAll(open);
+            Files.writeString(file, original);
+            reloader.reload("test");
         }
     }
 
@@ -194,6 +221,7 @@ class MllpBoundsTest {
             // the senders finish their frames: the held ones are taken, the others were refused
             int accepted = 0;
             int busy = 0;
+            int firstBusy = -1;
             for (int i = 0; i < connections; i++) {
                 byte[] frame = frames.get(i);
                 open.get(i).write(Arrays.copyOfRange(frame, frame.length - 100, frame.length));
@@ -206,6 +234,7 @@ class MllpBoundsTest {
                 } else {
                     assertThat(answer).contains("\rMSA|AR|BIG-" + i).contains("unfinished MLLP frames");
                     busy++;
+                    firstBusy = firstBusy < 0 ? i : firstBusy;
                 }
             }
             System.out.printf("MEMORY then: %d accepted (AA), %d refused (AR, resend later)%n", accepted, busy);
@@ -214,6 +243,11 @@ class MllpBoundsTest {
                 assertThat(busy).as("frames past the budget are refused").isGreaterThan(0);
             }
             Await.until(() -> budget.used() == 0, 10);
+            if (firstBusy >= 0) {
+                // "resend it later": the same message, same control id, now that memory is free
+                open.get(firstBusy).write(frames.get(firstBusy));
+                assertThat(open.get(firstBusy).read(StandardCharsets.UTF_8)).contains("\rMSA|AA|BIG-" + firstBusy + "\r");
+            }
         } finally {
             closeAll(open);
         }

@@ -101,7 +101,9 @@ public enum RouteTemplate {
     private static List<Parameter> listener(Parameter... more) {
         List<Parameter> all = new ArrayList<>(interfaceParameters());
         all.add(required("port"));
-        all.add(optional("host", "127.0.0.1"));
+        // hub.mllp.host: in a container the listeners must bind 0.0.0.0 for the balancer to reach them,
+        // without editing every interface file (docker-compose.yml sets HUB_MLLP_HOST)
+        all.add(optional("host", "{{hub.mllp.host:127.0.0.1}}"));
         all.addAll(List.of(more));
         return all;
     }

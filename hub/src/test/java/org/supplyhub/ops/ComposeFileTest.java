@@ -1,5 +1,7 @@
 package org.supplyhub.ops;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -183,26 +185,45 @@ class ComposeFileTest {
         assertThat(Files.readString(ROOT.resolve(".dockerignore"))).contains("ops/compose/secrets/");
     }
 
-    /** Keycloak's realm file fills its client secrets from the variables the entrypoint exports. */
+    /**
+     * Keycloak's realm file fills its client secrets from the variables the entrypoint exports, and
+     * the client Prometheus scrapes with exists there, with metrics:read and the hub's audience, and
+     * its secret is the very file Prometheus reads.
+     */
     @Test
-    void realmPlaceholdersAreExportedByTheKeycloakEntrypoint() throws IOException {
+    void realmClientsGetTheirSecretsFromComposeSecrets() throws IOException {
         Path realm = ROOT.resolve("ops/keycloak/supply-hub-realm.json");
         requireFile(realm, "ops/keycloak/supply-hub-realm.json (from the stack branch)");
         String script = Files.readString(ROOT.resolve("ops/compose/keycloak-entrypoint.sh"));
-        Set<String> exported = new TreeSet<>();
-        Matcher e = Pattern.compile("(?m)^export ([A-Z0-9_]+)=").matcher(script);
+        Map<String, String> exported = new LinkedHashMap<>(); // variable → secret file
+        Matcher e = Pattern.compile("(?m)^export ([A-Z0-9_]+)=\"\\$\\(secret ([a-z0-9_]+)\\)\"").matcher(script);
         while (e.find()) {
-            exported.add(e.group(1));
+            exported.put(e.group(1), e.group(2));
         }
-        exported.addAll(environment(service("keycloak")).keySet());
-        Matcher p = Pattern.compile("\\$\\{([A-Za-z0-9_.]+)(?::[^}]*)?}").matcher(Files.readString(realm));
+        List<String> keycloakSecrets = strings(service("keycloak").get("secrets"));
+        assertThat(keycloakSecrets).as("secrets the entrypoint reads").containsAll(exported.values());
+        String realmText = Files.readString(realm);
+        Matcher p = Pattern.compile("\\$\\{([A-Za-z0-9_.]+)(?::[^}]*)?}").matcher(realmText);
         Set<String> placeholders = new TreeSet<>();
         while (p.find()) {
             placeholders.add(p.group(1));
         }
-        assertThat(exported).as("placeholders in the realm file").containsAll(placeholders);
-        assertThat(Files.readString(realm)).as("the client Prometheus scrapes with (ops/prometheus/prometheus.yml)")
-                .containsPattern("\"clientId\"\\s*:\\s*\"prometheus\"");
+        assertThat(exported.keySet()).as("placeholders in the realm file").containsAll(placeholders);
+
+        Map<String, Object> oauth2 = map(hubScrapeJob().get("oauth2"));
+        JsonNode client = null;
+        for (JsonNode c : new ObjectMapper().readTree(realmText).get("clients")) {
+            if (c.get("clientId").asText().equals(oauth2.get("client_id"))) {
+                client = c;
+            }
+        }
+        assertThat(client).as("realm client " + oauth2.get("client_id") + " (ops/prometheus/prometheus.yml)").isNotNull();
+        List<String> scopes = new ArrayList<>();
+        client.get("defaultClientScopes").forEach(x -> scopes.add(x.asText()));
+        assertThat(scopes).contains("metrics:read", "supply-hub");
+        String variable = client.get("secret").asText().replaceAll("^\\$\\{([A-Za-z0-9_]+).*}$", "$1");
+        assertThat("/run/secrets/" + exported.get(variable)).as("the secret Prometheus sends is the one Keycloak holds")
+                .isEqualTo(oauth2.get("client_secret_file"));
     }
 
     /** The balancer's MLLP ports are the interfaces' own (routes/*.yaml), on both sides of HAProxy. */
@@ -247,18 +268,24 @@ class ComposeFileTest {
 
     @Test
     void prometheusScrapesBothHubsWithAToken() throws IOException {
-        Map<String, Object> prometheus = yaml(ROOT.resolve("ops/prometheus/prometheus.yml"));
-        List<Object> jobs = list(prometheus.get("scrape_configs"));
-        Map<String, Object> hubJob = jobs.stream().map(ComposeFileTest::map)
-                .filter(j -> "supply-hub".equals(j.get("job_name"))).findFirst().orElseThrow();
+        Map<String, Object> hubJob = hubScrapeJob();
         assertThat(hubJob.get("metrics_path")).isEqualTo("/actuator/prometheus");
         Map<String, Object> oauth2 = map(hubJob.get("oauth2"));
         assertThat(strings(oauth2.get("scopes"))).containsExactly("metrics:read");
-        assertThat(oauth2.get("client_secret_file")).isEqualTo("/run/secrets/prometheus_client_secret");
-        assertThat(strings(service("prometheus").get("secrets"))).contains("prometheus_client_secret");
+        assertThat(String.valueOf(oauth2.get("token_url")))
+                .isEqualTo("http://keycloak:8080/realms/supply-hub/protocol/openid-connect/token");
+        String secretFile = String.valueOf(oauth2.get("client_secret_file"));
+        assertThat(secretFile).startsWith("/run/secrets/");
+        assertThat(strings(service("prometheus").get("secrets"))).contains(secretFile.substring("/run/secrets/".length()));
         List<String> targets = list(hubJob.get("static_configs")).stream()
                 .flatMap(c -> strings(map(c).get("targets")).stream()).toList();
         assertThat(targets).containsExactlyInAnyOrder(HUBS.stream().map(h -> h + ":8080").toArray(String[]::new));
+    }
+
+    static Map<String, Object> hubScrapeJob() throws IOException {
+        Map<String, Object> prometheus = yaml(ROOT.resolve("ops/prometheus/prometheus.yml"));
+        return list(prometheus.get("scrape_configs")).stream().map(ComposeFileTest::map)
+                .filter(j -> "supply-hub".equals(j.get("job_name"))).findFirst().orElseThrow();
     }
 
     // ---- helpers

@@ -137,7 +137,9 @@ public enum RouteTemplate {
     private static List<Parameter> listener(Parameter... more) {
         List<Parameter> all = new ArrayList<>(interfaceParameters());
         all.add(required("port"));
-        all.add(optional("host", "127.0.0.1"));
+        // hub.mllp.host: in a container the listeners must bind 0.0.0.0 for the balancer to reach them,
+        // without editing every interface file (docker-compose.yml sets HUB_MLLP_HOST)
+        all.add(optional("host", "{{hub.mllp.host:127.0.0.1}}"));
         all.add(new Parameter(MAX_CONNECTIONS, "100", true, value -> value.matches("[1-9][0-9]{0,5}") ? null
                 : "maxConnections is a whole number from 1 to 999999 (got '" + value + "')"));
         all.add(new Parameter(ACCEPT_FS_WITHOUT_CR, "false", true, value -> value.equals("true") || value.equals("false")

@@ -114,7 +114,9 @@ public final class RecallFeed implements AutoCloseable {
             }
             String body = new String(response.body(), StandardCharsets.UTF_8);
             String type = response.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
-            String source = settings.url().getScheme() + "://" + host + settings.url().getPath();
+            // the URL without user info or query (either may carry a credential)
+            URI url = settings.url();
+            String source = url.getScheme() + "://" + host + (url.getPort() > 0 ? ":" + url.getPort() : "") + url.getPath();
             RecallList list = type.contains("json") || body.stripLeading().startsWith("{")
                     ? RecallList.parseFhirList(body, source) : RecallList.parseCsv(body, source);
             status.set(new Status(list, at, at, null));

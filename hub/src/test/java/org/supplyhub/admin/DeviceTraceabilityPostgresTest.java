@@ -89,6 +89,9 @@ class DeviceTraceabilityPostgresTest {
             Files.writeString(file, HEADER + KNEE + ",LOTR1,,,Z-1-2026,II,2026-10-02,Seal may be breached\n");
             assertThat(reload().statusCode()).isEqualTo(200);
             assertThat(recalls.find(KNEE, "lotr1", "SN1")).map(Recall::number).contains("Z-1-2026");
+            JsonNode config = JSON.readTree(get("/api/config", reader()).body());
+            assertThat(config.path("recalls").path("fileRows").asInt()).isOne();
+            assertThat(config.path("recalls").path("fetchedFrom").isNull()).isTrue(); // no URL configured
 
             // a malformed edit: refused with every problem's line, the running list stays
             Files.writeString(file, HEADER + KNEE + ",LOTR2,,,Z-2-2026,II,2026-10-02,x\n"

@@ -66,7 +66,7 @@ class RecallFeedTest {
         assertThat(feed.fetch()).isTrue();
         assertThat(authorization.get()).isEqualTo("Bearer s3cret");
         assertThat(feed.list().find(KNEE, "LOT1", null)).isPresent();
-        assertThat(age()).isBetween(0.0, 5.0);
+        assertThat(age()).isBetween(0.0, 60.0); // seconds since that fetch, on a loaded machine
         assertThat(failures()).isZero();
 
         status.set(503);

@@ -34,8 +34,11 @@ public class ConfigController {
     private final RunningConfig running;
     private final ConfigReloader reloader;
     private final AuditLog audit;
+    private final org.supplyhub.config.RecallFeed recallFeed;
 
-    public ConfigController(RunningConfig running, ConfigReloader reloader, AuditLog audit) {
+    public ConfigController(RunningConfig running, ConfigReloader reloader, AuditLog audit,
+                            org.supplyhub.config.RecallFeed recallFeed) {
+        this.recallFeed = recallFeed;
         this.running = running;
         this.reloader = reloader;
         this.audit = audit;
@@ -50,7 +53,11 @@ public class ConfigController {
                                   String directory, String routeId) { }
 
     public record ConfigView(Instant loadedAt, List<InterfaceView> interfaces, List<DestinationView> destinations,
-                             Map<String, String> files, ConfigReloader.Result lastReload) { }
+                             Map<String, String> files, ConfigReloader.Result lastReload, RecallsView recalls) { }
+
+    /** The recall lists in force: the file's rows, and the fetched list's source, rows and last fetch. */
+    public record RecallsView(int fileRows, String fetchedFrom, int fetchedRows, Instant lastGoodFetch,
+                              Instant lastFetchAttempt, String lastFetchFailure) { }
 
     @GetMapping
     public ConfigView show(Principal caller) {
@@ -63,7 +70,11 @@ public class ConfigController {
                 routes.get("destination:" + d.name()))).toList();
         audit.record(AuditLog.client(caller), "CONFIG_READ", null, "configuration", "OK",
                 snapshot.files().size() + " files, loaded at " + snapshot.loadedAt());
-        return new ConfigView(snapshot.loadedAt(), interfaces, destinations, snapshot.files(), reloader.last());
+        org.supplyhub.config.RecallFeed.Status fetched = recallFeed.status();
+        RecallsView recalls = new RecallsView(snapshot.recalls().size(),
+                fetched.lastGood() == null ? null : fetched.list().source(), fetched.list().size(), fetched.lastGood(),
+                fetched.lastAttempt(), fetched.lastFailure());
+        return new ConfigView(snapshot.loadedAt(), interfaces, destinations, snapshot.files(), reloader.last(), recalls);
     }
 
     private static InterfaceView interfaceView(InterfaceDefinition i, TemplatedRoute route) {

@@ -42,7 +42,7 @@ public final class Cli {
 
             Commands:
               validate [--routes DIR] [--mappings DIR]
-                  Checks every route, profile, lookup table and item master; prints a summary, or the
+                  Checks every route, profile, lookup table, item master and the recall list; prints a summary, or the
                   problems as "file: line N: problem" (exit 1).
               try INTERFACE FILE... [--only ack|usage|fhir|billing|stock] [--routes DIR] [--mappings DIR]
                   Runs each message in the files through the interface as intake would, stores nothing,
@@ -134,7 +134,10 @@ public final class Cli {
 
     private int validate(Options options) {
         options.noArguments();
-        InterfaceCatalog catalog = load(options);
+        // the whole configuration as start-up and reload read it: interfaces and the recall list
+        org.supplyhub.config.ConfigSnapshot snapshot = org.supplyhub.config.ConfigSnapshot.load(
+                Path.of(options.value("--routes", "routes")), Path.of(options.value("--mappings", "mappings")));
+        InterfaceCatalog catalog = snapshot.catalog();
         Map<ItemMaster, Boolean> masters = new IdentityHashMap<>();
         catalog.all().forEach(i -> masters.put(i.mapper().itemMaster(), true));
         int rows = masters.keySet().stream().mapToInt(ItemMaster::size).sum();
@@ -144,7 +147,7 @@ public final class Cli {
                 .filter(java.util.Objects::nonNull).flatMap(l -> l.values().stream()).distinct().count();
         out.println("OK: " + catalog.all().size() + " interfaces, " + catalog.destinations().size()
                 + " destinations, " + profiles + " profiles, " + lookupTables + " lookup tables, " + rows
-                + " item-master rows");
+                + " item-master rows, " + snapshot.recalls().size() + " recall rows");
         return OK;
     }
 

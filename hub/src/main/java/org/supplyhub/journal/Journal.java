@@ -72,13 +72,24 @@ public class Journal {
     static final int MAX_ORDERING_KEY = 200;
     static final int MAX_DEDUP_KEY = 500;
 
-    /** A message and what it produced, to be journaled in one transaction. */
+    /** A message and what it produced, to be journaled in one transaction; {@code devices}: its device index rows. */
     public record Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
-                        List<String> destinations, String orderingKey) {
+                        List<String> destinations, String orderingKey, List<DeviceUse> devices) {
+
+        public Entry {
+            devices = devices == null ? List.of() : List.copyOf(devices);
+        }
+
+        /** An entry without devices to index. */
+        public Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
+                     List<String> destinations, String orderingKey) {
+            this(message, usageJson, lineCount, outputs, destinations, orderingKey, List.of());
+        }
 
         /** The same entry as a new attempt superseding message {@code previous}. */
         Entry superseding(long previous) {
-            return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey);
+            return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey,
+                    devices);
         }
     }
 
@@ -227,6 +238,11 @@ public class Journal {
                         }
                     }
                 }
+            }
+            // the device index holds live revisions only: the superseded one's devices leave with it
+            try (PreparedStatement devices = con.prepareStatement("delete from device_use where message_id = ?")) {
+                devices.setLong(1, previousId);
+                devices.executeUpdate();
             }
             return insert(con, List.of(revision))[0];
         });
@@ -467,6 +483,7 @@ public class Journal {
                 outbox.executeBatch();
             }
         }
+        DeviceIndex.insert(con, entries, ids);
         // the ingest's audit row commits with the message, so neither exists without the other
         try (PreparedStatement audit = con.prepareStatement(AuditLog.INSERT)) {
             for (int i = 0; i < ids.length; i++) {

@@ -45,6 +45,7 @@ public final class AccessRules {
             new Rule(READ, "/api/messages/{id}/outputs", "messages:read"),
             new Rule(READ, "/api/messages/{id}/attempts", "messages:read"),
             new Rule(READ, "/api/audit", "messages:read"),
+            new Rule(READ, "/api/devices", "messages:read"),
             new Rule(READ, "/api/config", "messages:read"),
             new Rule(POST, "/api/config/reload", "config:write"),
             new Rule(READ, "/actuator/**", "metrics:read"));

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * camel-mllp listener that only parses and ACKs) with the same client, and the ratio.
  *
  * <pre>./mvnw -pl hub -Pbench verify  [-Dbench.messages=20000 -Dbench.connections=8 -Dbench.rate=1000]</pre>
+ * {@code -Dbench.mode=devices} runs {@link DeviceQueryBenchmark} instead.
  */
 public final class IntakeBenchmark {
 
@@ -44,6 +45,10 @@ public final class IntakeBenchmark {
     static final String RUN = Long.toString(System.currentTimeMillis(), 36).toUpperCase();
 
     public static void main(String[] args) throws Exception {
+        if ("devices".equals(System.getProperty("bench.mode"))) {
+            DeviceQueryBenchmark.run(); // the traceability query over 100,000 messages
+            return;
+        }
         if ("e2e".equals(System.getProperty("bench.mode"))) {
             int barePort = TestInterfaces.freePort();
             Process bare = startJvm(List.of("-Xmx512m", "-XX:+UseParallelGC", BareMllpServer.class.getName(),

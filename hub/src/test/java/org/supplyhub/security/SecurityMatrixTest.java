@@ -143,6 +143,8 @@ class SecurityMatrixTest {
                 new Endpoint("GET", "/api/messages/" + messageId + "/outputs", "messages:read", "ingest:mercy-or", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/messages/" + messageId + "/attempts", "messages:read", "metrics:read", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/audit", "messages:read", "messages:replay", Tokens.ADMIN, null, null),
+                new Endpoint("GET", "/api/devices?di=00889024123458&lot=LOT7781A", "messages:read", "ingest:mercy-or",
+                        Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/config", "messages:read", "config:write", Tokens.ADMIN, null, null),
                 new Endpoint("POST", "/api/config/reload", "config:write", "messages:read", Tokens.ADMIN,
                         c -> HttpRequest.BodyPublishers.noBody(), null),

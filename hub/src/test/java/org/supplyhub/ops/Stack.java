@@ -110,7 +110,6 @@ public final class Stack implements AutoCloseable {
     private void startAll() throws IOException {
         long started = System.nanoTime();
         Files.createDirectories(logs);
-        Files.deleteIfExists(runDir.resolve("pids"));
         if (!Files.isRegularFile(options.hubJar())) {
             throw new IllegalStateException("hub jar " + options.hubJar() + " missing: ./mvnw -q -o -pl hub package -DskipTests");
         }

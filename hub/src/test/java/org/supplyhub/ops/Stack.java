@@ -276,15 +276,12 @@ public final class Stack implements AutoCloseable {
             bin = versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
                     .max(Path::compareTo).orElseThrow(() -> new IllegalStateException("no /usr/lib/postgresql/*/bin/initdb: apt-get install -y postgresql"));
         }
-        pgCluster = runDir.resolve("pg");
-        Files.createDirectories(pgCluster);
+        // under /tmp, not the run dir: the postgres user must reach it without opening up the run dir's parents
+        pgCluster = Files.createTempDirectory("supplyhub-pg");
+        Files.writeString(runDir.resolve("pg-cluster.path"), pgCluster + "\n");
         boolean root = "root".equals(System.getProperty("user.name"));
         if (root) {
             run(List.of("chown", "-R", "postgres:postgres", pgCluster.toString()), Duration.ofSeconds(10));
-            // postgres must be able to reach its data directory
-            for (Path p = pgCluster.getParent(); p != null; p = p.getParent()) {
-                Files.setPosixFilePermissions(p, addExecute(p));
-            }
         }
         postgresPort = TestInterfaces.freePort();
         Path data = pgCluster.resolve("data");
@@ -296,12 +293,6 @@ public final class Stack implements AutoCloseable {
                 Duration.ofSeconds(90));
         String pid = Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim();
         appendPid("postgres", Long.parseLong(pid));
-    }
-
-    private static Set<java.nio.file.attribute.PosixFilePermission> addExecute(Path p) throws IOException {
-        Set<java.nio.file.attribute.PosixFilePermission> perms = new LinkedHashSet<>(Files.getPosixFilePermissions(p));
-        perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
-        return perms;
     }
 
     private static List<String> asPostgres(boolean root, List<String> command) {
@@ -323,6 +314,7 @@ public final class Stack implements AutoCloseable {
             run(asPostgres("root".equals(System.getProperty("user.name")),
                     List.of(bin.resolve("pg_ctl").toString(), "-D", pgCluster.resolve("data").toString(), "-m", "fast", "-w", "stop")),
                     Duration.ofSeconds(60));
+            run(List.of("rm", "-rf", pgCluster.toString()), Duration.ofSeconds(60));
         } catch (IOException | RuntimeException e) {
             log.warn("stopping the PostgreSQL cluster in {} failed: {}", pgCluster, e.toString());
         }

@@ -622,7 +622,8 @@ public final class Stack implements AutoCloseable {
         // dev-mem: a fresh in-memory database per run, so the realm is imported on every start
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/kc.sh").toString(), "start-dev",
                 "--http-port=" + keycloakPort, "--http-host=127.0.0.1", "--db=dev-mem", "--import-realm",
-                "--health-enabled=true", "--hostname-strict=false")
+                // its management interface (default 9000) on a free port too: two runs, or compose, may hold 9000
+                "--http-management-port=" + TestInterfaces.freePort(), "--hostname-strict=false")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logs.resolve("keycloak.log").toFile()));
         builder.environment().putAll(env);
         long started = System.nanoTime();

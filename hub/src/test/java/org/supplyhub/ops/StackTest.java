@@ -18,7 +18,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.supplyhub.support.Await;
 import org.supplyhub.support.Mllp;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.Tokens;
@@ -31,13 +31,13 @@ import org.supplyhub.support.Tokens;
  */
 class StackTest {
 
-    @TempDir
-    static Path runDir;
     static Stack stack;
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
-    static void start() {
+    static void start() throws IOException {
+        // kept under target/ so the nodes' and HAProxy's logs can be read after a failure
+        Path runDir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "stack-test-");
         // hubJar null: the hub from this JVM's classpath (verify runs tests before the jar exists)
         stack = Stack.start(StackOptions.builder().runDir(runDir).nodes(2).build());
     }
@@ -89,7 +89,16 @@ class StackTest {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(4);
         }
-        assertThat(Files.readString(stack.logsDir().resolve("haproxy.log"))).contains("hub1");
+        // HAProxy's own health check took the dead node out (inter 1s, fall 2)
+        Await.until(() -> haproxyLog().contains("hub_mercy_or/hub1 is DOWN"), 10);
+    }
+
+    private static String haproxyLog() {
+        try {
+            return Files.readString(stack.logsDir().resolve("haproxy.log"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static String postHl7(URI base, String token, String message) throws Exception {

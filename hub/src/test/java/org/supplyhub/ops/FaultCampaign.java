@@ -1,8 +1,6 @@
 package org.supplyhub.ops;
 
 import org.supplyhub.support.TestInterfaces;
-import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.Yaml;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,14 +53,6 @@ public final class FaultCampaign {
                     4, 15, Duration.ofMinutes(8));
         }
     }
-
-    /** Delivery settings the campaign gives the receivers' destinations (live; applied by a reload). */
-    static final Map<String, String> DESTINATION_TUNING = Map.of(
-            "timeout", "5s",          // a slow receiver (6 s) times out: the hub resends with the same key
-            "lease", "45s",           // a killed node's rows are due again after 45 s, not 5 min
-            "initialBackoff", "1s",
-            "maxBackoff", "10s",      // an outage's rows come back within 10 s of the receiver
-            "batchSize", "16");       // ⌈16 / 8 senders⌉ × 5 s = 10 s, inside the lease
 
     static final List<String> CAMPAIGNS = List.of("kill-load", "kill-drain", "db-outage", "receiver-outage",
             "reload-restart");
@@ -144,7 +134,6 @@ public final class FaultCampaign {
              Stack stack = Stack.start(StackOptions.builder().runDir(runDir).nodes(2).keycloak(false).hubJar(jar)
                      .receivers(ports).build())) {
             FaultCampaign campaign = new FaultCampaign(settings, stack, receivers);
-            campaign.tuneDestinations();
             campaign.calibrate();
             for (String name : only.isEmpty() ? CAMPAIGNS : only) {
                 results.add(campaign.run(name));
@@ -161,33 +150,6 @@ public final class FaultCampaign {
     }
 
     // ------------------------------------------------------------------ setup
-
-    /**
-     * Gives the receivers' destinations on every node short timeouts, a short lease and a short
-     * backoff cap, so a campaign drains in minutes, and applies them with a reload.
-     */
-    @SuppressWarnings("unchecked")
-    void tuneDestinations() throws Exception {
-        for (int i = 0; i < stack.nodes().size(); i++) {
-            Path file = stack.routesDir(i).resolve("destinations.yaml");
-            List<Map<String, Object>> routes = new Yaml().load(Files.readString(file));
-            for (Map<String, Object> route : routes) {
-                Map<String, Object> t = (Map<String, Object>) route.get("templatedRoute");
-                List<Map<String, Object>> params = (List<Map<String, Object>>) t.get("parameters");
-                Map<String, Object> byName = new LinkedHashMap<>();
-                params.forEach(p -> byName.put(String.valueOf(p.get("name")), p.get("value")));
-                if (DESTINATIONS.containsValue(String.valueOf(byName.get("destination")))
-                        && !"file".equals(byName.get("connector"))) {
-                    params.removeIf(p -> DESTINATION_TUNING.containsKey(String.valueOf(p.get("name"))));
-                    DESTINATION_TUNING.forEach((k, v) -> params.add(new LinkedHashMap<>(Map.of("name", k, "value", v))));
-                }
-            }
-            DumperOptions o = new DumperOptions();
-            o.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-            Files.writeString(file, new Yaml(o).dump(routes));
-            System.out.printf("node %d: receivers' destinations tuned %s: reload %s%n", i, DESTINATION_TUNING, reload(i));
-        }
-    }
 
     /** One probe message: how many effects one message leaves at each receiver. */
     void calibrate() throws Exception {
@@ -292,7 +254,10 @@ public final class FaultCampaign {
         Thread.sleep(10_000);
     }
 
-    /** (d) each receiver down, then slow: first slower than the hub's timeout (resends), then just slow. */
+    /**
+     * (d) each receiver down, then slow: first slower than the stack's destination timeout (5 s, in
+     * ops/routes/destinations.yaml), so the hub resends what the receiver already applied, then just slow.
+     */
     private void receiverOutages(String tag, List<LoadSender> senders) throws Exception {
         started(tag, 0, senders);
         for (int i = 0; i < settings.repeats(); i++) {
@@ -325,8 +290,9 @@ public final class FaultCampaign {
             CompletableFuture<String> reload = CompletableFuture.supplyAsync(() -> reload(node));
             Thread.sleep(random.nextInt(400));
             log("restart node %d during its reload", node);
-            stack.node(node).restart();
-            stack.node(node).awaitHealthy(Duration.ofMinutes(3));
+            stack.node(node).stop(); // graceful (SIGTERM), as a restart by an operator or a deploy
+            stack.node(node).start();
+            stack.node(node).awaitHealthy(Duration.ofMinutes(4));
             log("node %d healthy again; the reload answered: %s", node, reload.join());
         }
         Thread.sleep(5000);
@@ -347,7 +313,7 @@ public final class FaultCampaign {
     private void restart(int node) {
         log("start node %d", node);
         stack.node(node).start();
-        stack.node(node).awaitHealthy(Duration.ofMinutes(3));
+        stack.node(node).awaitHealthy(Duration.ofMinutes(4)); // a start under load on 2 busy cores took 90 s
         log("node %d healthy", node);
     }
 

@@ -152,10 +152,12 @@ public final class LoadSender implements AutoCloseable {
         Mllp mllp = null;
         String current = null;
         int anomaliesOfCurrent = 0;
+        boolean sentCurrent = false;
         while (!stopped) {
             if (current == null) {
                 current = nextNew();
                 anomaliesOfCurrent = 0;
+                sentCurrent = false;
                 if (current == null) {
                     break;
                 }
@@ -170,6 +172,10 @@ public final class LoadSender implements AutoCloseable {
                     socket.setSoTimeout((int) options.ackTimeout().toMillis());
                 }
                 sends.incrementAndGet();
+                if (sentCurrent) {
+                    resends.incrementAndGet();
+                }
+                sentCurrent = true;
                 ack = mllp.send(current, StandardCharsets.UTF_8);
                 if (ack == null) {
                     throw new IOException("closed");
@@ -177,7 +183,6 @@ public final class LoadSender implements AutoCloseable {
             } catch (IOException e) { // refused, closed, no ACK in time: resend the same bytes
                 closeQuietly(socket);
                 mllp = null;
-                resends.incrementAndGet();
                 sleep(300);
                 continue;
             }
@@ -187,7 +192,6 @@ public final class LoadSender implements AutoCloseable {
                 current = null;
             } else if ("AE".equals(code) && "207".equals(errorCode(ack))) {
                 resendLater207.incrementAndGet();
-                resends.incrementAndGet();
                 sleep(1000);
             } else {
                 anomalies.add(new Anomaly(controlId, code, errorCode(ack)));
@@ -195,7 +199,6 @@ public final class LoadSender implements AutoCloseable {
                     givenUp.add(controlId);
                     current = null;
                 } else {
-                    resends.incrementAndGet();
                     sleep(1000);
                 }
             }

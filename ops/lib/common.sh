@@ -28,11 +28,14 @@ ops_test_classpath() {
         (cd "$REPO" && ./mvnw -q -o -pl hub dependency:build-classpath -Dmdep.includeScope=test \
             -Dmdep.outputFile="$cp") >&2 || ops_die "cannot compute the test classpath"
     fi
-    local newest_src
-    newest_src=$(find "$REPO/hub/src" -newer "$REPO/hub/target/test-classes" -name '*.java' -print -quit 2>/dev/null)
-    if [ ! -d "$REPO/hub/target/test-classes/org/supplyhub/ops" ] || [ -n "$newest_src" ]; then
+    # recompile when a source or resource changed since the last compile this helper ran
+    local stamp="$RUN_STATE/test-compile.stamp" newer
+    newer=$(find "$REPO/hub/src" -newer "$stamp" -type f -print -quit 2>/dev/null || echo missing)
+    if [ ! -d "$REPO/hub/target/test-classes/org/supplyhub/ops" ] || [ ! -f "$stamp" ] || [ -n "$newer" ]; then
         ops_log "compiling the hub's test sources (./mvnw -q -o -pl hub test-compile)"
+        touch "$stamp.new"
         (cd "$REPO" && ./mvnw -q -o -pl hub test-compile) >&2 || ops_die "test-compile failed"
+        mv "$stamp.new" "$stamp"
     fi
     printf '%s:%s:%s\n' "$REPO/hub/target/test-classes" "$REPO/hub/target/classes" "$(cat "$cp")"
 }

@@ -108,11 +108,11 @@ public final class HubNode {
         }
     }
 
-    /** Graceful stop, start, and wait until healthy (2 minutes at most). */
+    /** Graceful stop, start, and wait until healthy (10 minutes at most). */
     public void restart() {
         stop();
         start();
-        awaitHealthy(Duration.ofMinutes(2));
+        awaitHealthy(Duration.ofMinutes(10)); // a bound: a loaded 2-core host took over 3 minutes
     }
 
     public boolean alive() {

@@ -110,7 +110,7 @@ public final class Stack implements AutoCloseable {
     private void startAll() throws IOException {
         long started = System.nanoTime();
         Files.createDirectories(logs);
-        if (!Files.isRegularFile(options.hubJar())) {
+        if (options.hubJar() != null && !Files.isRegularFile(options.hubJar())) {
             throw new IllegalStateException("hub jar " + options.hubJar() + " missing: ./mvnw -q -o -pl hub package -DskipTests");
         }
         String haproxy = haproxyBinary();
@@ -130,7 +130,8 @@ public final class Stack implements AutoCloseable {
         }
         nodes.forEach(HubNode::start);
         for (HubNode node : nodes) {
-            node.awaitHealthy(Duration.ofMinutes(3));
+            // a bound, not an estimate: on this 2-core machine under load (load average 35) a node took over 3 minutes
+            node.awaitHealthy(Duration.ofMinutes(10));
         }
         startHaproxy(haproxy);
         awaitPort(httpPort, Duration.ofSeconds(20));
@@ -275,15 +276,12 @@ public final class Stack implements AutoCloseable {
             bin = versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
                     .max(Path::compareTo).orElseThrow(() -> new IllegalStateException("no /usr/lib/postgresql/*/bin/initdb: apt-get install -y postgresql"));
         }
-        pgCluster = runDir.resolve("pg");
-        Files.createDirectories(pgCluster);
+        // under /tmp, not the run dir: the postgres user must reach it without opening up the run dir's parents
+        pgCluster = Files.createTempDirectory("supplyhub-pg");
+        Files.writeString(runDir.resolve("pg-cluster.path"), pgCluster + "\n");
         boolean root = "root".equals(System.getProperty("user.name"));
         if (root) {
             run(List.of("chown", "-R", "postgres:postgres", pgCluster.toString()), Duration.ofSeconds(10));
-            // postgres must be able to reach its data directory
-            for (Path p = pgCluster.getParent(); p != null; p = p.getParent()) {
-                Files.setPosixFilePermissions(p, addExecute(p));
-            }
         }
         postgresPort = TestInterfaces.freePort();
         Path data = pgCluster.resolve("data");
@@ -295,12 +293,6 @@ public final class Stack implements AutoCloseable {
                 Duration.ofSeconds(90));
         String pid = Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim();
         appendPid("postgres", Long.parseLong(pid));
-    }
-
-    private static Set<java.nio.file.attribute.PosixFilePermission> addExecute(Path p) throws IOException {
-        Set<java.nio.file.attribute.PosixFilePermission> perms = new LinkedHashSet<>(Files.getPosixFilePermissions(p));
-        perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
-        return perms;
     }
 
     private static List<String> asPostgres(boolean root, List<String> command) {
@@ -322,6 +314,7 @@ public final class Stack implements AutoCloseable {
             run(asPostgres("root".equals(System.getProperty("user.name")),
                     List.of(bin.resolve("pg_ctl").toString(), "-D", pgCluster.resolve("data").toString(), "-m", "fast", "-w", "stop")),
                     Duration.ofSeconds(60));
+            run(List.of("rm", "-rf", pgCluster.toString()), Duration.ofSeconds(60));
         } catch (IOException | RuntimeException e) {
             log.warn("stopping the PostgreSQL cluster in {} failed: {}", pgCluster, e.toString());
         }
@@ -493,10 +486,14 @@ public final class Stack implements AutoCloseable {
             env.put("HUB_SECURITY_ISSUER", httpBase().toString());
         }
         env.putAll(options.hubEnv());
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // a modest heap (the benchmark's 69 MB used of 512 MB); the serial collector: few threads on a small host
-                "-Xmx384m", "-XX:+UseSerialGC",
-                "-jar", options.hubJar().toAbsolutePath().toString());
+                "-Xmx384m", "-XX:+UseSerialGC"));
+        if (options.hubJar() != null) {
+            command.addAll(List.of("-jar", options.hubJar().toAbsolutePath().toString()));
+        } else {
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.supplyhub.SupplyHubApplication"));
+        }
         HubNode[] self = new HubNode[1];
         self[0] = new HubNode(index, command, env, dir, logs.resolve("hub" + (index + 1) + ".log"), port, ports,
                 () -> appendPid("hub" + (index + 1), self[0].pid()));
@@ -625,7 +622,8 @@ public final class Stack implements AutoCloseable {
         // dev-mem: a fresh in-memory database per run, so the realm is imported on every start
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/kc.sh").toString(), "start-dev",
                 "--http-port=" + keycloakPort, "--http-host=127.0.0.1", "--db=dev-mem", "--import-realm",
-                "--health-enabled=true", "--hostname-strict=false")
+                // its management interface (default 9000) on a free port too: two runs, or compose, may hold 9000
+                "--http-management-port=" + TestInterfaces.freePort(), "--hostname-strict=false")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logs.resolve("keycloak.log").toFile()));
         builder.environment().putAll(env);
         long started = System.nanoTime();

@@ -502,7 +502,7 @@ public final class Stack implements AutoCloseable {
 
     // ---- HAProxy ----
 
-    private static String haproxyBinary() {
+    static String haproxyBinary() {
         for (String candidate : List.of("/usr/sbin/haproxy", "/usr/local/sbin/haproxy", "/usr/bin/haproxy")) {
             if (Files.isExecutable(Path.of(candidate))) {
                 return candidate;

@@ -34,10 +34,12 @@ public final class StackMain {
                 .nodes(Integer.parseInt(a.getOrDefault("nodes", "2"))).keycloak(a.containsKey("keycloak"))
                 .pgCluster(a.containsKey("pg-cluster"));
         Process receivers = null;
+        int receiversControl = 0;
         if (!a.containsKey("no-receivers")) {
             if (onClasspath(RECEIVERS_CLASS)) {
                 ReceiverPorts ports = new ReceiverPorts(TestInterfaces.freePort(), TestInterfaces.freePort(), TestInterfaces.freePort());
-                receivers = startReceivers(runDir, ports);
+                receiversControl = TestInterfaces.freePort();
+                receivers = startReceivers(runDir, ports, receiversControl);
                 options.receivers(ports);
             } else {
                 System.out.println("note: " + RECEIVERS_CLASS + " is not on the classpath yet: destinations write files under "
@@ -65,6 +67,10 @@ public final class StackMain {
             stopped.countDown();
         }, "stack-stop"));
         Map<String, String> endpoints = endpoints(stack, options.build(), seconds);
+        if (receiversControl > 0) {
+            // Receivers' control port: GET /ledger (effects per receiver), POST /control/<name>/down|up|slow?ms=|normal
+            endpoints.put("STACK_RECEIVERS_LEDGER", "http://127.0.0.1:" + receiversControl + "/ledger");
+        }
         StringBuilder env = new StringBuilder();
         endpoints.forEach((k, v) -> env.append(k).append('=').append(v).append('\n'));
         Files.writeString(runDir.resolve("endpoints.env"), env);
@@ -106,15 +112,15 @@ public final class StackMain {
         return e;
     }
 
-    private static Process startReceivers(Path runDir, ReceiverPorts ports) throws IOException {
+    private static Process startReceivers(Path runDir, ReceiverPorts ports, int control) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"), RECEIVERS_CLASS,
                 "--billing", Integer.toString(ports.billingMllp()), "--inventory", Integer.toString(ports.inventoryHttp()),
-                "--fhir", Integer.toString(ports.fhirHttp())));
+                "--fhir", Integer.toString(ports.fhirHttp()), "--control", Integer.toString(control)));
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(runDir.resolve("logs/receivers.log").toFile())).start();
         Files.writeString(runDir.resolve("pids"), "receivers " + p.pid() + "\n");
-        for (int port : List.of(ports.billingMllp(), ports.inventoryHttp(), ports.fhirHttp())) {
+        for (int port : List.of(ports.billingMllp(), ports.inventoryHttp(), ports.fhirHttp(), control)) {
             awaitPort(p, port, Duration.ofSeconds(60));
         }
         return p;

@@ -4,6 +4,7 @@ import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.supplyhub.mapping.SupplyUsage;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
@@ -72,13 +73,26 @@ public class Journal {
     static final int MAX_ORDERING_KEY = 200;
     static final int MAX_DEDUP_KEY = 500;
 
-    /** A message and what it produced, to be journaled in one transaction. */
+    /**
+     * A message and what it produced, to be journaled in one transaction. {@code usage} (the mapped
+     * form of {@code usageJson}, null when nothing was mapped) gives the rows derived from it: its
+     * implant safety flags.
+     */
     public record Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
-                        List<String> destinations, String orderingKey) {
+                        List<String> destinations, String orderingKey, SupplyUsage usage) {
+
+        public Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
+                     List<String> destinations, String orderingKey) {
+            this(message, usageJson, lineCount, outputs, destinations, orderingKey, null);
+        }
 
         /** The same entry as a new attempt superseding message {@code previous}. */
         Entry superseding(long previous) {
-            return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey);
+            return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey, usage);
+        }
+
+        List<SupplyUsage.Flag> flags() {
+            return usage == null ? List.of() : usage.flags();
         }
     }
 
@@ -228,6 +242,7 @@ public class Journal {
                     }
                 }
             }
+            ImplantFlagRows.supersede(con, previousId);
             return insert(con, List.of(revision))[0];
         });
     }
@@ -467,6 +482,7 @@ public class Journal {
                 outbox.executeBatch();
             }
         }
+        ImplantFlagRows.insert(con, ids, entries);
         // the ingest's audit row commits with the message, so neither exists without the other
         try (PreparedStatement audit = con.prepareStatement(AuditLog.INSERT)) {
             for (int i = 0; i < ids.length; i++) {

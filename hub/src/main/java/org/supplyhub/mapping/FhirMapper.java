@@ -87,14 +87,14 @@ public final class FhirMapper {
 
     /** Code system of the hub's implant safety findings: one code per check, one per reason. */
     public static final String IMPLANT_SAFETY = "urn:supplyhub:implant-safety";
-    private static final String V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 
     /**
      * One DetectedIssue per implant safety flag of the line (issue 15). {@code code}: the hub's
-     * finding (expired, recalled, di-mismatch, serial-other-patient, serial-reused), plus the v3
-     * ActCode concept that says the same where one exists — EXPLOT "expired lot" and RECALL "product
-     * recalled" (ActCode is what R4's preferred DetectedIssue value set is drawn from; its detected
-     * issue branch has drug issues only). {@code implicated}: the Device in the same Bundle, or by
+     * finding (expired, recalled, di-mismatch, serial-other-patient, serial-reused). R4's preferred
+     * value set (v3 ActCode's detected issue branch) has drug and dosing issues only; the nearest
+     * ActCode concepts elsewhere (EXPLOT "expired lot", RECALL "product recalled") are reported as
+     * unknown codes by the base R4 validator the hub and its tests use, so a receiver could not
+     * rely on them either. {@code implicated}: the Device in the same Bundle, or by
      * identifier when the line renders none. Ids and identifiers are name-based, so a resend maps to
      * the same issue.
      */
@@ -115,11 +115,6 @@ public final class FhirMapper {
                     .setValue(key));
             issue.setStatus(DetectedIssue.DetectedIssueStatus.FINAL);
             CodeableConcept code = new CodeableConcept(new Coding(IMPLANT_SAFETY, flag.reason(), reasonDisplay(flag.reason())));
-            if ("expired".equals(flag.reason())) {
-                code.addCoding(new Coding(V3_ACT_CODE, "EXPLOT", "expired lot"));
-            } else if ("recalled".equals(flag.reason())) {
-                code.addCoding(new Coding(V3_ACT_CODE, "RECALL", "product recalled"));
-            }
             code.setText(reasonDisplay(flag.reason()));
             issue.setCode(code);
             issue.setSeverity("high".equals(flag.severity()) ? DetectedIssue.DetectedIssueSeverity.HIGH

@@ -79,14 +79,37 @@ public record MappingProfile(
      */
     public record SafetyRule(SafetyAction action, boolean holdCharge) {
 
+        /** One creator for both forms: Jackson picks a string delegate over an object's properties. */
         @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
-        static SafetyRule of(SafetyAction action) {
-            return new SafetyRule(action, false);
+        static SafetyRule of(com.fasterxml.jackson.databind.JsonNode node) {
+            if (node.isTextual()) {
+                return new SafetyRule(action(node.asText()), false);
+            }
+            if (!node.isObject()) {
+                throw new IllegalArgumentException("a safety rule is accept, flag or reject, or { action: flag, holdCharge: true }");
+            }
+            java.util.Iterator<String> names = node.fieldNames();
+            while (names.hasNext()) {
+                String name = names.next();
+                if (!name.equals("action") && !name.equals("holdCharge")) {
+                    throw new IllegalArgumentException("unknown key '" + name + "' (known here: [action, holdCharge])");
+                }
+            }
+            com.fasterxml.jackson.databind.JsonNode hold = node.get("holdCharge");
+            if (hold != null && !hold.isNull() && !hold.isBoolean()) {
+                throw new IllegalArgumentException("holdCharge is true or false");
+            }
+            com.fasterxml.jackson.databind.JsonNode action = node.get("action");
+            return new SafetyRule(action == null || action.isNull() ? null : action(action.asText()),
+                    hold != null && hold.asBoolean());
         }
 
-        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
-        static SafetyRule of(@JsonProperty("action") SafetyAction action, @JsonProperty("holdCharge") Boolean holdCharge) {
-            return new SafetyRule(action, holdCharge != null && holdCharge);
+        private static SafetyAction action(String text) {
+            try {
+                return SafetyAction.valueOf(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("'" + text + "' is not an action: accept, flag or reject");
+            }
         }
     }
 

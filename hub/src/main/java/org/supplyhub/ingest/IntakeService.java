@@ -27,6 +27,7 @@ import org.supplyhub.journal.CommitOutcomeUnknownException;
 import org.supplyhub.journal.ReprocessConflictException;
 import org.supplyhub.journal.UnstorableMessageException;
 import org.supplyhub.mapping.MappingProfile;
+import org.supplyhub.journal.DeviceUse;
 import org.supplyhub.journal.DuplicateMessageException;
 import org.supplyhub.journal.Journal;
 import org.supplyhub.journal.JournalOutput;
@@ -152,7 +153,7 @@ public class IntakeService {
                 .answered(MessageStatus.ACCEPTED, "AA", a.ack(), null);
         try {
             journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(a.resources()),
-                    destinations(iface, usage), orderingKey(usage), usage));
+                    destinations(iface, usage), orderingKey(usage), DeviceUse.of(usage), usage));
         } catch (DuplicateMessageException e) {
             // a resend (maybe racing in on another connection or node), or a control id used again
             return conflict(iface, header, e.existing(), hash, raw, charset, caller);
@@ -328,7 +329,8 @@ public class IntakeService {
                     .keyedByContent(reusesControlIds(iface))
                     .answered(MessageStatus.ACCEPTED, "AA", ack, null);
             long revision = journal.revise(id, stored.status(), new Journal.Entry(received, toJson(usage),
-                    usage.lines().size(), outputs(resources), destinations(iface, usage), orderingKey(usage), usage));
+                    usage.lines().size(), outputs(resources), destinations(iface, usage), orderingKey(usage),
+                    DeviceUse.of(usage), usage));
             countFlags(iface.id(), usage);
             log.info("Interface {}: message {} reprocessed as message {}", iface.id(), id, revision);
             return new Reprocessed(Reprocessed.Outcome.ACCEPTED, id, revision, "accepted as message " + revision);

@@ -74,21 +74,33 @@ public class Journal {
     static final int MAX_DEDUP_KEY = 500;
 
     /**
-     * A message and what it produced, to be journaled in one transaction. {@code usage} (the mapped
-     * form of {@code usageJson}, null when nothing was mapped) gives the rows derived from it: its
-     * implant safety flags.
+     * A message and what it produced, to be journaled in one transaction; {@code devices}: its device
+     * index rows; {@code usage} (the mapped form of {@code usageJson}, null when nothing was mapped)
+     * gives its implant safety flags.
      */
     public record Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
-                        List<String> destinations, String orderingKey, SupplyUsage usage) {
+                        List<String> destinations, String orderingKey, List<DeviceUse> devices, SupplyUsage usage) {
 
+        public Entry {
+            devices = devices == null ? List.of() : List.copyOf(devices);
+        }
+
+        /** An entry without flags. */
+        public Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
+                     List<String> destinations, String orderingKey, List<DeviceUse> devices) {
+            this(message, usageJson, lineCount, outputs, destinations, orderingKey, devices, null);
+        }
+
+        /** An entry without devices to index. */
         public Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
                      List<String> destinations, String orderingKey) {
-            this(message, usageJson, lineCount, outputs, destinations, orderingKey, null);
+            this(message, usageJson, lineCount, outputs, destinations, orderingKey, List.of());
         }
 
         /** The same entry as a new attempt superseding message {@code previous}. */
         Entry superseding(long previous) {
-            return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey, usage);
+            return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey,
+                    devices, usage);
         }
 
         List<SupplyUsage.Flag> flags() {
@@ -243,6 +255,11 @@ public class Journal {
                 }
             }
             ImplantFlagRows.supersede(con, previousId);
+            // the device index holds live revisions only: the superseded one's devices leave with it
+            try (PreparedStatement devices = con.prepareStatement("delete from device_use where message_id = ?")) {
+                devices.setLong(1, previousId);
+                devices.executeUpdate();
+            }
             return insert(con, List.of(revision))[0];
         });
     }
@@ -482,6 +499,7 @@ public class Journal {
                 outbox.executeBatch();
             }
         }
+        DeviceIndex.insert(con, entries, ids);
         ImplantFlagRows.insert(con, ids, entries);
         // the ingest's audit row commits with the message, so neither exists without the other
         try (PreparedStatement audit = con.prepareStatement(AuditLog.INSERT)) {

@@ -1,0 +1,160 @@
+package org.supplyhub.journal;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Repository;
+import org.supplyhub.safety.ImplantHistory;
+import org.supplyhub.safety.recall.DeviceIdentifiers;
+
+import java.sql.Connection;
+import java.sql.Date;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The device index ({@code device_use}, V8): which patient received which device, by DI and lot or
+ * serial. Written by the {@link Journal} in each accepted message's transaction; read here for the
+ * traceability query and as the {@link ImplantHistory} the implant checks use.
+ *
+ * <p>When the journal is encrypted (issue 14), {@code patient_value} is encrypted with the rest of the
+ * message, and {@code lot} and {@code serial} are stored as keyed hashes (HMAC with the journal's key)
+ * of their comparable form: equality lookups, all this index does, keep working, and the indexes stay.
+ */
+@Repository
+public class DeviceIndex implements ImplantHistory {
+
+    private static final String INSERT = "insert into device_use (message_id, interface_id, line_no, device_no, kind,"
+            + " di, lot, serial, udi_issuer, expiry, item_id, patient_system, patient_value, account, service_date)"
+            + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String COLUMNS = "select id, message_id, interface_id, line_no, device_no, kind, di, lot, serial,"
+            + " udi_issuer, expiry, item_id, patient_system, patient_value, account, service_date from device_use";
+
+    /** What the traceability query asks: a DI, and a lot, a serial, both or neither (every use of the DI). */
+    public record Query(String deviceIdentifier, String lot, String serial) {
+        public Query {
+            deviceIdentifier = DeviceIdentifiers.normalize(deviceIdentifier);
+            lot = DeviceIdentifiers.production(lot);
+            serial = DeviceIdentifiers.production(serial);
+            if (deviceIdentifier == null) {
+                throw new IllegalArgumentException("a device identifier is required");
+            }
+        }
+    }
+
+    /** One use of a device: on whom, in which message and line, when, and the device as indexed. */
+    public record Use(long id, long messageId, String interfaceId, int line, int device, String kind,
+                      String deviceIdentifier, String lot, String serial, String udiIssuer, LocalDate expiry,
+                      String itemId, String patientSystem, String patientValue, String account,
+                      OffsetDateTime serviceDate) { }
+
+    private final JdbcTemplate jdbc;
+
+    public DeviceIndex(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /**
+     * Uses matching the query, in journal order, after the use with id {@code after} (0: from the first),
+     * at most {@code limit}: one index range scan on (di, lot, id) or (di, serial, id).
+     */
+    public List<Use> find(Query q, long after, int limit) {
+        StringBuilder sql = new StringBuilder(COLUMNS).append(" where di = ?");
+        List<Object> args = new ArrayList<>(List.of(q.deviceIdentifier()));
+        if (q.lot() != null) {
+            sql.append(" and lot = ?");
+            args.add(q.lot());
+        }
+        if (q.serial() != null) {
+            sql.append(" and serial = ?");
+            args.add(q.serial());
+        }
+        sql.append(" and id > ? order by id fetch first ").append(Math.max(1, limit)).append(" rows only");
+        args.add(after);
+        return jdbc.query(sql.toString(), (rs, i) -> use(rs), args.toArray());
+    }
+
+    /** Earlier charged uses of this serial (credits reverse a charge; they are not a second implant). */
+    @Override
+    public List<PriorImplant> implantsOf(String deviceIdentifier, String serial) {
+        String di = DeviceIdentifiers.normalize(deviceIdentifier);
+        String s = DeviceIdentifiers.production(serial);
+        if (di == null || s == null) {
+            return List.of();
+        }
+        return jdbc.query("select message_id, interface_id, patient_system, patient_value, service_date from device_use"
+                        + " where di = ? and serial = ? and kind = 'CHARGE' order by service_date, id",
+                (rs, i) -> new PriorImplant(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        offset(rs.getTimestamp(5))), di, s);
+    }
+
+    /** The entries' device rows, in the journal's transaction: one batch for the group. */
+    static void insert(Connection con, List<Journal.Entry> entries, long[] ids) throws SQLException {
+        PreparedStatement ps = null;
+        try {
+            for (int i = 0; i < ids.length; i++) {
+                Journal.Entry e = entries.get(i);
+                if (e.devices().isEmpty() || e.message().status() != MessageStatus.ACCEPTED) {
+                    continue;
+                }
+                if (ps == null) {
+                    ps = con.prepareStatement(INSERT);
+                }
+                for (DeviceUse d : e.devices()) {
+                    ps.setLong(1, ids[i]);
+                    ps.setString(2, Journal.bounded(e.message().interfaceId(), 64));
+                    ps.setInt(3, d.lineNo());
+                    ps.setInt(4, d.deviceNo());
+                    ps.setString(5, d.kind() == null ? "CHARGE" : d.kind().name());
+                    ps.setString(6, Journal.bounded(d.deviceIdentifier(), 100));
+                    ps.setString(7, Journal.bounded(d.lot(), 100));
+                    ps.setString(8, Journal.bounded(d.serial(), 100));
+                    ps.setString(9, Journal.bounded(d.udiIssuer(), 100));
+                    if (d.expiry() == null) {
+                        ps.setNull(10, Types.DATE);
+                    } else {
+                        ps.setDate(10, Date.valueOf(d.expiry()));
+                    }
+                    ps.setString(11, Journal.bounded(d.itemId(), 100));
+                    ps.setString(12, Journal.bounded(d.patientSystem(), 300));
+                    ps.setString(13, Journal.bounded(d.patientValue(), 200));
+                    ps.setString(14, Journal.bounded(d.account(), 200));
+                    if (d.serviceDate() == null) {
+                        ps.setNull(15, Types.TIMESTAMP_WITH_TIMEZONE);
+                    } else {
+                        ps.setTimestamp(15, Timestamp.from(d.serviceDate().toInstant()));
+                    }
+                    ps.addBatch();
+                }
+            }
+            if (ps != null) {
+                ps.executeBatch();
+            }
+        } finally {
+            if (ps != null) {
+                ps.close();
+            }
+        }
+    }
+
+    private static Use use(ResultSet rs) throws SQLException {
+        Date expiry = rs.getDate("expiry");
+        return new Use(rs.getLong("id"), rs.getLong("message_id"), rs.getString("interface_id"), rs.getInt("line_no"),
+                rs.getInt("device_no"), rs.getString("kind"), rs.getString("di"), rs.getString("lot"),
+                rs.getString("serial"), rs.getString("udi_issuer"), expiry == null ? null : expiry.toLocalDate(),
+                rs.getString("item_id"), rs.getString("patient_system"), rs.getString("patient_value"),
+                rs.getString("account"), offset(rs.getTimestamp("service_date")));
+    }
+
+    private static OffsetDateTime offset(Timestamp t) {
+        Instant at = t == null ? null : t.toInstant();
+        return at == null ? null : at.atOffset(ZoneOffset.UTC);
+    }
+}

@@ -1,0 +1,288 @@
+package org.supplyhub.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.supplyhub.config.ConfigFiles;
+import org.supplyhub.journal.DeviceUse;
+import org.supplyhub.journal.Journal;
+import org.supplyhub.journal.MessageStatus;
+import org.supplyhub.journal.ReceivedMessage;
+import org.supplyhub.mapping.SupplyUsage;
+import org.supplyhub.safety.ImplantHistory;
+import org.supplyhub.safety.Recall;
+import org.supplyhub.safety.RecallIndex;
+import org.supplyhub.support.Samples;
+import org.supplyhub.support.TestDatabases;
+import org.supplyhub.support.TestInterfaces;
+import org.supplyhub.support.Tokens;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Issue 15, recall list and traceability, against a running hub on PostgreSQL: the recall list is
+ * reloaded live from {@code mappings/recalls.csv}; accepted messages fill the device index in their
+ * journal transaction (rejected and unmapped ones do not); a reprocessed revision replaces its
+ * predecessor's rows; {@code GET /api/devices} answers who received a lot or a serial, with scopes and audit.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
+class DeviceTraceabilityPostgresTest {
+
+    static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
+    static final Path MAPPINGS = copyOfMappings();
+    static final String KNEE = "00889024123458";
+    static final String HEADER = "di,lots,serial_from,serial_to,recall_number,class,date,text\n";
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Autowired
+    JdbcTemplate jdbc;
+    @Autowired
+    RecallIndex recalls;
+    @Autowired
+    ImplantHistory history;
+    @Autowired
+    Journal journal;
+    @LocalServerPort
+    int port;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("hub.routes-dir", INTERFACES.routesDir::toString);
+        registry.add("hub.mappings-dir", MAPPINGS::toString);
+        registry.add("hub.config.watch", () -> "false"); // reloads come from the API here, when the test says
+        TestDatabases.postgres().forEach((k, v) -> registry.add(k, () -> v));
+    }
+
+    @Test
+    void aRecallListEditTakesEffectOnReloadAndABrokenListIsRefusedWithItsLine() throws Exception {
+        Path file = MAPPINGS.resolve("recalls.csv");
+        String shipped = Files.readString(file);
+        try {
+            assertThat(recalls.find(KNEE, "LOTR1", null)).isEmpty();
+            Files.writeString(file, HEADER + KNEE + ",LOTR1,,,Z-1-2026,II,2026-10-02,Seal may be breached\n");
+            assertThat(reload().statusCode()).isEqualTo(200);
+            assertThat(recalls.find(KNEE, "lotr1", "SN1")).map(Recall::number).contains("Z-1-2026");
+
+            // a malformed edit: refused with every problem's line, the running list stays
+            Files.writeString(file, HEADER + KNEE + ",LOTR2,,,Z-2-2026,II,2026-10-02,x\n"
+                    + KNEE + ",,SN9,SN10X,Z-3-2026,I,2026-10-03,x\n" + KNEE + ",,,,Z-4-2026,IV,2026-10-03,x\n");
+            HttpResponse<String> refused = reload();
+            assertThat(refused.statusCode()).isEqualTo(422);
+            assertThat(JSON.readTree(refused.body()).path("problems").toString())
+                    .contains("mappings/recalls.csv: line 3: serial range SN9–SN10X")
+                    .contains("mappings/recalls.csv: line 4: class must be I, II or III (got 'IV')");
+            assertThat(recalls.find(KNEE, "LOTR1", null)).isPresent();
+            assertThat(recalls.find(KNEE, "LOTR2", null)).isEmpty();
+        } finally {
+            Files.writeString(file, shipped);
+            assertThat(reload().statusCode()).isEqualTo(200);
+        }
+        assertThat(recalls.find(KNEE, "LOTR1", null)).isEmpty();
+    }
+
+    @Test
+    void acceptedMessagesAreIndexedAndRejectedOrUnmappedOnesAreNot() throws Exception {
+        String accepted = withDevice(fresh(), "LOTA1", "SNA1");
+        assertThat(post(accepted)).contains("MSA|AA");
+        long id = messageId(Samples.controlId(accepted));
+        List<java.util.Map<String, Object>> rows = jdbc.queryForList(
+                "select di, lot, serial, line_no, device_no, kind, patient_value, interface_id, item_id, expiry"
+                        + " from device_use where message_id = ?", id);
+        assertThat(rows).hasSize(1); // the sample's third line carries the one implant
+        assertThat(rows.get(0)).containsEntry("di", KNEE).containsEntry("lot", "LOTA1").containsEntry("serial", "SNA1")
+                .containsEntry("line_no", 3).containsEntry("device_no", 1).containsEntry("kind", "CHARGE")
+                .containsEntry("patient_value", "MRN448812").containsEntry("interface_id", "mercy-or")
+                .containsEntry("item_id", "INV-300412");
+
+        String unmapped = withDevice(fresh(), "LOTA2", "SNA2").replace("(01)00889024123458", "(01)00889024123459");
+        assertThat(post(unmapped)).contains("MSA|AE");
+        String rejected = "MSH|^~\\&|ORMGR|MERCY_OR|SUPPLYHUB|HUB|20261114093512||ADT^A01|R1|P|2.5.1\rZIM|1|"
+                + "(01)00889024123458(10)LOTA3\r";
+        assertThat(post(rejected)).contains("MSA|AR");
+        assertThat(jdbc.queryForObject("select count(*) from device_use where lot in ('LOTA2', 'LOTA3')", Integer.class))
+                .isZero();
+    }
+
+    @Test
+    void aReprocessedRevisionReplacesItsPredecessorsDevices() {
+        String controlId = "REV-" + UUID.randomUUID().toString().substring(0, 8);
+        long first = journal.accept(entry(controlId, "LOTREV", "SNREV1"));
+        assertThat(history.implantsOf(KNEE, "SNREV1")).extracting(ImplantHistory.PriorImplant::messageId).containsExactly(first);
+        long revision = journal.revise(first, MessageStatus.ACCEPTED, entry(controlId, "LOTREV", "SNREV2"));
+        assertThat(history.implantsOf(KNEE, "SNREV1")).isEmpty();
+        assertThat(history.implantsOf(KNEE, "SNREV2")).extracting(ImplantHistory.PriorImplant::messageId)
+                .containsExactly(revision);
+        assertThat(jdbc.queryForObject("select count(*) from device_use where lot = 'LOTREV'", Integer.class)).isOne();
+    }
+
+    @Test
+    void implantHistoryListsEarlierChargedUsesOfASerialOldestFirst() throws Exception {
+        String serial = "SNH" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+        String one = withDevice(fresh(), "LOTH", serial);
+        String two = Samples.withField(withDevice(fresh(), "LOTH", serial), "PID", 3, "MRN777001^^^MERCY^MR")
+                .replace("20261114092000", "20261115092000"); // the second use a day later
+        String credit = withDevice(fresh(), "LOTH", serial).replace("|CG|278009041", "|CD|278009041");
+        assertThat(post(two)).contains("MSA|AA");
+        assertThat(post(one)).contains("MSA|AA");
+        assertThat(post(credit)).contains("MSA|AA");
+        List<ImplantHistory.PriorImplant> prior = history.implantsOf("0889024123458", serial.toLowerCase());
+        assertThat(prior).extracting(ImplantHistory.PriorImplant::patientValue).containsExactly("MRN448812", "MRN777001");
+        assertThat(prior.get(0).messageId()).isEqualTo(messageId(Samples.controlId(one)));
+        assertThat(prior.get(0).interfaceId()).isEqualTo("mercy-or");
+        assertThat(prior.get(0).serviceDate().toInstant()).isEqualTo(OffsetDateTime.parse("2026-11-14T09:20:00-06:00").toInstant());
+        // the credit is in the index (the recall team sees it) but is not a second implant
+        assertThat(jdbc.queryForObject("select count(*) from device_use where serial = ? and kind = 'CREDIT'",
+                Integer.class, serial)).isOne();
+    }
+
+    @Test
+    void theTraceabilityQueryAnswersWhoReceivedALotWithScopesAndAudit() throws Exception {
+        String lot = "LOTQ" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+        String a = withDevice(fresh(), lot, "SNQ1");
+        String b = Samples.withField(withDevice(fresh(), lot, "SNQ2"), "PID", 3, "MRN550002^^^MERCY^MR");
+        assertThat(post(a)).contains("MSA|AA");
+        assertThat(post(b)).contains("MSA|AA");
+        String query = "/api/devices?di=" + KNEE + "&lot=" + lot;
+
+        assertThat(get(query, null).statusCode()).isEqualTo(401);
+        assertThat(get(query, Tokens.sample(port, Tokens.MERCY, "ingest:mercy-or")).statusCode()).isEqualTo(403);
+
+        HttpResponse<String> found = get(query, reader());
+        assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(found.body());
+        assertThat(body.path("count").asInt()).isEqualTo(2);
+        assertThat(body.path("next").isNull()).isTrue();
+        JsonNode first = body.path("uses").get(0);
+        assertThat(first.path("patient").path("value").asText()).isEqualTo("MRN448812");
+        assertThat(first.path("messageId").asLong()).isEqualTo(messageId(Samples.controlId(a)));
+        assertThat(first.path("interfaceId").asText()).isEqualTo("mercy-or");
+        assertThat(first.path("device").path("serial").asText()).isEqualTo("SNQ1");
+        assertThat(first.path("device").path("expiry").asText()).isEqualTo("2030-01-01");
+        assertThat(first.path("device").path("issuer").asText()).isEqualTo("http://hl7.org/fhir/NamingSystem/gs1-di");
+        assertThat(first.path("serviceDate").asText()).isNotEmpty();
+        assertThat(body.path("uses").get(1).path("patient").path("value").asText()).isEqualTo("MRN550002");
+
+        // a page of one, then the next page by the link given
+        JsonNode page = JSON.readTree(get(query + "&limit=1", reader()).body());
+        assertThat(page.path("count").asInt()).isOne();
+        JsonNode next = JSON.readTree(get(page.path("next").asText(), reader()).body());
+        assertThat(next.path("uses").get(0).path("device").path("serial").asText()).isEqualTo("SNQ2");
+
+        // a UDI carrier: its DI, lot and serial
+        JsonNode byUdi = JSON.readTree(get("/api/devices?udi=" + URLEncoder.encode("(01)" + KNEE + "(10)" + lot
+                + "(21)SNQ2", StandardCharsets.UTF_8), reader()).body());
+        assertThat(byUdi.path("query").path("serial").asText()).isEqualTo("SNQ2");
+        assertThat(byUdi.path("uses")).hasSize(1);
+        assertThat(byUdi.path("uses").get(0).path("patient").path("value").asText()).isEqualTo("MRN550002");
+
+        // bad input: 400 problem JSON
+        for (String bad : List.of("/api/devices", "/api/devices?lot=" + lot, "/api/devices?udi=%2BNOPE",
+                "/api/devices?udi=x&di=" + KNEE, "/api/devices?di=" + KNEE + "&limit=0")) {
+            HttpResponse<String> r = get(bad, reader());
+            assertThat(r.statusCode()).as(bad).isEqualTo(400);
+            assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        }
+
+        List<String> audited = jdbc.queryForList("select target || ' ' || outcome || ' ' || coalesce(detail, '')"
+                + " from audit_event where action = 'DEVICE_SEARCH' and actor = 'client:hub-admin' order by id", String.class);
+        assertThat(audited).contains("di " + KNEE + " lot " + lot + " OK 2 uses");
+        assertThat(audited).anyMatch(s -> s.startsWith("udi %2BNOPE".replace("%2B", "+")) && s.contains(" 400 "));
+    }
+
+    // --- helpers
+
+    String reader() {
+        return Tokens.sample(port, Tokens.ADMIN, "messages:read");
+    }
+
+    HttpResponse<String> reload() throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/config/reload"))
+                .header("Authorization", "Bearer " + Tokens.sample(port, Tokens.ADMIN, "config:write"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> get(String path, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET();
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    String post(String er7) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hl7/mercy-or"))
+                .header("Authorization", "Bearer " + Tokens.sample(port, Tokens.MERCY, "ingest:mercy-or"))
+                .header("Content-Type", "application/hl7-v2; charset=UTF-8")
+                .POST(HttpRequest.BodyPublishers.ofString(er7)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        return response.body();
+    }
+
+    long messageId(String controlId) {
+        return jdbc.queryForObject("select id from message where control_id = ? and status = 'ACCEPTED'", Long.class, controlId);
+    }
+
+    static String fresh() {
+        return Samples.withControlId(Samples.read(Samples.MERCY), "D" + UUID.randomUUID().toString().substring(0, 18));
+    }
+
+    /** The sample with its implant's UDI, lot and serial replaced. */
+    static String withDevice(String message, String lot, String serial) {
+        return message.replace("(10)LOT7781A(21)SN00042519|LOT7781A|SN00042519|",
+                "(10)" + lot + "(21)" + serial + "|" + lot + "|" + serial + "|");
+    }
+
+    static Journal.Entry entry(String controlId, String lot, String serial) {
+        ReceivedMessage m = ReceivedMessage.received("mercy-or", Instant.now(), "test", "UTF-8",
+                        "MSH|^~\\&|T|T|H|H|1||DFT^P03|x|P|2.5.1".getBytes(StandardCharsets.UTF_8))
+                .header("T^T", controlId, "DFT^P03", "2.5.1").contentHash("h")
+                .answered(MessageStatus.ACCEPTED, "AA", "MSA|AA", null);
+        DeviceUse use = new DeviceUse(1, 1, SupplyUsage.Kind.CHARGE, KNEE, lot, serial, null, LocalDate.of(2030, 1, 1),
+                null, "urn:mrn", "MRN-REV", null, OffsetDateTime.of(2026, 11, 1, 8, 0, 0, 0, ZoneOffset.UTC));
+        return new Journal.Entry(m, "{}", 1, List.of(), List.of(), null, List.of(use));
+    }
+
+    static Path copyOfMappings() {
+        try {
+            Path shipped = TestInterfaces.projectRoot().resolve("mappings");
+            Path copy = Files.createTempDirectory("hub-mappings");
+            try (Stream<Path> files = Files.walk(shipped)) {
+                for (Path f : files.filter(Files::isRegularFile).filter(x -> ConfigFiles.isConfiguration(shipped, x)).toList()) {
+                    Path target = copy.resolve(shipped.relativize(f).toString());
+                    Files.createDirectories(target.getParent());
+                    Files.copy(f, target);
+                }
+            }
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -96,6 +96,9 @@ class ImplantSafetyAppTest {
         billing.registerApplication("*", "*", recording());
         billing.startAndWait();
         Path profile = INTERFACES.mappingsDir.resolve("mercy-or.yaml");
+        Path recalls = INTERFACES.mappingsDir.resolve("recalls.csv");
+        Files.writeString(recalls, Files.readString(recalls)
+                + GTIN + ",LOTRC01;LOTRC02,,,Z-0412-2026,I,2026-10-02,Femoral component: cement mantle failure\n");
         Files.writeString(INTERFACES.mappingsDir.resolve("mercy-safety.yaml"), Files.readString(profile)
                 + "\nsafety:\n  expired: { action: flag, holdCharge: true }\n");
         Files.writeString(INTERFACES.routesDir.resolve("safety.yaml"), """
@@ -236,6 +239,39 @@ class ImplantSafetyAppTest {
                 .isEqualTo("ERROR");
         assertThat(jdbc.queryForObject("select error from message where control_id = 'SAFE-2'", String.class))
                 .contains("ZIM-2 (line 3)", "does not match the item master GTIN");
+    }
+
+    @Test
+    @Order(3)
+    void aDeviceOnTheHospitalsRecallListIsFlaggedAndItsChargeGoesOutByDefault() throws Exception {
+        String er7 = mercy("SAFE-3", udi(GTIN, "300101", "LOTRC02", "SN00050001"), "", "", "");
+        assertThat(receive(er7)).isEqualTo("AA");
+        long id = jdbc.queryForObject("select id from message where control_id = 'SAFE-3'", Long.class);
+        assertThat(jdbc.queryForMap("select check_name, recall_number, hold_charge, status from implant_flag"
+                + " where message_id = ?", id)).containsEntry("check_name", "recalled")
+                .containsEntry("recall_number", "Z-0412-2026").containsEntry("hold_charge", false);
+        await(() -> "DELIVERED".equals(status(id, "safety-billing", null)));
+        long row = jdbc.queryForObject("select id from outbox where message_id = ? and destination = 'safety-billing'",
+                Long.class, id);
+        assertThat(billingReceived).contains("SH" + row + " TX-88120-1:CG TX-88120-3:CG");
+        await(() -> fhir.stored.values().stream().filter(DetectedIssue.class::isInstance)
+                .anyMatch(r -> ((DetectedIssue) r).getDetail().contains("Z-0412-2026")));
+    }
+
+    @Test
+    @Order(4)
+    void theSameSerialInASecondPatientIsRefusedByDefault() throws Exception {
+        String first = SafetyFixtures.withPatient(mercy("SAFE-4", udi(GTIN, "300101", "LOT7781A", "SNDUP0001"), "", "", ""),
+                "MRN100001");
+        assertThat(receive(first)).isEqualTo("AA");
+        String second = SafetyFixtures.withPatient(mercy("SAFE-5", udi(GTIN, "300101", "LOT7781A", "SNDUP0001"), "", "", ""),
+                "MRN100002");
+        second = second.replace("TX-88120-", "TX-99120-"); // another procedure's transactions
+        assertThat(receive(second)).isEqualTo("AE");
+        long firstId = jdbc.queryForObject("select id from message where control_id = 'SAFE-4'", Long.class);
+        assertThat(jdbc.queryForObject("select error from message where control_id = 'SAFE-5'", String.class))
+                .contains("ZIM-4 (line 3)", "implanted in another patient (message " + firstId)
+                .doesNotContain("MRN100001");
     }
 
     String receive(String er7) {

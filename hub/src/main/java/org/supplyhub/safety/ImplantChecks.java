@@ -32,8 +32,9 @@ import java.util.Set;
  *   profile's expiry field) is before the line's service date; a device is usable through its expiry day.</li>
  *   <li><b>recalled</b>: the recall list has the DI with the device's lot or serial.</li>
  *   <li><b>suspect</b>: the DI is a GTIN other than the item master's for the line's item; the DI and
- *   serial were implanted before in another patient, or in the same patient by another message (or
- *   twice in this one).</li>
+ *   serial were implanted before in another patient, or in the same patient at another time (or
+ *   twice in this message). The same patient, interface and service time is the same implantation
+ *   reported again, not a second use.</li>
  * </ul>
  * Credit lines are not checked: a returned device was not implanted. Thread-safe.
  */
@@ -144,6 +145,11 @@ public final class ImplantChecks {
             boolean samePatient = usage.patient() != null && Objects.equals(prior.patientValue(), usage.patient().value())
                     && (prior.patientSystem() == null || usage.patient().system() == null
                         || prior.patientSystem().equals(usage.patient().system()));
+            if (samePatient && sameUse(usage, line, prior)) {
+                // the same implantation reported again under a new control id (a sender's duplicate):
+                // not a second use of the device; its FHIR resources are the same ones (transaction id)
+                continue;
+            }
             String where = "message " + prior.messageId() + " on interface " + prior.interfaceId()
                     + (prior.serviceDate() == null ? "" : ", used " + prior.serviceDate().toLocalDate());
             if (!samePatient) {
@@ -154,6 +160,12 @@ public final class ImplantChecks {
                     "device " + describe(device) + " was already implanted in this patient (" + where + ")", null);
         }
         return null;
+    }
+
+    /** Same interface and the same service instant: one implantation, however often it is reported. */
+    private static boolean sameUse(SupplyUsage usage, Line line, ImplantHistory.PriorImplant prior) {
+        return Objects.equals(prior.interfaceId(), usage.interfaceId()) && prior.serviceDate() != null
+                && line.serviceDate() != null && prior.serviceDate().toInstant().equals(line.serviceDate().toInstant());
     }
 
     /** DI, lot and serial: the device's identity, never the patient's. */

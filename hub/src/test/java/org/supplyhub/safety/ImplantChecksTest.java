@@ -157,12 +157,23 @@ class ImplantChecksTest {
 
     @Test
     void aSerialSeenAgainInTheSamePatientIsSuspectButAReprocessDoesNotFlagItself() {
-        history.add(GTIN, "SN00042519", 42, "MRN448812", OffsetDateTime.parse("2026-11-14T09:20:00-06:00"));
+        history.add(GTIN, "SN00042519", 42, "MRN448812", OffsetDateTime.parse("2026-10-01T08:00:00-05:00"));
         MappingProfile.Safety flag = policy(DEFAULTS.expired(), DEFAULTS.recalled(), rule(SafetyAction.flag));
         String er7 = mercy("SER-2", udi(GTIN, "300101", "LOT7781A", "SN00042519"), "", "", "");
         assertThat(check(MERCY, er7, flag, null).flags()).extracting(Flag::reason).containsExactly("serial-reused");
         // message 42 mapped again: its own use is not "seen before"
         assertThat(check(MERCY, er7, flag, 42L).flags()).isEmpty();
+    }
+
+    @Test
+    void theSameImplantationReportedAgainUnderANewControlIdIsNotASecondUse() {
+        // line 3 was used 2026-11-14 09:20 Mercy time; message 43 reported that very use
+        history.add(GTIN, "SN00042519", 43, "MRN448812", OffsetDateTime.parse("2026-11-14T15:20:00Z"));
+        assertThat(check(mercy("SER-3", udi(GTIN, "300101", "LOT7781A", "SN00042519"), "", "", "")).flags()).isEmpty();
+        // the same time in another patient is still another patient
+        history.add(GTIN, "SN00042519", 44, "MRN000777", OffsetDateTime.parse("2026-11-14T15:20:00Z"));
+        assertThatThrownBy(() -> check(mercy("SER-4", udi(GTIN, "300101", "LOT7781A", "SN00042519"), "", "", "")))
+                .isInstanceOf(MappingException.class).hasMessageContaining("another patient");
     }
 
     @Test

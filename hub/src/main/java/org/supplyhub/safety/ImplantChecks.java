@@ -33,8 +33,8 @@ import java.util.Set;
  *   <li><b>recalled</b>: the recall list has the DI with the device's lot or serial.</li>
  *   <li><b>suspect</b>: the DI is a GTIN other than the item master's for the line's item; the DI and
  *   serial were implanted before in another patient, or in the same patient at another time (or
- *   twice in this message). The same patient, interface and service time is the same implantation
- *   reported again, not a second use.</li>
+ *   twice in this message). The same patient and service time is the same implantation reported
+ *   again (a duplicate, or a second feed), not a second use.</li>
  * </ul>
  * Credit lines are not checked: a returned device was not implanted. Thread-safe.
  */
@@ -162,10 +162,13 @@ public final class ImplantChecks {
         return null;
     }
 
-    /** Same interface and the same service instant: one implantation, however often it is reported. */
+    /**
+     * The same service instant (for the same patient): one implantation, however often and through
+     * whichever interface it is reported.
+     */
     private static boolean sameUse(SupplyUsage usage, Line line, ImplantHistory.PriorImplant prior) {
-        return Objects.equals(prior.interfaceId(), usage.interfaceId()) && prior.serviceDate() != null
-                && line.serviceDate() != null && prior.serviceDate().toInstant().equals(line.serviceDate().toInstant());
+        return prior.serviceDate() != null && line.serviceDate() != null
+                && prior.serviceDate().toInstant().equals(line.serviceDate().toInstant());
     }
 
     /** DI, lot and serial: the device's identity, never the patient's. */

@@ -95,11 +95,13 @@ class ImplantSafetyAppTest {
         billing = hapi.newServer(BILLING_PORT, false);
         billing.registerApplication("*", "*", recording());
         billing.startAndWait();
-        Path profile = INTERFACES.mappingsDir.resolve("mercy-or.yaml");
-        Path recalls = INTERFACES.mappingsDir.resolve("recalls.csv");
+        // a copy of the shipped mappings (TestInterfaces shares the project's own): a profile that holds
+        // expired implants' charges, and a recall on the hospital's list
+        Path mappings = SafetyFixtures.mappingsWith("");
+        Path recalls = mappings.resolve("recalls.csv");
         Files.writeString(recalls, Files.readString(recalls)
                 + GTIN + ",LOTRC01;LOTRC02,,,Z-0412-2026,I,2026-10-02,Femoral component: cement mantle failure\n");
-        Files.writeString(INTERFACES.mappingsDir.resolve("mercy-safety.yaml"), Files.readString(profile)
+        Files.writeString(mappings.resolve("mercy-safety.yaml"), Files.readString(mappings.resolve("mercy-or.yaml"))
                 + "\nsafety:\n  expired: { action: flag, holdCharge: true }\n");
         Files.writeString(INTERFACES.routesDir.resolve("safety.yaml"), """
                 - templatedRoute:
@@ -127,7 +129,7 @@ class ImplantSafetyAppTest {
                       - { name: initialBackoff, value: 50ms }
                 """.formatted(BILLING_PORT, fhir.baseUrl()));
         TestDatabases.postgres().forEach((k, v) -> registry.add(k, () -> v));
-        INTERFACES.properties().forEach((k, v) -> registry.add(k, () -> v));
+        INTERFACES.properties().forEach((k, v) -> registry.add(k, () -> k.equals("hub.mappings-dir") ? mappings.toString() : v));
     }
 
     static ReceivingApplication<Message> recording() {

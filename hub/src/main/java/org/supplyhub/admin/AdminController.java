@@ -13,6 +13,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.supplyhub.delivery.HeldCharges;
 import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.journal.AuditLog;
 
@@ -37,9 +38,12 @@ public class AdminController {
     private final AuditLog audit;
     private final ObjectMapper json;
     private final IntakeService intake;
+    private final HeldCharges flags;
 
-    public AdminController(MessageQueries messages, AuditLog audit, ObjectMapper json, IntakeService intake) {
+    public AdminController(MessageQueries messages, AuditLog audit, ObjectMapper json, IntakeService intake,
+                           HeldCharges flags) {
         this.intake = intake;
+        this.flags = flags;
         this.messages = messages;
         this.audit = audit;
         this.json = json;
@@ -68,6 +72,7 @@ public class AdminController {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("message", m);
             body.put("deliveries", messages.deliveries(id));
+            body.put("flags", flags.ofMessage(id)); // implant safety flags: what needs attention
             return ResponseEntity.ok(body);
         }).orElseGet(() -> notFound(caller, id));
     }

@@ -216,7 +216,7 @@ public class DeliveryWorker {
         try {
             SupplyUsage usage = usages.get(row.messageId(), id -> parse(row.usageJson()));
             payload = payloads.render(d, row.id(), row.messageId(), usage,
-                    resources.getOrDefault(row.messageId(), List.of()));
+                    resources.getOrDefault(row.messageId(), List.of()), row.releaseLine());
         } catch (DeliveryException e) {
             return new Attempt(failed(d, row, started, t0, e.permanent(), e.code(), e.getMessage()), null);
         } catch (RuntimeException e) { // the same journaled usage fails the same way every time

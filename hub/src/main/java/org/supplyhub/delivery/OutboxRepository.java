@@ -37,7 +37,12 @@ public class OutboxRepository {
      * is when it was journaled, or replayed: what the destination's maxAge is measured from.
      */
     public record Claimed(long id, long messageId, String orderingKey, int attempt, Instant dueSince,
-                          String usageJson) { }
+                          String usageJson, Integer releaseLine) {
+
+        public Claimed(long id, long messageId, String orderingKey, int attempt, Instant dueSince, String usageJson) {
+            this(id, messageId, orderingKey, attempt, dueSince, usageJson, null);
+        }
+    }
 
     /** How one attempt ended, to be settled with the rest of its claim. */
     public record Settlement(Claimed row, Instant started, long durationMs, Outcome outcome, String code,
@@ -89,7 +94,7 @@ public class OutboxRepository {
 
     private static final RowMapper<Claimed> CLAIMED = (rs, n) -> new Claimed(rs.getLong("id"), rs.getLong("message_id"),
             rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("due_since").toInstant(),
-            rs.getString("usage_json"));
+            rs.getString("usage_json"), (Integer) rs.getObject("release_line"));
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
@@ -131,7 +136,7 @@ public class OutboxRepository {
                     + " update outbox set lease_until = ?, attempts = outbox.attempts + 1 from c, message m"
                     + " where outbox.id = c.id and m.id = outbox.message_id and outbox.status = 'PENDING'"
                     + " returning outbox.id, outbox.message_id, outbox.ordering_key, outbox.attempts,"
-                    + " coalesce(outbox.replayed_at, outbox.created_at) as due_since, m.usage_json", CLAIMED,
+                    + " coalesce(outbox.replayed_at, outbox.created_at) as due_since, m.usage_json, outbox.release_line", CLAIMED,
                     args.toArray());
         }
         // H2 (embedded, one node): pick candidates, then lease each with a guarded update
@@ -155,7 +160,7 @@ public class OutboxRepository {
                 }
             }
             return leased.isEmpty() ? List.<Claimed>of() : jdbc.query("select o.id, o.message_id, o.ordering_key,"
-                    + " o.attempts, coalesce(o.replayed_at, o.created_at) as due_since, m.usage_json"
+                    + " o.attempts, coalesce(o.replayed_at, o.created_at) as due_since, m.usage_json, o.release_line"
                     + " from outbox o join message m on m.id = o.message_id"
                     + " where o.id in (" + placeholders(leased.size()) + ") order by o.id", CLAIMED, leased.toArray());
         });

@@ -45,11 +45,26 @@ public class Payloads {
      */
     public Connector.Payload render(DestinationDefinition d, long outboxId, long messageId, SupplyUsage usage,
                                     List<String> resources) throws DeliveryException {
-        String key = d.name() + "-" + messageId;
+        return render(d, outboxId, messageId, usage, resources, null);
+    }
+
+    /**
+     * As above; {@code releaseLine} is set on a billing row an operator's release of a held charge
+     * made (see {@link HeldCharges}): it carries that line's charge only, under its own idempotency
+     * key. Any other billing row carries the message's charges less the held ones.
+     */
+    public Connector.Payload render(DestinationDefinition d, long outboxId, long messageId, SupplyUsage usage,
+                                    List<String> resources, Integer releaseLine) throws DeliveryException {
+        String key = d.name() + "-" + messageId + (releaseLine == null ? "" : "-line-" + releaseLine);
+        if (releaseLine != null && d.output() != DestinationDefinition.Output.CHARGES) {
+            return null; // a release owes billing only
+        }
         try {
             return switch (d.output()) {
                 case CHARGES -> {
-                    List<Line> chargeable = usage.lines().stream().filter(Line::chargeable).toList();
+                    List<Line> chargeable = usage.lines().stream().filter(Line::chargeable)
+                            .filter(l -> releaseLine == null ? !usage.chargeHeld(l.index()) : l.index() == releaseLine)
+                            .toList();
                     if (chargeable.isEmpty()) {
                         yield null;
                     }

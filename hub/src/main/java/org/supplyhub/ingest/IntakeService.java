@@ -36,6 +36,7 @@ import org.supplyhub.journal.ReceivedMessage;
 import org.supplyhub.mapping.FhirMapper;
 import org.supplyhub.mapping.MappingException;
 import org.supplyhub.mapping.SupplyUsage;
+import org.supplyhub.safety.ImplantChecks;
 
 import java.nio.charset.Charset;
 import java.time.Instant;
@@ -70,12 +71,15 @@ public class IntakeService {
     static final String OUTCOME_UNKNOWN = "the hub lost the database while storing the message, so the outcome"
             + " is unknown; resend it (a resend of a stored message is answered from the journal)";
 
+    private final ImplantChecks checks;
+
     public IntakeService(RunningConfig interfaces, Hl7Support hl7, Journal journal, AuditLog audit, ObjectMapper json,
-                         FhirContext fhir, MeterRegistry meters) {
+                         FhirContext fhir, MeterRegistry meters, ImplantChecks checks) {
         this.audit = audit;
         this.interfaces = interfaces;
         this.hl7 = hl7;
-        this.translator = new MessageTranslator(hl7);
+        this.checks = checks;
+        this.translator = new MessageTranslator(hl7, checks);
         this.journal = journal;
         this.json = json;
         this.fhir = fhir;
@@ -161,7 +165,7 @@ public class IntakeService {
                 .answered(MessageStatus.ACCEPTED, "AA", a.ack(), null);
         try {
             journal.accept(new Journal.Entry(received, toJson(usage), usage.lines().size(), outputs(a.resources()),
-                    destinations(iface, usage), orderingKey(usage), DeviceUse.of(usage)));
+                    destinations(iface, usage), orderingKey(usage), DeviceUse.of(usage), usage));
         } catch (DuplicateMessageException e) {
             // a resend (maybe racing in on another connection or node), or a control id used again
             return conflict(iface, header, e.existing(), hash, raw, charset, caller);
@@ -171,6 +175,7 @@ public class IntakeService {
             return storageFailure(iface, header, a.message(), a.charsetField(), charset, e);
         }
         log.debug("Interface {}: accepted {} ({} lines)", iface.id(), header.controlId(), usage.lines().size());
+        countFlags(iface.id(), usage);
         return new IntakeResult("AA", a.ack(), charset, MessageStatus.ACCEPTED, false);
     }
 
@@ -325,6 +330,8 @@ public class IntakeService {
         try {
             Message message = hl7.parse(text, iface.mapper().profile().hl7Version());
             SupplyUsage usage = iface.mapper().map(message, header.sender(), header.controlId(), header.type());
+            // its own earlier uses of a device (message id) are not "seen before"
+            usage = checks.check(usage, iface.mapper().profile().safetyPolicy(), id, iface.mapper()::devicePath);
             List<Resource> resources = FhirMapper.toFhir(usage, iface.mapper().profile().systems());
             String ack = hl7.ack(message, AcknowledgmentCode.AA, null, msh18(message));
             ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), stored.caller(),
@@ -335,7 +342,8 @@ public class IntakeService {
                     .answered(MessageStatus.ACCEPTED, "AA", ack, null);
             long revision = journal.revise(id, stored.status(), new Journal.Entry(received, toJson(usage),
                     usage.lines().size(), outputs(resources), destinations(iface, usage), orderingKey(usage),
-                    DeviceUse.of(usage)));
+                    DeviceUse.of(usage), usage));
+            countFlags(iface.id(), usage);
             log.info("Interface {}: message {} reprocessed as message {}", iface.id(), id, revision);
             return new Reprocessed(Reprocessed.Outcome.ACCEPTED, id, revision, "accepted as message " + revision);
         } catch (HL7Exception e) {
@@ -344,6 +352,13 @@ public class IntakeService {
             return new Reprocessed(Reprocessed.Outcome.STILL_FAILING, id, null, "not mapped: " + e.getMessage());
         } catch (ReprocessConflictException e) {
             return new Reprocessed(Reprocessed.Outcome.CONFLICT, id, null, e.getMessage());
+        }
+    }
+
+    /** {@code hub_implant_flags_total{check,interface}}: flags journaled, counted once their message committed. */
+    private void countFlags(String interfaceId, SupplyUsage usage) {
+        for (SupplyUsage.Flag f : usage.flags()) {
+            meters.counter("hub.implant.flags", "check", f.check(), "interface", interfaceId).increment();
         }
     }
 

@@ -16,6 +16,7 @@ import org.supplyhub.mapping.MappingException;
 import org.supplyhub.mapping.MappingProfile;
 import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.UsageMapper;
+import org.supplyhub.safety.ImplantChecks;
 
 import java.nio.charset.Charset;
 import java.util.List;
@@ -32,9 +33,16 @@ public final class MessageTranslator {
     static final int MAX_SENDER_PART = (Journal.MAX_SENDER - 1) / 2;
 
     private final Hl7Support hl7;
+    private final ImplantChecks checks;
 
+    /** Without the recall list and the implant history (the command line's {@code try}). */
     public MessageTranslator(Hl7Support hl7) {
+        this(hl7, ImplantChecks.OFFLINE);
+    }
+
+    public MessageTranslator(Hl7Support hl7, ImplantChecks checks) {
         this.hl7 = hl7;
+        this.checks = checks;
     }
 
     /** Why a message was refused (AR) before it was mapped. */
@@ -148,6 +156,7 @@ public final class MessageTranslator {
         List<Resource> resources;
         try {
             usage = mapper.map(message, header.sender(), header.controlId(), type);
+            usage = checks.check(usage, mapper.profile().safetyPolicy(), null, mapper::devicePath);
             resources = FhirMapper.toFhir(usage, mapper.profile().systems());
         } catch (MappingException e) {
             HL7Exception error = new HL7Exception(e.getMessage(), e.errorCode());

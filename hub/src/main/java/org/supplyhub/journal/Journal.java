@@ -4,6 +4,7 @@ import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.supplyhub.mapping.SupplyUsage;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
@@ -72,12 +73,22 @@ public class Journal {
     static final int MAX_ORDERING_KEY = 200;
     static final int MAX_DEDUP_KEY = 500;
 
-    /** A message and what it produced, to be journaled in one transaction; {@code devices}: its device index rows. */
+    /**
+     * A message and what it produced, to be journaled in one transaction; {@code devices}: its device
+     * index rows; {@code usage} (the mapped form of {@code usageJson}, null when nothing was mapped)
+     * gives its implant safety flags.
+     */
     public record Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
-                        List<String> destinations, String orderingKey, List<DeviceUse> devices) {
+                        List<String> destinations, String orderingKey, List<DeviceUse> devices, SupplyUsage usage) {
 
         public Entry {
             devices = devices == null ? List.of() : List.copyOf(devices);
+        }
+
+        /** An entry without flags. */
+        public Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
+                     List<String> destinations, String orderingKey, List<DeviceUse> devices) {
+            this(message, usageJson, lineCount, outputs, destinations, orderingKey, devices, null);
         }
 
         /** An entry without devices to index. */
@@ -89,7 +100,11 @@ public class Journal {
         /** The same entry as a new attempt superseding message {@code previous}. */
         Entry superseding(long previous) {
             return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey,
-                    devices);
+                    devices, usage);
+        }
+
+        List<SupplyUsage.Flag> flags() {
+            return usage == null ? List.of() : usage.flags();
         }
     }
 
@@ -239,6 +254,7 @@ public class Journal {
                     }
                 }
             }
+            ImplantFlagRows.supersede(con, previousId);
             // the device index holds live revisions only: the superseded one's devices leave with it
             try (PreparedStatement devices = con.prepareStatement("delete from device_use where message_id = ?")) {
                 devices.setLong(1, previousId);
@@ -484,6 +500,7 @@ public class Journal {
             }
         }
         DeviceIndex.insert(con, entries, ids);
+        ImplantFlagRows.insert(con, ids, entries);
         // the ingest's audit row commits with the message, so neither exists without the other
         try (PreparedStatement audit = con.prepareStatement(AuditLog.INSERT)) {
             for (int i = 0; i < ids.length; i++) {

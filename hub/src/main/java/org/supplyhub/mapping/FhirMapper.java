@@ -6,6 +6,7 @@ import org.hl7.fhir.r4.model.ChargeItem;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.DetectedIssue;
 import org.hl7.fhir.r4.model.Device;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Money;
@@ -60,6 +61,7 @@ public final class FhirMapper {
             // taken from no stock: nothing was supplied
             if (!line.movesStock()) {
                 out.add(chargeItem(usage, line, txSystem, source, systems, null, null));
+                out.addAll(detectedIssues(usage, line, txSystem, source, List.of()));
                 continue;
             }
             List<Device> devices = new ArrayList<>();
@@ -78,8 +80,74 @@ public final class FhirMapper {
             out.add(delivery);
             out.addAll(devices);
             out.add(chargeItem(usage, line, txSystem, source, systems, deviceRef, delivery));
+            out.addAll(detectedIssues(usage, line, txSystem, source, devices));
         }
         return out;
+    }
+
+    /** Code system of the hub's implant safety findings: one code per check, one per reason. */
+    public static final String IMPLANT_SAFETY = "urn:supplyhub:implant-safety";
+
+    /**
+     * One DetectedIssue per implant safety flag of the line (issue 15). {@code code}: the hub's
+     * finding (expired, recalled, di-mismatch, serial-other-patient, serial-reused). R4's preferred
+     * value set (v3 ActCode's detected issue branch) has drug and dosing issues only; the nearest
+     * ActCode concepts elsewhere (EXPLOT "expired lot", RECALL "product recalled") are reported as
+     * unknown codes by the base R4 validator the hub and its tests use, so a receiver could not
+     * rely on them either. {@code implicated}: the Device in the same Bundle, or by
+     * identifier when the line renders none. Ids and identifiers are name-based, so a resend maps to
+     * the same issue.
+     */
+    private static List<DetectedIssue> detectedIssues(SupplyUsage usage, Line line, String txSystem, String source,
+                                                      List<Device> devices) {
+        List<DetectedIssue> out = new ArrayList<>();
+        for (SupplyUsage.Flag flag : usage.flags()) {
+            if (flag.line() != line.index()) {
+                continue;
+            }
+            String suffix = flag.device() == 0 ? "" : "#" + (flag.device() + 1);
+            String key = line.transactionId() + suffix + "#" + flag.reason();
+            DetectedIssue issue = new DetectedIssue();
+            issue.setId(resourceId(usage.interfaceId(), key, "DetectedIssue"));
+            issue.getMeta().setSource(source);
+            // the hub's own identifier: the issue is the hub's finding, not the sender's transaction
+            issue.addIdentifier(new Identifier().setSystem("urn:supplyhub:" + usage.interfaceId() + ":detected-issue")
+                    .setValue(key));
+            issue.setStatus(DetectedIssue.DetectedIssueStatus.FINAL);
+            CodeableConcept code = new CodeableConcept(new Coding(IMPLANT_SAFETY, flag.reason(), reasonDisplay(flag.reason())));
+            code.setText(reasonDisplay(flag.reason()));
+            issue.setCode(code);
+            issue.setSeverity("high".equals(flag.severity()) ? DetectedIssue.DetectedIssueSeverity.HIGH
+                    : "low".equals(flag.severity()) ? DetectedIssue.DetectedIssueSeverity.LOW
+                    : DetectedIssue.DetectedIssueSeverity.MODERATE);
+            issue.setPatient(ref("Patient", usage.patient()));
+            if (flag.identified() != null) {
+                issue.setIdentified(new DateTimeType(Date.from(flag.identified().toInstant()), TemporalPrecisionEnum.MILLI,
+                        TimeZone.getTimeZone(flag.identified().getOffset())));
+            }
+            Device device = flag.device() < devices.size() ? devices.get(flag.device()) : null;
+            issue.addImplicated(device != null
+                    ? new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device")
+                    : new Reference().setType("Device").setIdentifier(new Identifier().setSystem(txSystem)
+                            .setValue(line.transactionId() + suffix)));
+            issue.setDetail(flag.detail());
+            if (flag.recallNumber() != null) {
+                issue.setReference("urn:supplyhub:recall:" + flag.recallNumber().replaceAll("[^A-Za-z0-9._~-]", "_"));
+            }
+            out.add(issue);
+        }
+        return out;
+    }
+
+    private static String reasonDisplay(String reason) {
+        return switch (reason) {
+            case "expired" -> "Implant expired at use";
+            case "recalled" -> "Implant under recall";
+            case "di-mismatch" -> "Device identifier does not match the item's GTIN";
+            case "serial-other-patient" -> "Serial number implanted in another patient";
+            case "serial-reused" -> "Serial number implanted before";
+            default -> reason;
+        };
     }
 
     /**

@@ -25,7 +25,93 @@ public record MappingProfile(
         Systems systems,
         MessageFields message,
         LineFields line,
-        ItemMasterRef itemMaster) {
+        ItemMasterRef itemMaster,
+        Safety safety) {
+
+    /** The profile without a {@code safety} section: every check with its default action. */
+    public MappingProfile(String name, String description, String hl7Version, Accept accept, ZoneId timezone,
+                          Map<String, String> lookups, Systems systems, MessageFields message, LineFields line,
+                          ItemMasterRef itemMaster) {
+        this(name, description, hl7Version, accept, timezone, lookups, systems, message, line, itemMaster, null);
+    }
+
+    /** The implant safety policy in force: the profile's, with each check it leaves out at its default. */
+    public Safety safetyPolicy() {
+        return Safety.withDefaults(safety);
+    }
+
+    /**
+     * What each implant safety check does when a device fails it (issue 15): {@code expired} (expiry
+     * before the line's service date), {@code recalled} (on the recall list), {@code suspect} (DI not
+     * the item's GTIN, a serial already implanted in another patient, or implanted before).
+     * Defaults: expired and recalled flag, suspect rejects (the DI/GTIN mismatch always was an AE).
+     */
+    public record Safety(SafetyRule expired, SafetyRule recalled, SafetyRule suspect) {
+
+        public static final Safety DEFAULTS = new Safety(new SafetyRule(SafetyAction.flag, false),
+                new SafetyRule(SafetyAction.flag, false), new SafetyRule(SafetyAction.reject, false));
+
+        static Safety withDefaults(Safety s) {
+            if (s == null) {
+                return DEFAULTS;
+            }
+            return new Safety(s.expired != null ? s.expired : DEFAULTS.expired,
+                    s.recalled != null ? s.recalled : DEFAULTS.recalled, s.suspect != null ? s.suspect : DEFAULTS.suspect);
+        }
+
+        /** The rule of a check by its name (expired, recalled, suspect). */
+        public SafetyRule rule(String check) {
+            return switch (check) {
+                case "expired" -> expired;
+                case "recalled" -> recalled;
+                case "suspect" -> suspect;
+                default -> throw new IllegalArgumentException("no implant check " + check);
+            };
+        }
+    }
+
+    /** {@code accept}: nothing happens; {@code flag}: AA plus a flag (DetectedIssue, admin API); {@code reject}: AE. */
+    public enum SafetyAction { accept, flag, reject }
+
+    /**
+     * One check's action; {@code holdCharge} (only with {@code flag}) keeps the line's charge from
+     * billing until an operator releases the flag. Written as {@code flag} or {@code { action: flag, holdCharge: true }}.
+     */
+    public record SafetyRule(SafetyAction action, boolean holdCharge) {
+
+        /** One creator for both forms: Jackson picks a string delegate over an object's properties. */
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        static SafetyRule of(com.fasterxml.jackson.databind.JsonNode node) {
+            if (node.isTextual()) {
+                return new SafetyRule(action(node.asText()), false);
+            }
+            if (!node.isObject()) {
+                throw new IllegalArgumentException("a safety rule is accept, flag or reject, or { action: flag, holdCharge: true }");
+            }
+            java.util.Iterator<String> names = node.fieldNames();
+            while (names.hasNext()) {
+                String name = names.next();
+                if (!name.equals("action") && !name.equals("holdCharge")) {
+                    throw new IllegalArgumentException("unknown key '" + name + "' (known here: [action, holdCharge])");
+                }
+            }
+            com.fasterxml.jackson.databind.JsonNode hold = node.get("holdCharge");
+            if (hold != null && !hold.isNull() && !hold.isBoolean()) {
+                throw new IllegalArgumentException("holdCharge is true or false");
+            }
+            com.fasterxml.jackson.databind.JsonNode action = node.get("action");
+            return new SafetyRule(action == null || action.isNull() ? null : action(action.asText()),
+                    hold != null && hold.asBoolean());
+        }
+
+        private static SafetyAction action(String text) {
+            try {
+                return SafetyAction.valueOf(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("'" + text + "' is not an action: accept, flag or reject");
+            }
+        }
+    }
 
     /**
      * Which messages this profile maps, and optionally from which senders (MSH-3^MSH-4, first

@@ -54,6 +54,7 @@ final class ProfileCheck {
             rule(Context.MESSAGE, m.encounter(), "message", "encounter");
         }
         checkLine();
+        checkSafety();
         if (p.itemMaster() == null || p.itemMaster().file() == null) {
             add("itemMaster.file (the crosswalk CSV) is required", "itemMaster");
         } else if (p.itemMaster().match() != null
@@ -61,6 +62,26 @@ final class ProfileCheck {
             add("itemMaster.match may only use {item.system} and {item.code}", "itemMaster", "match");
         }
         return problems;
+    }
+
+    /** Each check of {@code safety} needs an action; {@code holdCharge} only means something with {@code flag}. */
+    private void checkSafety() {
+        MappingProfile.Safety safety = p.safety();
+        if (safety == null) {
+            return;
+        }
+        for (String check : List.of("expired", "recalled", "suspect")) {
+            MappingProfile.SafetyRule rule = safety.rule(check);
+            if (rule == null) {
+                continue;
+            }
+            if (rule.action() == null) {
+                add("safety." + check + ".action is required: accept, flag or reject", "safety", check);
+            } else if (rule.holdCharge() && rule.action() != MappingProfile.SafetyAction.flag) {
+                add("safety." + check + ".holdCharge needs action flag: with " + rule.action()
+                        + " there is no flag to release the charge with", "safety", check, "holdCharge");
+            }
+        }
     }
 
     private void checkVersionAndTypes() {

@@ -24,11 +24,49 @@ public record SupplyUsage(
         Ref account,
         Ref encounter,
         List<Line> lines,
-        List<Integer> skippedLines) {        // line indexes the profile's classify rules skip (null in older journals)
+        List<Integer> skippedLines,          // line indexes the profile's classify rules skip (null in older journals)
+        List<Flag> flags) {                  // implant safety flags raised on the lines (null in older journals)
 
     public SupplyUsage {
         skippedLines = skippedLines == null ? List.of() : List.copyOf(skippedLines);
+        flags = flags == null ? List.of() : List.copyOf(flags);
     }
+
+    public SupplyUsage(String interfaceId, String sender, String controlId, String messageType, Ref patient,
+                       Assigner patientAuthority, String patientIdType, Ref account, Ref encounter, List<Line> lines,
+                       List<Integer> skippedLines) {
+        this(interfaceId, sender, controlId, messageType, patient, patientAuthority, patientIdType, account, encounter,
+                lines, skippedLines, List.of());
+    }
+
+    /** The same usage with these flags (what the implant checks found). */
+    public SupplyUsage withFlags(List<Flag> found) {
+        return new SupplyUsage(interfaceId, sender, controlId, messageType, patient, patientAuthority, patientIdType,
+                account, encounter, lines, skippedLines, found);
+    }
+
+    /** True when a flag holds the charge of line {@code index}: billing gets it only once the flag is released. */
+    public boolean chargeHeld(int index) {
+        for (Flag f : flags) {
+            if (f.holdCharge() && f.line() == index) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * An implant safety flag (issue 15): a device of line {@code line} (1-based) failed a check the
+     * profile says to flag. {@code check} is expired, recalled or suspect; {@code reason} the finding
+     * (expired, recalled, di-mismatch, serial-other-patient, serial-reused); {@code device} the
+     * 0-based index among the line's devices; {@code identified} when the check ran. Part of the
+     * canonical usage, so the DetectedIssue and the held charge are functions of what was journaled.
+     */
+    public record Flag(String check, String reason, int line, int device, String severity, String detail,
+                       boolean holdCharge,
+                       @JsonFormat(shape = JsonFormat.Shape.STRING, without = JsonFormat.Feature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+                       OffsetDateTime identified,
+                       String recallNumber) { }
 
     /** A logical reference to something the EHR owns: its identifier system and value. */
     public record Ref(String system, String value) {
@@ -210,6 +248,15 @@ public record SupplyUsage(
 
         public boolean keptInStock() {
             return stock == null || stock;
+        }
+
+        /**
+         * False when a device identifier is a GTIN (14 digits) and this item's GTIN is another one: the
+         * device is not what the item master says was bought. An item without a GTIN knows any DI.
+         */
+        public boolean knowsDeviceIdentifier(String di) {
+            return di == null || gtin == null || di.length() != 14 || !di.chars().allMatch(Character::isDigit)
+                    || di.equals(gtin);
         }
     }
 

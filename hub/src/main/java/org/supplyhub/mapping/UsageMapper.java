@@ -53,6 +53,7 @@ public final class UsageMapper {
     private final FieldRule[] authorityRules;
     private final List<ClassifyRule> classify;
     private final List<DeviceSpec> devices;
+    private final boolean suspectRejects;
 
     private record ClassifyRule(List<Condition> when, LineUse as) { }
 
@@ -86,6 +87,22 @@ public final class UsageMapper {
             }
         }
         this.devices = List.copyOf(specs);
+        this.suspectRejects = profile.safetyPolicy().suspect().action() == MappingProfile.SafetyAction.reject;
+    }
+
+    /**
+     * The path an implant check's AE names: the first device rule's field for it ({@code expiry},
+     * {@code serial}, {@code lot}, {@code deviceIdentifier}), else its UDI rule, where the value came from.
+     */
+    public String devicePath(String field) {
+        for (DeviceSpec spec : devices) {
+            FieldRule own = spec.rules().rules().get(field);
+            FieldRule rule = own != null ? own : spec.rules().udi();
+            if (rule != null) {
+                return rule.describe();
+            }
+        }
+        return "line." + field;
     }
 
     /**
@@ -485,8 +502,9 @@ public final class UsageMapper {
             FieldChecks.text(lot, ID_MAX, rules.udi(), index, "lot in the UDI");
             FieldChecks.text(serial, ID_MAX, rules.udi(), index, "serial in the UDI");
         }
-        if (di != null && master.gtin() != null && di.length() == 14 && di.chars().allMatch(Character::isDigit)
-                && !di.equals(master.gtin())) {
+        // a mismatch is suspect identity: rejected here where the field is known, unless the profile's
+        // safety.suspect says to flag it (org.supplyhub.safety finds it again) or accept it
+        if (!master.knowsDeviceIdentifier(di) && suspectRejects) {
             String path = rules.udi() != null ? rules.udi().describe() : rules.deviceIdentifier().describe();
             throw new MappingException(path, index, ErrorCode.DATA_TYPE_ERROR, path + " (line " + index
                     + "): device identifier " + di + " does not match the item master GTIN " + master.gtin()

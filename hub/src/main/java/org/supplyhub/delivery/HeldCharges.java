@@ -1,0 +1,138 @@
+package org.supplyhub.delivery;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.support.TransactionTemplate;
+import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.config.RunningConfig;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Implant safety flags (V9) as operators work them, and the charges they hold.
+ *
+ * <p>A hold is per line: the message's billing rows carry its other charges as usual (see
+ * {@link Payloads#render}), and the held line goes out only when its last holding flag is released.
+ * The release then adds one outbox row per billing destination the message had, carrying that line
+ * only ({@code outbox.release_line}) under its own idempotency key (DFT MSH-10 is the new row's id;
+ * JSON's {@code <destination>-<message>-line-<n>}). The row joins its account's queue at the back,
+ * like any new message of the account, so billing sees that account's charges in the order the hub
+ * queued them. The flag's status changes and the row is added in one transaction, with the line's
+ * flags locked: a release raced by another operator or node adds the row once.
+ */
+@Repository
+public class HeldCharges {
+
+    /** One flag as the admin API shows it: device identity and dates, never patient data. */
+    public record Flag(long id, long messageId, String interfaceId, int line, int device, String transactionId,
+                       String check, String reason, String severity, String deviceIdentifier, String lot,
+                       String serial, String recallNumber, String detail, boolean holdCharge, String status,
+                       Instant createdAt, Instant releasedAt, String releasedBy) { }
+
+    /** What a release did: {@code billingRows} are the destinations now owed the held line (empty if still held or none). */
+    public record Release(Outcome outcome, Flag flag, List<String> billingRows, String detail) {
+        public enum Outcome { RELEASED, NOT_FOUND, NOT_OPEN }
+    }
+
+    private static final String COLUMNS = "id, message_id, interface_id, line_no, device_no, transaction_id,"
+            + " check_name, reason, severity, device_identifier, lot, serial, recall_number, detail, hold_charge, status,"
+            + " created_at, released_at, released_by";
+
+    private static final RowMapper<Flag> FLAG = (rs, n) -> new Flag(rs.getLong(1), rs.getLong(2), rs.getString(3),
+            rs.getInt(4), rs.getInt(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+            rs.getString(10), rs.getString(11), rs.getString(12), rs.getString(13), rs.getString(14),
+            rs.getBoolean(15), rs.getString(16), rs.getTimestamp(17).toInstant(),
+            rs.getTimestamp(18) == null ? null : rs.getTimestamp(18).toInstant(), rs.getString(19));
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate tx;
+    private final RunningConfig config;
+
+    public HeldCharges(JdbcTemplate jdbc, TransactionTemplate tx, RunningConfig config) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+        this.config = config;
+    }
+
+    /** Flags by status (OPEN, RELEASED, SUPERSEDED; null: any) and interface, newest first. */
+    public List<Flag> search(String status, String interfaceId, int limit) {
+        StringBuilder sql = new StringBuilder("select " + COLUMNS + " from implant_flag where 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (status != null) {
+            sql.append(" and status = ?");
+            args.add(status.toUpperCase(java.util.Locale.ROOT));
+        }
+        if (interfaceId != null) {
+            sql.append(" and interface_id = ?");
+            args.add(interfaceId);
+        }
+        sql.append(" order by id desc limit ?");
+        args.add(limit);
+        return jdbc.query(sql.toString(), FLAG, args.toArray());
+    }
+
+    public List<Flag> ofMessage(long messageId) {
+        return jdbc.query("select " + COLUMNS + " from implant_flag where message_id = ? order by id", FLAG, messageId);
+    }
+
+    public Optional<Flag> find(long id) {
+        return jdbc.query("select " + COLUMNS + " from implant_flag where id = ?", FLAG, id).stream().findFirst();
+    }
+
+    /**
+     * Releases an open flag. When it held its line's charge and no other open flag of the line still
+     * does, the line's charge is queued for each billing destination of the message, once.
+     */
+    public Release release(long id, String actor) {
+        return tx.execute(status -> {
+            Optional<Flag> found = find(id);
+            if (found.isEmpty()) {
+                return new Release(Release.Outcome.NOT_FOUND, null, List.of(), "no flag " + id);
+            }
+            Flag flag = found.get();
+            // the line's flags, locked: two operators releasing its two holds cannot both see the other open
+            jdbc.query("select id from implant_flag where message_id = ? and line_no = ? order by id for update",
+                    (rs, n) -> rs.getLong(1), flag.messageId(), flag.line());
+            Timestamp now = Timestamp.from(Instant.now());
+            int changed = jdbc.update("update implant_flag set status = 'RELEASED', released_at = ?, released_by = ?"
+                    + " where id = ? and status = 'OPEN'", now, actor == null ? null : actor.substring(0, Math.min(300, actor.length())), id);
+            if (changed != 1) {
+                return new Release(Release.Outcome.NOT_OPEN, find(id).orElse(flag), List.of(),
+                        "flag " + id + " is " + find(id).map(Flag::status).orElse("gone") + ", not OPEN");
+            }
+            Flag released = find(id).orElse(flag);
+            if (!flag.holdCharge()) {
+                return new Release(Release.Outcome.RELEASED, released, List.of(), "released; it held no charge");
+            }
+            Integer stillHolding = jdbc.queryForObject("select count(*) from implant_flag where message_id = ?"
+                    + " and line_no = ? and hold_charge = true and status = 'OPEN'", Integer.class, flag.messageId(), flag.line());
+            if (stillHolding != null && stillHolding > 0) {
+                return new Release(Release.Outcome.RELEASED, released, List.of(), "released; line " + flag.line()
+                        + " stays held by " + stillHolding + " other open flag(s)");
+            }
+            List<String> queued = new ArrayList<>();
+            for (Map<String, Object> row : jdbc.queryForList("select distinct destination, ordering_key from outbox"
+                    + " where message_id = ? and release_line is null and status <> 'SUPERSEDED'", flag.messageId())) {
+                String destination = (String) row.get("destination");
+                boolean billing = config.findDestination(destination)
+                        .map(d -> d.output() == DestinationDefinition.Output.CHARGES).orElse(false);
+                if (!billing) {
+                    continue;
+                }
+                jdbc.update("insert into outbox (message_id, destination, ordering_key, status, attempts, created_at,"
+                        + " next_attempt_at, release_line) values (?, ?, ?, 'PENDING', 0, ?, ?, ?)",
+                        flag.messageId(), destination, row.get("ordering_key"), now, now, flag.line());
+                queued.add(destination);
+            }
+            return new Release(Release.Outcome.RELEASED, released, queued, queued.isEmpty()
+                    ? "released; the message has no billing destination configured now"
+                    : "released; line " + flag.line() + " charge queued for " + String.join(", ", queued));
+        });
+    }
+}

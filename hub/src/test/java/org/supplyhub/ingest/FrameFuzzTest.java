@@ -1048,38 +1048,6 @@ class FrameFuzzTest {
         return n < fields.length ? fields[n] : "";
     }
 
-    /** HL7 escapes in a value (the ACK's delimiters are the standard ones). */
-    static String unescape(String value) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            int end = c == '\\' ? value.indexOf('\\', i + 1) : -1;
-            if (end < 0) {
-                out.append(c);
-                continue;
-            }
-            String seq = value.substring(i + 1, end);
-            switch (seq) {
-                case "F" -> out.append('|');
-                case "S" -> out.append('^');
-                case "T" -> out.append('&');
-                case "R" -> out.append('~');
-                case "E" -> out.append('\\');
-                default -> {
-                    if (seq.matches("X([0-9A-Fa-f]{2})+")) {
-                        for (int k = 1; k + 1 < seq.length(); k += 2) {
-                            out.append((char) Integer.parseInt(seq.substring(k, k + 2), 16));
-                        }
-                    } else {
-                        out.append('\\').append(seq).append('\\');
-                    }
-                }
-            }
-            i = end;
-        }
-        return out.toString();
-    }
-
     static String describe(Outcome o) {
         Frame f = o.frame();
         String answer = o.answers().isEmpty() ? (o.closed() ? "closed" : "no answer") : o.answers().stream()

@@ -2,11 +2,13 @@ package org.supplyhub.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -85,17 +87,37 @@ public final class TestInterfaces {
     /**
      * A port free now and never handed out before in this JVM. Without the second condition two
      * interfaces of one test got the same port (seen in a clean-clone run with four interfaces).
+     * It is taken below the kernel's ephemeral range: a port from that range (what binding port 0
+     * gives) can be taken by any outgoing connection between this call and the listener's bind — a
+     * JDBC connection took one in a full run (BindException at context start).
      */
     public static int freePort() {
+        int below = ephemeralLow();
+        int from = Math.max(1024, Math.min(PORTS_FROM, below - 2000));
         while (true) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                s.setReuseAddress(true);
-                if (HANDED_OUT.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            int port = from + RANDOM.nextInt(below - from);
+            if (!HANDED_OUT.add(port)) {
+                continue;
             }
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(port));
+                return port;
+            } catch (IOException inUse) {
+                // some other process listens there: try another
+            }
+        }
+    }
+
+    private static final int PORTS_FROM = 20000;
+    private static final Random RANDOM = new Random();
+
+    /** The first port the kernel hands to outgoing connections (Linux; 32768 elsewhere). */
+    private static int ephemeralLow() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32768;
         }
     }
 }

@@ -2,6 +2,7 @@ package org.supplyhub.mapping;
 
 import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonFormat;
+import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.math.BigDecimal;
 import java.time.LocalDate;
@@ -25,6 +26,7 @@ public record SupplyUsage(
         Ref encounter,
         List<Line> lines,
         List<Integer> skippedLines,          // line indexes the profile's classify rules skip (null in older journals)
+        @JsonInclude(JsonInclude.Include.NON_EMPTY)
         List<Flag> flags) {                  // implant safety flags raised on the lines (null in older journals)
 
     public SupplyUsage {

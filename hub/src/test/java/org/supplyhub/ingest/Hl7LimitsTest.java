@@ -39,7 +39,9 @@ class Hl7LimitsTest {
         String ft1 = segments[6]; // the knee line
         String zim = segments[7];
         for (int i = 1; i <= 500; i++) {
-            out.append(ft1.replaceFirst("^FT1\\|3\\|TX-88120-3", "FT1|" + i + "|TX-88120-" + i)).append('\r').append(zim).append('\r');
+            // each line its own knee: one serial on two lines is a suspect device (implant safety)
+            out.append(ft1.replaceFirst("^FT1\\|3\\|TX-88120-3", "FT1|" + i + "|TX-88120-" + i)).append('\r')
+                    .append(zim.replace("SN00042519", "SN%08d".formatted(i))).append('\r');
         }
         return out.toString();
     }

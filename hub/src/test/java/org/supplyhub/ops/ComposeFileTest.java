@@ -252,6 +252,22 @@ class ComposeFileTest {
         assertThat(checked).as("MLLP interfaces in routes/").isGreaterThanOrEqualTo(4);
     }
 
+    /**
+     * Clear HTTP (bearer tokens, PHI) and the login-less stats page are published on 127.0.0.1 unless
+     * asked otherwise; the client's own X-Forwarded-For is dropped before HAProxy adds the real one.
+     */
+    @Test
+    void clearHttpAndStatsAreLocalAndForwardedForCannotBeSpoofed() throws IOException {
+        List<String> ports = strings(service("haproxy").get("ports"));
+        assertThat(ports).anyMatch(p -> p.equals("${HUB_HTTP_BIND:-127.0.0.1}:${HUB_HTTP_PORT:-8080}:8080"));
+        assertThat(ports).anyMatch(p -> p.startsWith("127.0.0.1:") && p.endsWith(":8404"));
+        String cfg = Files.readString(ROOT.resolve("ops/haproxy/haproxy.cfg"));
+        int forwardfor = cfg.indexOf("option forwardfor");
+        assertThat(forwardfor).isPositive();
+        assertThat(cfg.indexOf("http-request del-header X-Forwarded-For")).isBetween(0, forwardfor);
+        assertThat(cfg.indexOf("http-request del-header Forwarded")).isBetween(0, forwardfor);
+    }
+
     /** ops/compose/destinations.yaml replaces routes/destinations.yaml: the same destinations, FHIR to HAPI. */
     @Test
     void composeDestinationsMatchTheShippedOnes() throws IOException {

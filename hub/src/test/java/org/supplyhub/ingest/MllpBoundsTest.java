@@ -223,9 +223,12 @@ class MllpBoundsTest {
                     held / 1e6, direct / 1e6, pooledNow / 1e6);
             assertThat(held).isLessThanOrEqualTo(budget.limit());
             if (budget.limit() < 1L << 30) {
-                // one read in flight per I/O thread may pass the budget before it is counted, and the
-                // pooled allocator takes direct memory in chunks of a few MB: 16 MB of slack at either scale
-                assertThat(direct).isLessThan(budget.limit() + 16L * 1024 * 1024);
+                // one read in flight per I/O thread may pass the budget before it is counted (16 MB), and
+                // the pooled allocator takes direct memory a chunk at a time, one partly used chunk per
+                // arena (4 x 4 MB here): run alone, the full case measured 84.0 MB against 64 + 16 MB
+                var pool = PooledByteBufAllocator.DEFAULT.metric();
+                long slack = 16L * 1024 * 1024 + (long) pool.numDirectArenas() * pool.chunkSize();
+                assertThat(direct).isLessThan(budget.limit() + slack);
             }
             // the senders finish their frames: the held ones are taken, the others were refused
             int accepted = 0;

@@ -7,6 +7,7 @@ secret() { local value; value="$(< "/run/secrets/$1")"; printf '%s' "$value"; }
 export KC_DB_PASSWORD="$(secret db_password)"
 export KC_BOOTSTRAP_ADMIN_PASSWORD="$(secret keycloak_admin_password)"
 export HUB_ADMIN_SECRET="$(secret hub_admin_client_secret)"
+export HUB_METRICS_SECRET="$(secret hub_metrics_client_secret)"
 export MERCY_ORMGR_SECRET="$(secret mercy_ormgr_client_secret)"
 export LAKESIDE_CATHLAB_SECRET="$(secret lakeside_cathlab_client_secret)"
 exec /opt/keycloak/bin/kc.sh "$@"

@@ -124,15 +124,24 @@ public class IntakeService {
         return reject(iface, frame.head(), charset, header, error, caller);
     }
 
-    /** A frame the decoder refused for how it arrived (over the memory budget, no CR after FS): AR. */
+    /**
+     * A frame the decoder refused for how it arrived. Over the hub-wide memory budget (BUSY) is the
+     * hub's state, not the message's: AE with ERR-3 207, the hub's "resend later" (as for a journal
+     * outage), since many senders treat AR as final and drop the message; nothing is journaled, as
+     * nothing was taken. No CR after FS is the sender's framing: AR.
+     */
     public IntakeResult refused(InterfaceDefinition iface, RefusedFrame frame, String caller) {
         Charset charset = Hl7Charsets.detect(frame.head(), iface.defaultCharset());
         Hl7Header header = Hl7Header.read(new String(frame.head(), charset));
-        HL7Exception error = new HL7Exception(frame.reason().text(), frame.reason() == RefusedFrame.Reason.BUSY
-                ? ErrorCode.APPLICATION_INTERNAL_ERROR : ErrorCode.DATA_TYPE_ERROR); // busy: ours, resend; no CR: the sender's
+        boolean busy = frame.reason() == RefusedFrame.Reason.BUSY;
+        HL7Exception error = new HL7Exception(frame.reason().text(),
+                busy ? ErrorCode.APPLICATION_INTERNAL_ERROR : ErrorCode.DATA_TYPE_ERROR);
         log.warn("Interface {}: refused a {}-byte frame ({}), control id {}", iface.id(), frame.length(),
                 frame.reason(), header == null ? "?" : header.controlId());
         meters.counter("hub.mllp.frames.refused", "interface", iface.id(), "reason", frame.reason().name()).increment();
+        if (busy) {
+            return new IntakeResult("AE", hl7.nack(header, AcknowledgmentCode.AE, error), charset, null, false);
+        }
         return reject(iface, frame.head(), charset, header, error, caller);
     }
 

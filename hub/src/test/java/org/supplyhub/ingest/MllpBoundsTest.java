@@ -34,8 +34,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Issue 12 item 5 over real sockets: connection caps per listener and in total, the budget for
  * unfinished frames, and FS without CR (refused on a strict listener, taken on a lenient one).
- * The memory figure of the README comes from {@link #manyConnectionsWithUnfinishedFramesPinNoMoreThanTheBudget};
- * {@code -Dbounds.maxBuffered=100GB} runs it without the budget (as before it existed).
+ * The memory figure of the README comes from {@link #manyConnectionsWithUnfinishedFramesPinNoMoreThanTheBudget}
+ * run at the issue's scale with {@code -Dbounds.full=true} (200 x 1 MB, budget 64 MB); without it the same
+ * case runs scaled down (40 x 60 KB, max-frame-size 64 KB, budget 1 MB) so that {@code ./mvnw verify} does
+ * not push 200 MB through a loaded machine. {@code -Dbounds.maxBuffered=100GB} runs it without the budget.
  */
 @SpringBootTest(properties = {"hub.mllp.idle-timeout=2m", "hub.mllp.max-connections=220",
         "hub.mllp.frame-end-grace=500ms", "hub.config.watch=false"})
@@ -46,6 +48,10 @@ class MllpBoundsTest {
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
     static final int TOTAL = 220;
     static final int MERCY_CAP = 5;
+    /** The issue's 200 x 1 MB case (README figures), or the scaled-down one ./mvnw verify runs. */
+    static final boolean FULL = Boolean.getBoolean("bounds.full");
+    static final int CONNECTIONS = FULL ? 200 : 40;
+    static final int FRAME_BYTES = FULL ? 1_000_000 : 60_000;
 
     static {
         // mercy-or: 5 connections at most, strict framing; lakeside-cath: FS alone ends a frame and room
@@ -69,7 +75,8 @@ class MllpBoundsTest {
     static void properties(DynamicPropertyRegistry registry) {
         TestDatabases.h2().forEach((k, v) -> registry.add(k, () -> v));
         INTERFACES.properties().forEach((k, v) -> registry.add(k, () -> v));
-        registry.add("hub.mllp.max-buffered", () -> System.getProperty("bounds.maxBuffered", "64MB"));
+        registry.add("hub.mllp.max-frame-size", () -> FULL ? "1MB" : "64KB");
+        registry.add("hub.mllp.max-buffered", () -> System.getProperty("bounds.maxBuffered", FULL ? "64MB" : "1MB"));
     }
 
     @BeforeEach
@@ -170,7 +177,7 @@ class MllpBoundsTest {
             String answer = mllp.read(StandardCharsets.UTF_8);
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertThat(answer).contains("\rMSA|AR|NOCR-1").contains("FS CR");
-            assertThat(millis).as("answered after the 500 ms grace, long before the idle timeout").isBetween(400L, 4_000L);
+            assertThat(millis).as("answered after the 500 ms grace, long before the idle timeout").isBetween(400L, 30_000L); // idle timeout: 2 min
             // the connection is still good for frames that end properly
             assertThat(mllp.send(mercy("NOCR-2"), StandardCharsets.UTF_8)).contains("\rMSA|AA|NOCR-2");
         }
@@ -187,20 +194,21 @@ class MllpBoundsTest {
     }
 
     /**
-     * The issue's case: 200 connections each holding an unfinished frame of almost 1 MB. Within the
-     * budget (64 MB) the first ones are held; the frames that would pass it are refused as they
-     * arrive (nothing of them is kept) and answered AR when they end; the held ones are answered AA.
+     * The issue's case: 200 connections each holding an unfinished frame of almost 1 MB (scaled down
+     * unless -Dbounds.full=true, see the class comment). Within the budget the first ones are held; the
+     * frames that would pass it are refused as they arrive (nothing of them is kept) and answered AE
+     * with ERR 207 (resend later) when they end; the held ones are answered AA.
      */
     @Test
     void manyConnectionsWithUnfinishedFramesPinNoMoreThanTheBudget() throws Exception {
-        int connections = 200;
+        int connections = CONNECTIONS;
         long baselineDirect = jvmDirect();
         long baselinePooled = pooled();
         List<Mllp> open = new ArrayList<>();
         List<byte[]> frames = new ArrayList<>();
         try {
             for (int i = 0; i < connections; i++) {
-                byte[] frame = Mllp.frame(big(lakeside("BIG-" + i), 1_000_000).getBytes(StandardCharsets.UTF_8));
+                byte[] frame = Mllp.frame(big(lakeside("BIG-" + i), FRAME_BYTES).getBytes(StandardCharsets.UTF_8));
                 frames.add(frame);
                 Mllp mllp = new Mllp(port("lakeside-cath"));
                 open.add(mllp);
@@ -210,13 +218,17 @@ class MllpBoundsTest {
             long direct = jvmDirect() - baselineDirect;
             long pooledNow = pooled() - baselinePooled;
             long held = budget.used();
-            System.out.printf("MEMORY %d connections x unfinished ~1 MB frame, max-buffered %d: budget used %.1f MB,"
-                            + " JVM direct buffers %.1f MB, Netty pooled allocator %.1f MB%n", connections, budget.limit(),
+            System.out.printf("MEMORY %d connections x unfinished %d-byte frame, max-buffered %d: budget used %.1f MB,"
+                            + " JVM direct buffers %.1f MB, Netty pooled allocator %.1f MB%n", connections, FRAME_BYTES, budget.limit(),
                     held / 1e6, direct / 1e6, pooledNow / 1e6);
             assertThat(held).isLessThanOrEqualTo(budget.limit());
             if (budget.limit() < 1L << 30) {
-                // one read in flight per I/O thread may pass the budget before it is counted
-                assertThat(direct).isLessThan(budget.limit() + 16L * 1024 * 1024);
+                // one read in flight per I/O thread may pass the budget before it is counted (16 MB), and
+                // the pooled allocator takes direct memory a chunk at a time, one partly used chunk per
+                // arena (4 x 4 MB here): run alone, the full case measured 84.0 MB against 64 + 16 MB
+                var pool = PooledByteBufAllocator.DEFAULT.metric();
+                long slack = 16L * 1024 * 1024 + (long) pool.numDirectArenas() * pool.chunkSize();
+                assertThat(direct).isLessThan(budget.limit() + slack);
             }
             // the senders finish their frames: the held ones are taken, the others were refused
             int accepted = 0;
@@ -232,13 +244,16 @@ class MllpBoundsTest {
                 if (answer.contains("\rMSA|AA|BIG-" + i + "\r")) {
                     accepted++;
                 } else {
-                    assertThat(answer).contains("\rMSA|AR|BIG-" + i).contains("unfinished MLLP frames");
+                    // AE + ERR 207, the hub's "resend later" (AR would be final for many senders)
+                    assertThat(answer).contains("\rMSA|AE|BIG-" + i).contains("|207").contains("unfinished MLLP frames");
                     busy++;
                     firstBusy = firstBusy < 0 ? i : firstBusy;
                 }
             }
-            System.out.printf("MEMORY then: %d accepted (AA), %d refused (AR, resend later)%n", accepted, busy);
-            assertThat(accepted).as("frames within the budget are taken").isGreaterThanOrEqualTo(20);
+            System.out.printf("MEMORY then: %d accepted (AA), %d refused (AE 207, resend later)%n", accepted, busy);
+            // at least a third of what the budget holds in frames of this size (64 MB / 1 MB: 21; 1 MB / 60 KB: 5)
+            assertThat(accepted).as("frames within the budget are taken")
+                    .isGreaterThanOrEqualTo((int) (budget.limit() / FRAME_BYTES / 3));
             if (budget.limit() < 1L << 30) {
                 assertThat(busy).as("frames past the budget are refused").isGreaterThan(0);
             }
@@ -279,12 +294,11 @@ class MllpBoundsTest {
         return PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() + PooledByteBufAllocator.DEFAULT.metric().usedHeapMemory();
     }
 
-    /** The message with Z-segments of 60,000 characters appended until it has about {@code bytes} bytes. */
+    /** The message with Z-segments of at most 60,000 characters appended until it has about {@code bytes} bytes. */
     private static String big(String message, int bytes) {
         StringBuilder out = new StringBuilder(message.stripTrailing());
-        String filler = "x".repeat(60_000);
-        while (out.length() + 60_010 < bytes) {
-            out.append("\rZZZ|1|").append(filler);
+        while (out.length() + 100 < bytes) {
+            out.append("\rZZZ|1|").append("x".repeat(Math.min(60_000, bytes - out.length() - 100)));
         }
         return out.append('\r').toString();
     }

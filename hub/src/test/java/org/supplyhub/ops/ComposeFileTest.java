@@ -220,7 +220,9 @@ class ComposeFileTest {
         assertThat(client).as("realm client " + oauth2.get("client_id") + " (ops/prometheus/prometheus.yml)").isNotNull();
         List<String> scopes = new ArrayList<>();
         client.get("defaultClientScopes").forEach(x -> scopes.add(x.asText()));
-        assertThat(scopes).contains("metrics:read", "supply-hub");
+        // a metrics-only client: the monitoring system holds no token that reads or replays messages
+        assertThat(scopes).containsExactlyInAnyOrder("metrics:read", "supply-hub");
+        assertThat(client.get("optionalClientScopes")).as("optional scopes of the scrape client").isEmpty();
         String variable = client.get("secret").asText().replaceAll("^\\$\\{([A-Za-z0-9_]+).*}$", "$1");
         assertThat("/run/secrets/" + exported.get(variable)).as("the secret Prometheus sends is the one Keycloak holds")
                 .isEqualTo(oauth2.get("client_secret_file"));
@@ -248,6 +250,22 @@ class ComposeFileTest {
             }
         }
         assertThat(checked).as("MLLP interfaces in routes/").isGreaterThanOrEqualTo(4);
+    }
+
+    /**
+     * Clear HTTP (bearer tokens, PHI) and the login-less stats page are published on 127.0.0.1 unless
+     * asked otherwise; the client's own X-Forwarded-For is dropped before HAProxy adds the real one.
+     */
+    @Test
+    void clearHttpAndStatsAreLocalAndForwardedForCannotBeSpoofed() throws IOException {
+        List<String> ports = strings(service("haproxy").get("ports"));
+        assertThat(ports).anyMatch(p -> p.equals("${HUB_HTTP_BIND:-127.0.0.1}:${HUB_HTTP_PORT:-8080}:8080"));
+        assertThat(ports).anyMatch(p -> p.startsWith("127.0.0.1:") && p.endsWith(":8404"));
+        String cfg = Files.readString(ROOT.resolve("ops/haproxy/haproxy.cfg"));
+        int forwardfor = cfg.indexOf("option forwardfor");
+        assertThat(forwardfor).isPositive();
+        assertThat(cfg.indexOf("http-request del-header X-Forwarded-For")).isBetween(0, forwardfor);
+        assertThat(cfg.indexOf("http-request del-header Forwarded")).isBetween(0, forwardfor);
     }
 
     /** ops/compose/destinations.yaml replaces routes/destinations.yaml: the same destinations, FHIR to HAPI. */

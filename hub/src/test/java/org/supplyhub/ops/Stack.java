@@ -58,8 +58,11 @@ public final class Stack implements AutoCloseable {
     static final String REALM = "supply-hub";
     static final String KEYCLOAK_JAVA_HOME = "/usr/lib/jvm/temurin-25-jdk-amd64";
     /** The sample clients: the embedded issuer's demo secrets; Keycloak gets secrets made per run. */
+    // hub-metrics exists only in the Keycloak realm (the embedded issuer has no such client); listed so
+    // Keycloak's import gets a generated ${HUB_METRICS_SECRET} like the others
     static final Map<String, String> DEMO_SECRETS = Map.of(
-            "mercy-ormgr", "mercy-demo-secret", "lakeside-cathlab", "lakeside-demo-secret", "hub-admin", "admin-demo-secret");
+            "mercy-ormgr", "mercy-demo-secret", "lakeside-cathlab", "lakeside-demo-secret", "hub-admin", "admin-demo-secret",
+            "hub-metrics", "metrics-demo-secret");
     static final String ADMIN_CLIENT = "hub-admin";
     static final String ADMIN_SCOPES = "messages:read messages:replay metrics:read config:write";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();

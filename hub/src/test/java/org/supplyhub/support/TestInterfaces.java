@@ -115,7 +115,10 @@ public final class TestInterfaces {
     /** The first port the kernel hands to outgoing connections (Linux; 32768 elsewhere). */
     private static int ephemeralLow() {
         try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+            // read line-wise: Files.readString trusts the size /proc reports and returned one character
+            int low = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                    .get(0).trim().split("\\s+")[0]);
+            return low > PORTS_FROM + 1000 ? low : 32768;
         } catch (IOException | RuntimeException e) {
             return 32768;
         }

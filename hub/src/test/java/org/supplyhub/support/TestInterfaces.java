@@ -115,7 +115,8 @@ public final class TestInterfaces {
     /** The first port the kernel hands to outgoing connections (Linux; 32768 elsewhere). */
     private static int ephemeralLow() {
         try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+            // readAllLines, not readString: procfs reports size 0 and JDK 17's readString then returned "3" (bound must be positive)
+            return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             return 32768;
         }

@@ -149,7 +149,7 @@ class ImplantChecksTest {
             assertThat(e.errorCode()).isEqualTo(ErrorCode.DUPLICATE_KEY_IDENTIFIER);
             // outward text (ERR, DetectedIssue, flag row): no other message, interface, date or patient
             assertThat(e.getMessage()).contains("was implanted earlier in another patient")
-                    .doesNotContain("MRN000777", "41", "mercy-or", "2026-10-01");
+                    .doesNotContain("MRN000777", "message 41", "mercy-or", "2026-10-01");
         });
         SupplyUsage flagged = check(MERCY, er7, policy(DEFAULTS.expired(), DEFAULTS.recalled(), rule(SafetyAction.flag)), null);
         assertThat(flagged.flags()).extracting(Flag::reason).containsExactly("serial-other-patient");

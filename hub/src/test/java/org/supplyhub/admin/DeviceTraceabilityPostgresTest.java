@@ -166,6 +166,24 @@ class DeviceTraceabilityPostgresTest {
     }
 
     @Test
+    void aChargeReversedByACreditDoesNotMakeTheNextPatientsChargeASecondUse() throws Exception {
+        String serial = "SNC" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+        String chargeA = withDevice(fresh(), "LOTC", serial);
+        String creditA = withDevice(fresh(), "LOTC", serial).replace("|CG|278009041", "|CD|278009041");
+        String chargeB = Samples.withField(withDevice(fresh(), "LOTC", serial), "PID", 3, "MRN777002^^^MERCY^MR")
+                .replace("20261114092000", "20261115092000"); // opened, returned, implanted in B the next day
+        assertThat(post(chargeA)).contains("MSA|AA");
+        assertThat(post(creditA)).contains("MSA|AA");
+        assertThat(history.implantsOf(KNEE, serial)).isEmpty();
+        String answer = post(chargeB);
+        assertThat(answer).as(answer).contains("MSA|AA");
+        long b = messageId(Samples.controlId(chargeB));
+        assertThat(jdbc.queryForObject("select count(*) from implant_flag where message_id = ?", Integer.class, b)).isZero();
+        assertThat(history.implantsOf(KNEE, serial)).extracting(ImplantHistory.PriorImplant::patientValue)
+                .containsExactly("MRN777002");
+    }
+
+    @Test
     void theTraceabilityQueryAnswersWhoReceivedALotWithScopesAndAudit() throws Exception {
         String lot = "LOTQ" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
         String a = withDevice(fresh(), lot, "SNQ1");

@@ -24,9 +24,9 @@ import java.util.List;
  * serial. Written by the {@link Journal} in each accepted message's transaction; read here for the
  * traceability query and as the {@link ImplantHistory} the implant checks use.
  *
- * <p>When the journal is encrypted (issue 14), {@code patient_value} is encrypted with the rest of the
- * message, and {@code lot} and {@code serial} are stored as keyed hashes (HMAC with the journal's key)
- * of their comparable form: equality lookups, all this index does, keep working, and the indexes stay.
+ * <p>{@code patient_value}, {@code lot} and {@code serial} are stored in clear today; issue 14
+ * (encryption at rest) will store keyed hashes of them (of the comparable form): equality lookups, all
+ * this index does, will keep working, and the indexes stay.
  */
 @Repository
 public class DeviceIndex implements ImplantHistory {

@@ -64,18 +64,17 @@ public class FlagController {
 
     /**
      * 200 with the flag and the billing destinations now owed its line's charge; 404 for no such
-     * flag; 409 when it is not open (released already, or superseded by a reprocess).
+     * flag; 409 when it is not open (released already, or superseded by a reprocess), or when the charge
+     * it holds has no billing destination to go to now (the flag stays open).
      */
     @PostMapping("/{id}/release")
     public ResponseEntity<?> release(@PathVariable long id, Principal caller) {
-        String actor = AuditLog.client(caller);
-        HeldCharges.Release r = flags.release(id, actor);
-        audit.record(actor, "FLAG_RELEASE", r.flag() == null ? null : r.flag().interfaceId(),
-                "flag " + id + (r.flag() == null ? "" : " message " + r.flag().messageId() + " line " + r.flag().line()),
-                r.outcome().name(), r.detail());
+        // audited by the release itself, in its transaction
+        HeldCharges.Release r = flags.release(id, AuditLog.client(caller));
         return switch (r.outcome()) {
             case NOT_FOUND -> problem(HttpStatus.NOT_FOUND, "Flag not found", r.detail());
             case NOT_OPEN -> problem(HttpStatus.CONFLICT, "Flag not open", r.detail());
+            case NO_BILLING -> problem(HttpStatus.CONFLICT, "Held charge has no billing destination", r.detail());
             case RELEASED -> {
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("flag", r.flag());

@@ -9,6 +9,7 @@ import org.supplyhub.mapping.ConfigurationException;
 import org.supplyhub.safety.recall.RecallList;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,6 +36,12 @@ public final class RecallFeed implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RecallFeed.class);
 
     /**
+     * The largest list body read (more: a failed fetch). A CSV row is about 100 bytes, so 16 MB is some
+     * 160,000 rows, far above any recall list; the cap keeps a misbehaving source from filling the heap.
+     */
+    static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+    /**
      * {@code hub.safety.recalls.*}: where the list is fetched from (none: no fetch), how often, how long a
      * fetch may take, and a bearer token if the source wants one (from the environment, never the repo).
      */
@@ -57,7 +64,9 @@ public final class RecallFeed implements AutoCloseable {
 
     public RecallFeed(Settings settings, MeterRegistry meters) {
         this.settings = settings;
-        this.http = HttpClient.newBuilder().connectTimeout(settings.timeout()).followRedirects(HttpClient.Redirect.NORMAL).build();
+        // no redirects: the request carries the bearer token, which must not follow a redirect to another
+        // host; a moved list is a configuration change (a 3xx is a failed fetch, the last good list stays)
+        this.http = HttpClient.newBuilder().connectTimeout(settings.timeout()).followRedirects(HttpClient.Redirect.NEVER).build();
         this.failures = Counter.builder("hub.recall.fetch.failures")
                 .description("Recall list fetches that failed or returned a list with problems (the last good list stays)")
                 .register(meters);
@@ -108,11 +117,18 @@ public final class RecallFeed implements AutoCloseable {
             if (settings.bearerToken() != null && !settings.bearerToken().isBlank()) {
                 request.header("Authorization", "Bearer " + settings.bearerToken());
             }
-            HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (response.statusCode() != 200) {
-                return failed(at, "HTTP " + response.statusCode());
+            HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            byte[] bytes;
+            try (InputStream in = response.body()) {
+                if (response.statusCode() != 200) {
+                    return failed(at, "HTTP " + response.statusCode());
+                }
+                bytes = in.readNBytes(MAX_BODY_BYTES + 1);
             }
-            String body = new String(response.body(), StandardCharsets.UTF_8);
+            if (bytes.length > MAX_BODY_BYTES) {
+                return failed(at, "body larger than " + MAX_BODY_BYTES / (1024 * 1024) + " MB");
+            }
+            String body = new String(bytes, StandardCharsets.UTF_8);
             String type = response.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             // the URL without user info or query (either may carry a credential)
             URI url = settings.url();

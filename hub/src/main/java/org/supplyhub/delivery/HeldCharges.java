@@ -6,6 +6,7 @@ import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.config.RunningConfig;
+import org.supplyhub.journal.AuditLog;
 
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -37,7 +38,8 @@ public class HeldCharges {
 
     /** What a release did: {@code billingRows} are the destinations now owed the held line (empty if still held or none). */
     public record Release(Outcome outcome, Flag flag, List<String> billingRows, String detail) {
-        public enum Outcome { RELEASED, NOT_FOUND, NOT_OPEN }
+        /** NO_BILLING: the line's charge could go nowhere (its destinations are gone or bill no more); nothing changed. */
+        public enum Outcome { RELEASED, NOT_FOUND, NOT_OPEN, NO_BILLING }
     }
 
     private static final String COLUMNS = "id, message_id, interface_id, line_no, device_no, transaction_id,"
@@ -53,11 +55,13 @@ public class HeldCharges {
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final RunningConfig config;
+    private final AuditLog audit;
 
-    public HeldCharges(JdbcTemplate jdbc, TransactionTemplate tx, RunningConfig config) {
+    public HeldCharges(JdbcTemplate jdbc, TransactionTemplate tx, RunningConfig config, AuditLog audit) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.config = config;
+        this.audit = audit;
     }
 
     /** Flags by status (OPEN, RELEASED, SUPERSEDED; null: any) and interface, newest first. */
@@ -87,52 +91,86 @@ public class HeldCharges {
 
     /**
      * Releases an open flag. When it held its line's charge and no other open flag of the line still
-     * does, the line's charge is queued for each billing destination of the message, once.
+     * does, the line's charge is queued for each billing destination of the message, once. The
+     * FLAG_RELEASE audit row is written in the same transaction: a release stands only audited. When
+     * the held charge could be queued nowhere (the message's billing destinations are gone from the
+     * configuration or no longer {@code output: charges}), the release is rolled back (NO_BILLING) and
+     * the flag stays open: releasing it would otherwise drop the charge silently.
      */
     public Release release(long id, String actor) {
-        return tx.execute(status -> {
-            Optional<Flag> found = find(id);
-            if (found.isEmpty()) {
-                return new Release(Release.Outcome.NOT_FOUND, null, List.of(), "no flag " + id);
+        Release r = tx.execute(status -> {
+            Release done = releaseLocked(id, actor);
+            if (done.outcome() == Release.Outcome.NO_BILLING) {
+                status.setRollbackOnly();
+            } else {
+                audit(actor, id, done, true);
             }
-            Flag flag = found.get();
-            // the line's flags, locked: two operators releasing its two holds cannot both see the other open
-            jdbc.query("select id from implant_flag where message_id = ? and line_no = ? order by id for update",
-                    (rs, n) -> rs.getLong(1), flag.messageId(), flag.line());
-            Timestamp now = Timestamp.from(Instant.now());
-            int changed = jdbc.update("update implant_flag set status = 'RELEASED', released_at = ?, released_by = ?"
-                    + " where id = ? and status = 'OPEN'", now, actor == null ? null : actor.substring(0, Math.min(300, actor.length())), id);
-            if (changed != 1) {
-                return new Release(Release.Outcome.NOT_OPEN, find(id).orElse(flag), List.of(),
-                        "flag " + id + " is " + find(id).map(Flag::status).orElse("gone") + ", not OPEN");
-            }
-            Flag released = find(id).orElse(flag);
-            if (!flag.holdCharge()) {
-                return new Release(Release.Outcome.RELEASED, released, List.of(), "released; it held no charge");
-            }
-            Integer stillHolding = jdbc.queryForObject("select count(*) from implant_flag where message_id = ?"
-                    + " and line_no = ? and hold_charge = true and status = 'OPEN'", Integer.class, flag.messageId(), flag.line());
-            if (stillHolding != null && stillHolding > 0) {
-                return new Release(Release.Outcome.RELEASED, released, List.of(), "released; line " + flag.line()
-                        + " stays held by " + stillHolding + " other open flag(s)");
-            }
-            List<String> queued = new ArrayList<>();
-            for (Map<String, Object> row : jdbc.queryForList("select distinct destination, ordering_key from outbox"
-                    + " where message_id = ? and release_line is null and status <> 'SUPERSEDED'", flag.messageId())) {
-                String destination = (String) row.get("destination");
-                boolean billing = config.findDestination(destination)
-                        .map(d -> d.output() == DestinationDefinition.Output.CHARGES).orElse(false);
-                if (!billing) {
-                    continue;
-                }
-                jdbc.update("insert into outbox (message_id, destination, ordering_key, status, attempts, created_at,"
-                        + " next_attempt_at, release_line) values (?, ?, ?, 'PENDING', 0, ?, ?, ?)",
-                        flag.messageId(), destination, row.get("ordering_key"), now, now, flag.line());
-                queued.add(destination);
-            }
-            return new Release(Release.Outcome.RELEASED, released, queued, queued.isEmpty()
-                    ? "released; the message has no billing destination configured now"
-                    : "released; line " + flag.line() + " charge queued for " + String.join(", ", queued));
+            return done;
         });
+        if (r.outcome() == Release.Outcome.NO_BILLING) {
+            audit(actor, id, r, false); // the refusal, after the rollback that undid the attempt
+        }
+        return r;
+    }
+
+    private void audit(String actor, long id, Release r, boolean inTransaction) {
+        String interfaceId = r.flag() == null ? null : r.flag().interfaceId();
+        String target = "flag " + id + (r.flag() == null ? "" : " message " + r.flag().messageId() + " line " + r.flag().line());
+        if (inTransaction) {
+            audit.recordInTransaction(actor, "FLAG_RELEASE", interfaceId, target, r.outcome().name(), r.detail());
+        } else {
+            audit.record(actor, "FLAG_RELEASE", interfaceId, target, r.outcome().name(), r.detail());
+        }
+    }
+
+    private Release releaseLocked(long id, String actor) {
+        Optional<Flag> found = find(id);
+        if (found.isEmpty()) {
+            return new Release(Release.Outcome.NOT_FOUND, null, List.of(), "no flag " + id);
+        }
+        Flag flag = found.get();
+        // the line's flags, locked: two operators releasing its two holds cannot both see the other open
+        jdbc.query("select id from implant_flag where message_id = ? and line_no = ? order by id for update",
+                (rs, n) -> rs.getLong(1), flag.messageId(), flag.line());
+        Timestamp now = Timestamp.from(Instant.now());
+        int changed = jdbc.update("update implant_flag set status = 'RELEASED', released_at = ?, released_by = ?"
+                + " where id = ? and status = 'OPEN'", now, actor == null ? null : actor.substring(0, Math.min(300, actor.length())), id);
+        if (changed != 1) {
+            return new Release(Release.Outcome.NOT_OPEN, find(id).orElse(flag), List.of(),
+                    "flag " + id + " is " + find(id).map(Flag::status).orElse("gone") + ", not OPEN");
+        }
+        Flag released = find(id).orElse(flag);
+        if (!flag.holdCharge()) {
+            return new Release(Release.Outcome.RELEASED, released, List.of(), "released; it held no charge");
+        }
+        Integer stillHolding = jdbc.queryForObject("select count(*) from implant_flag where message_id = ?"
+                + " and line_no = ? and hold_charge = true and status = 'OPEN'", Integer.class, flag.messageId(), flag.line());
+        if (stillHolding != null && stillHolding > 0) {
+            return new Release(Release.Outcome.RELEASED, released, List.of(), "released; line " + flag.line()
+                    + " stays held by " + stillHolding + " other open flag(s)");
+        }
+        List<String> queued = new ArrayList<>();
+        List<String> notBilling = new ArrayList<>();
+        for (Map<String, Object> row : jdbc.queryForList("select distinct destination, ordering_key from outbox"
+                + " where message_id = ? and release_line is null and status <> 'SUPERSEDED'", flag.messageId())) {
+            String destination = (String) row.get("destination");
+            Optional<DestinationDefinition> current = config.findDestination(destination);
+            if (current.isEmpty() || current.get().output() != DestinationDefinition.Output.CHARGES) {
+                notBilling.add(destination + (current.isEmpty() ? " (not configured)" : " (output " + current.get().output() + ")"));
+                continue;
+            }
+            jdbc.update("insert into outbox (message_id, destination, ordering_key, status, attempts, created_at,"
+                    + " next_attempt_at, release_line) values (?, ?, ?, 'PENDING', 0, ?, ?, ?)",
+                    flag.messageId(), destination, row.get("ordering_key"), now, now, flag.line());
+            queued.add(destination);
+        }
+        if (queued.isEmpty()) {
+            return new Release(Release.Outcome.NO_BILLING, flag, List.of(), "flag " + id + " not released: line "
+                    + flag.line() + "'s held charge has no billing destination to go to now ("
+                    + (notBilling.isEmpty() ? "the message has no delivery rows" : "destinations " + String.join(", ", notBilling))
+                    + "); restore the billing destination (output: charges) in the configuration, then release again");
+        }
+        return new Release(Release.Outcome.RELEASED, released, queued,
+                "released; line " + flag.line() + " charge queued for " + String.join(", ", queued));
     }
 }

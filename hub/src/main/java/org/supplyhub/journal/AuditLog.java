@@ -53,6 +53,16 @@ public class AuditLog {
     }
 
     /**
+     * An audit row that commits or rolls back with the caller's transaction (the action and its record
+     * are one): unlike {@link #record}, a failure to write it is thrown, so the action does not stand unaudited.
+     */
+    public void recordInTransaction(String actor, String action, String interfaceId, String target, String outcome,
+                                    String detail) {
+        jdbc.update(INSERT, Timestamp.from(Instant.now()), Journal.bounded(actor, 300), action, interfaceId,
+                Journal.bounded(target, 200), outcome, Journal.bounded(detail, 500));
+    }
+
+    /**
      * A configuration reload (by API or file watch): one CONFIG_RELOAD event, target {@code reload <id>},
      * and the SHA-256 of each file of the set it read under the same id in {@code audit_config_file}.
      */

@@ -24,9 +24,9 @@ import java.util.List;
  * serial. Written by the {@link Journal} in each accepted message's transaction; read here for the
  * traceability query and as the {@link ImplantHistory} the implant checks use.
  *
- * <p>When the journal is encrypted (issue 14), {@code patient_value} is encrypted with the rest of the
- * message, and {@code lot} and {@code serial} are stored as keyed hashes (HMAC with the journal's key)
- * of their comparable form: equality lookups, all this index does, keep working, and the indexes stay.
+ * <p>{@code patient_value}, {@code lot} and {@code serial} are stored in clear today; issue 14
+ * (encryption at rest) will store keyed hashes of them (of the comparable form): equality lookups, all
+ * this index does, will keep working, and the indexes stay.
  */
 @Repository
 public class DeviceIndex implements ImplantHistory {
@@ -81,7 +81,12 @@ public class DeviceIndex implements ImplantHistory {
         return jdbc.query(sql.toString(), (rs, i) -> use(rs), args.toArray());
     }
 
-    /** Earlier charged uses of this serial (credits reverse a charge; they are not a second implant). */
+    /**
+     * Earlier charged uses of this serial that no credit reversed. device_use keeps no link from a credit
+     * to its charge (FT1 carries no original transaction id the index stores), so a charge counts as
+     * reversed when a later credit (higher id) names the same DI, serial and patient: a device charged to
+     * A, credited (returned) and then charged to B is one implant, in B.
+     */
     @Override
     public List<PriorImplant> implantsOf(String deviceIdentifier, String serial) {
         String di = DeviceIdentifiers.normalize(deviceIdentifier);
@@ -90,7 +95,11 @@ public class DeviceIndex implements ImplantHistory {
             return List.of();
         }
         return jdbc.query("select message_id, interface_id, patient_system, patient_value, service_date from device_use"
-                        + " where di = ? and serial = ? and kind = 'CHARGE' order by service_date, id",
+                        + " c where di = ? and serial = ? and kind = 'CHARGE' and not exists (select 1 from device_use r"
+                        + " where r.di = c.di and r.serial = c.serial and r.kind = 'CREDIT' and r.id > c.id"
+                        + " and r.patient_value is not distinct from c.patient_value"
+                        + " and (r.patient_system is null or c.patient_system is null or r.patient_system = c.patient_system))"
+                        + " order by service_date, id",
                 (rs, i) -> new PriorImplant(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
                         offset(rs.getTimestamp(5))), di, s);
     }

@@ -135,7 +135,7 @@ public final class ImplantChecks {
 
     /**
      * An earlier accepted use of the same DI and serial (never the message's own, when it is mapped
-     * again): in another patient, or in this patient by another message. Names messages, never patients.
+     * again): in another patient, or in this patient by another message. Names neither.
      */
     private Finding serialSeen(SupplyUsage usage, Line line, Implant device, Long self) {
         for (ImplantHistory.PriorImplant prior : history.implantsOf(device.deviceIdentifier(), device.serial())) {
@@ -150,14 +150,15 @@ public final class ImplantChecks {
                 // not a second use of the device; its FHIR resources are the same ones (transaction id)
                 continue;
             }
-            String where = "message " + prior.messageId() + " on interface " + prior.interfaceId()
-                    + (prior.serviceDate() == null ? "" : ", used " + prior.serviceDate().toLocalDate());
+            // this text reaches the sender's ERR, the patient's DetectedIssue and the flag row: it names no
+            // other message, interface or date (each points at another patient's record); an operator finds
+            // the earlier use with GET /api/devices (messages:read)
             if (!samePatient) {
                 return new Finding("suspect", "serial-other-patient", "high", "serial", ErrorCode.DUPLICATE_KEY_IDENTIFIER,
-                        "device " + describe(device) + " was implanted in another patient (" + where + ")", null);
+                        "device " + describe(device) + " was implanted earlier in another patient", null);
             }
             return new Finding("suspect", "serial-reused", "moderate", "serial", ErrorCode.DUPLICATE_KEY_IDENTIFIER,
-                    "device " + describe(device) + " was already implanted in this patient (" + where + ")", null);
+                    "device " + describe(device) + " was implanted earlier in this patient", null);
         }
         return null;
     }

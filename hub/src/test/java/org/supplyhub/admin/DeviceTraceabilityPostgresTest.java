@@ -146,23 +146,41 @@ class DeviceTraceabilityPostgresTest {
     }
 
     @Test
-    void implantHistoryListsEarlierChargedUsesOfASerialOldestFirst() throws Exception {
+    void implantHistoryListsEarlierChargedUsesOfASerialOldestFirst() {
+        // built through the journal, not the HL7 endpoint: the implant checks (suspect: reject) refuse a
+        // serial charged to a second patient, and this test is about the history's order, not the checks
         String serial = "SNH" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
-        String one = withDevice(fresh(), "LOTH", serial);
-        String two = Samples.withField(withDevice(fresh(), "LOTH", serial), "PID", 3, "MRN777001^^^MERCY^MR")
-                .replace("20261114092000", "20261115092000"); // the second use a day later
-        String credit = withDevice(fresh(), "LOTH", serial).replace("|CG|278009041", "|CD|278009041");
-        assertThat(post(two)).contains("MSA|AA");
-        assertThat(post(one)).contains("MSA|AA");
-        assertThat(post(credit)).contains("MSA|AA");
+        OffsetDateTime day1 = OffsetDateTime.parse("2026-11-14T09:20:00-06:00");
+        long two = journal.accept(entry(newControlId("H"), "LOTH", serial, "MRN777001", SupplyUsage.Kind.CHARGE, day1.plusDays(1)));
+        long one = journal.accept(entry(newControlId("H"), "LOTH", serial, "MRN448812", SupplyUsage.Kind.CHARGE, day1));
+        // a credit for a patient never charged the device reverses nothing and is no implant
+        journal.accept(entry(newControlId("H"), "LOTH", serial, "MRN555003", SupplyUsage.Kind.CREDIT, day1.plusDays(2)));
         List<ImplantHistory.PriorImplant> prior = history.implantsOf("0889024123458", serial.toLowerCase());
         assertThat(prior).extracting(ImplantHistory.PriorImplant::patientValue).containsExactly("MRN448812", "MRN777001");
-        assertThat(prior.get(0).messageId()).isEqualTo(messageId(Samples.controlId(one)));
+        assertThat(prior).extracting(ImplantHistory.PriorImplant::messageId).containsExactly(one, two);
         assertThat(prior.get(0).interfaceId()).isEqualTo("mercy-or");
-        assertThat(prior.get(0).serviceDate().toInstant()).isEqualTo(OffsetDateTime.parse("2026-11-14T09:20:00-06:00").toInstant());
+        assertThat(prior.get(0).serviceDate().toInstant()).isEqualTo(day1.toInstant());
         // the credit is in the index (the recall team sees it) but is not a second implant
         assertThat(jdbc.queryForObject("select count(*) from device_use where serial = ? and kind = 'CREDIT'",
                 Integer.class, serial)).isOne();
+    }
+
+    @Test
+    void aChargeReversedByACreditDoesNotMakeTheNextPatientsChargeASecondUse() throws Exception {
+        String serial = "SNC" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+        String chargeA = withDevice(fresh(), "LOTC", serial);
+        String creditA = withDevice(fresh(), "LOTC", serial).replace("|CG|278009041", "|CD|278009041");
+        String chargeB = Samples.withField(withDevice(fresh(), "LOTC", serial), "PID", 3, "MRN777002^^^MERCY^MR")
+                .replace("20261114092000", "20261115092000"); // opened, returned, implanted in B the next day
+        assertThat(post(chargeA)).contains("MSA|AA");
+        assertThat(post(creditA)).contains("MSA|AA");
+        assertThat(history.implantsOf(KNEE, serial)).isEmpty();
+        String answer = post(chargeB);
+        assertThat(answer).as(answer).contains("MSA|AA");
+        long b = messageId(Samples.controlId(chargeB));
+        assertThat(jdbc.queryForObject("select count(*) from implant_flag where message_id = ?", Integer.class, b)).isZero();
+        assertThat(history.implantsOf(KNEE, serial)).extracting(ImplantHistory.PriorImplant::patientValue)
+                .containsExactly("MRN777002");
     }
 
     @Test
@@ -263,12 +281,21 @@ class DeviceTraceabilityPostgresTest {
     }
 
     static Journal.Entry entry(String controlId, String lot, String serial) {
+        return entry(controlId, lot, serial, "MRN-REV", SupplyUsage.Kind.CHARGE, OffsetDateTime.of(2026, 11, 1, 8, 0, 0, 0, ZoneOffset.UTC));
+    }
+
+    static String newControlId(String prefix) {
+        return prefix + UUID.randomUUID().toString().substring(0, 18);
+    }
+
+    static Journal.Entry entry(String controlId, String lot, String serial, String patient, SupplyUsage.Kind kind,
+                               OffsetDateTime usedAt) {
         ReceivedMessage m = ReceivedMessage.received("mercy-or", Instant.now(), "test", "UTF-8",
                         "MSH|^~\\&|T|T|H|H|1||DFT^P03|x|P|2.5.1".getBytes(StandardCharsets.UTF_8))
                 .header("T^T", controlId, "DFT^P03", "2.5.1").contentHash("h")
                 .answered(MessageStatus.ACCEPTED, "AA", "MSA|AA", null);
-        DeviceUse use = new DeviceUse(1, 1, SupplyUsage.Kind.CHARGE, KNEE, lot, serial, null, LocalDate.of(2030, 1, 1),
-                null, "urn:mrn", "MRN-REV", null, OffsetDateTime.of(2026, 11, 1, 8, 0, 0, 0, ZoneOffset.UTC));
+        DeviceUse use = new DeviceUse(1, 1, kind, KNEE, lot, serial, null, LocalDate.of(2030, 1, 1),
+                null, "urn:mrn", patient, null, usedAt);
         return new Journal.Entry(m, "{}", 1, List.of(), List.of(), null, List.of(use));
     }
 

@@ -31,6 +31,26 @@ class RecallFeedTest {
 
     RecallFeed start(String token) throws Exception {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/moved", exchange -> {
+            authorization.set(exchange.getRequestHeaders().getFirst("Authorization"));
+            exchange.getResponseHeaders().add("Location", "/recalls");
+            exchange.sendResponseHeaders(302, -1);
+            exchange.close();
+        });
+        server.createContext("/huge", exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "text/csv");
+            exchange.sendResponseHeaders(200, 0); // chunked: no length to refuse up front
+            byte[] comment = ("#" + "x".repeat(1022) + "\n").getBytes(StandardCharsets.US_ASCII);
+            try (var out = exchange.getResponseBody()) {
+                out.write(CSV.getBytes(StandardCharsets.UTF_8));
+                for (int i = 0; i <= RecallFeed.MAX_BODY_BYTES / comment.length; i++) {
+                    out.write(comment);
+                }
+            } catch (java.io.IOException e) {
+                // the hub stops reading at the cap and closes the connection
+            }
+            exchange.close();
+        });
         server.createContext("/recalls", exchange -> {
             authorization.set(exchange.getRequestHeaders().getFirst("Authorization"));
             byte[] bytes = body.get().getBytes(StandardCharsets.UTF_8);
@@ -40,7 +60,11 @@ class RecallFeedTest {
             exchange.close();
         });
         server.start();
-        URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/recalls");
+        return feed(server, "/recalls", token);
+    }
+
+    RecallFeed feed(HttpServer on, String path, String token) {
+        URI url = URI.create("http://127.0.0.1:" + on.getAddress().getPort() + path);
         return new RecallFeed(new RecallFeed.Settings(url, Duration.ofHours(1), Duration.ofSeconds(5), token), meters);
     }
 
@@ -87,6 +111,38 @@ class RecallFeedTest {
         assertThat(feed.list().size()).isOne();
         assertThat(failures()).isEqualTo(3);
         assertThat(feed.status().lastGood()).isNotNull();
+    }
+
+    @Test
+    void anEmptyBodyDoesNotWipeTheFetchedRecallsButAHeaderAloneDoes() throws Exception {
+        RecallFeed feed = start(null);
+        assertThat(feed.fetch()).isTrue();
+        body.set(""); // a misbehaving proxy's empty 200
+        assertThat(feed.fetch()).isFalse();
+        assertThat(feed.status().lastFailure()).contains("no header line");
+        assertThat(feed.list().find(KNEE, "LOT1", null)).isPresent();
+        assertThat(failures()).isEqualTo(1);
+        body.set(CSV.substring(0, CSV.indexOf('\n') + 1)); // the source's list is empty today
+        assertThat(feed.fetch()).isTrue();
+        assertThat(feed.list().size()).isZero();
+        assertThat(failures()).isEqualTo(1);
+    }
+
+    @Test
+    void aRedirectIsNotFollowedWithTheTokenAndAnOversizedBodyIsRefused() throws Exception {
+        RecallFeed feed = start("s3cret");
+        assertThat(feed.fetch()).isTrue();
+        authorization.set(null);
+        RecallFeed moved = feed(server, "/moved", "s3cret");
+        assertThat(moved.fetch()).isFalse();
+        assertThat(moved.status().lastFailure()).isEqualTo("HTTP 302");
+        // the configured URL was asked; had the redirect been followed, /recalls would have answered 200
+        assertThat(authorization.get()).isEqualTo("Bearer s3cret");
+
+        RecallFeed huge = feed(server, "/huge", null);
+        assertThat(huge.fetch()).isFalse();
+        assertThat(huge.status().lastFailure()).isEqualTo("body larger than 16 MB");
+        assertThat(huge.list().size()).isZero();
     }
 
     @Test

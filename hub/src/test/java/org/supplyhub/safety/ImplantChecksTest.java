@@ -147,12 +147,14 @@ class ImplantChecksTest {
         assertThatThrownBy(() -> check(er7)).isInstanceOfSatisfying(MappingException.class, e -> {
             assertThat(e.path()).isEqualTo("ZIM-4");
             assertThat(e.errorCode()).isEqualTo(ErrorCode.DUPLICATE_KEY_IDENTIFIER);
-            assertThat(e.getMessage()).contains("implanted in another patient (message 41 on interface mercy-or")
-                    .doesNotContain("MRN000777");
+            // outward text (ERR, DetectedIssue, flag row): no other message, interface, date or patient
+            assertThat(e.getMessage()).contains("was implanted earlier in another patient")
+                    .doesNotContain("MRN000777", "message 41", "mercy-or", "2026-10-01");
         });
         SupplyUsage flagged = check(MERCY, er7, policy(DEFAULTS.expired(), DEFAULTS.recalled(), rule(SafetyAction.flag)), null);
         assertThat(flagged.flags()).extracting(Flag::reason).containsExactly("serial-other-patient");
-        assertThat(flagged.flags().get(0).detail()).doesNotContain("MRN000777");
+        assertThat(flagged.flags().get(0).detail()).startsWith("device DI ")
+                .endsWith(" lot LOT7781A serial SN00042519 was implanted earlier in another patient");
     }
 
     @Test

@@ -272,8 +272,30 @@ class ImplantSafetyAppTest {
         assertThat(receive(second)).isEqualTo("AE");
         long firstId = jdbc.queryForObject("select id from message where control_id = 'SAFE-4'", Long.class);
         assertThat(jdbc.queryForObject("select error from message where control_id = 'SAFE-5'", String.class))
-                .contains("ZIM-4 (line 3)", "implanted in another patient (message " + firstId)
-                .doesNotContain("MRN100001");
+                .contains("ZIM-4 (line 3)", "was implanted earlier in another patient")
+                .doesNotContain("MRN100001", "message " + firstId, "interface");
+    }
+
+    @Test
+    @Order(5)
+    void aReleaseWhoseChargeHasNoBillingDestinationLeftIsRefusedAndTheFlagStaysOpen() throws Exception {
+        String er7 = mercy("SAFE-6", udi(GTIN, "261000", "LOT7781A", "SN00060001"), "", "", "");
+        assertThat(receive(er7)).isEqualTo("AA");
+        long id = jdbc.queryForObject("select id from message where control_id = 'SAFE-6'", Long.class);
+        long flagId = jdbc.queryForObject("select id from implant_flag where message_id = ?", Long.class, id);
+        await(() -> "DELIVERED".equals(status(id, "safety-billing", null)));
+        // the billing destination the message was queued for has since left the configuration
+        jdbc.update("update outbox set destination = 'retired-billing' where message_id = ? and destination = 'safety-billing'", id);
+
+        HttpResponse<String> refused = post("/api/flags/" + flagId + "/release", "messages:replay");
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
+        assertThat(refused.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        assertThat(json.readTree(refused.body()).path("detail").asText()).contains("retired-billing (not configured)");
+        assertThat(jdbc.queryForObject("select status from implant_flag where id = ?", String.class, flagId)).isEqualTo("OPEN");
+        assertThat(jdbc.queryForObject("select count(*) from outbox where message_id = ? and release_line is not null",
+                Integer.class, id)).isZero();
+        assertThat(jdbc.queryForList("select outcome from audit_event where action = 'FLAG_RELEASE' and target like ?",
+                String.class, "flag " + flagId + " %")).containsExactly("NO_BILLING");
     }
 
     String receive(String er7) {

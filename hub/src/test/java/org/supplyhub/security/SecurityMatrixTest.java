@@ -129,6 +129,8 @@ class SecurityMatrixTest {
     @Test
     void everyEndpointAnswersEveryKindOfTokenAsTheContractSays() throws Exception {
         long messageId = postedMessageId();
+        // an open flag that holds no charge: its release answers 200 without queueing anything
+        long flagId = openFlag(messageId);
         long auditBefore = lastAuditId();
         String mercy = Samples.read(Samples.MERCY);
         String lakeside = Samples.read(Samples.LAKESIDE);
@@ -145,6 +147,10 @@ class SecurityMatrixTest {
                 new Endpoint("GET", "/api/audit", "messages:read", "messages:replay", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/devices?di=00889024123458&lot=LOT7781A", "messages:read", "ingest:mercy-or",
                         Tokens.ADMIN, null, null),
+                new Endpoint("GET", "/api/flags", "messages:read", "ingest:mercy-or", Tokens.ADMIN, null, null),
+                new Endpoint("GET", "/api/flags/" + flagId, "messages:read", "messages:replay", Tokens.ADMIN, null, null),
+                new Endpoint("POST", "/api/flags/" + flagId + "/release", "messages:replay", "messages:read", Tokens.ADMIN,
+                        c -> HttpRequest.BodyPublishers.noBody(), null),
                 new Endpoint("GET", "/api/config", "messages:read", "config:write", Tokens.ADMIN, null, null),
                 new Endpoint("POST", "/api/config/reload", "config:write", "messages:read", Tokens.ADMIN,
                         c -> HttpRequest.BodyPublishers.noBody(), null),
@@ -508,4 +514,11 @@ class SecurityMatrixTest {
             default -> "admin-demo-secret";
         };
     }
+
+    long openFlag(long messageId) {
+        return jdbc.queryForObject("insert into implant_flag (message_id, interface_id, line_no, device_no, check_name,"
+                + " reason, severity, detail, hold_charge, status, created_at) values (?, 'mercy-or', 3, 0, 'expired',"
+                + " 'expired', 'high', 'security matrix', false, 'OPEN', current_timestamp) returning id", Long.class, messageId);
+    }
+
 }

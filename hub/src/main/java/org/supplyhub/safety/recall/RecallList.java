@@ -146,6 +146,17 @@ public final class RecallList implements RecallIndex {
      * collected, and any problem refuses the whole list (a half-read list would silently drop recalls).
      */
     public static RecallList parseCsv(Reader reader, String source) throws IOException {
+        java.io.StringWriter copy = new java.io.StringWriter();
+        reader.transferTo(copy);
+        String text = copy.toString();
+        if (text.lines().allMatch(l -> l.isBlank() || l.startsWith("#"))) {
+            throw new ConfigurationException(source, 1, "no header line (the list is empty); a list without recalls"
+                    + " is the header " + COLUMNS + " alone");
+        }
+        return parseText(new StringReader(text), source);
+    }
+
+    private static RecallList parseText(Reader reader, String source) {
         List<ConfigurationException.Problem> problems = new ArrayList<>();
         List<Entry> entries = new ArrayList<>();
         Map<String, Recall> byNumber = new HashMap<>();
@@ -153,8 +164,11 @@ public final class RecallList implements RecallIndex {
         mapper.enable(CsvParser.Feature.SKIP_EMPTY_LINES).enable(CsvParser.Feature.TRIM_SPACES);
         try (MappingIterator<Map<String, String>> rows = mapper.readerFor(Map.class)
                 .with(CsvSchema.emptySchema().withHeader().withComments()).readValues(reader)) {
-            boolean header = false;
-            while (rows.hasNext()) {
+            // the header is checked before any row: a list of zero rows must still carry it, so an empty
+            // body (a proxy's empty 200, a truncated file) is refused rather than read as "no recalls"
+            boolean more = rows.hasNext();
+            checkHeader(((CsvParser) rows.getParser()).getSchema(), source);
+            while (more && rows.hasNext()) {
                 Map<String, String> row;
                 int line;
                 try {
@@ -166,17 +180,6 @@ public final class RecallList implements RecallIndex {
                     problems.add(new ConfigurationException.Problem(source, Math.max(0, at),
                             "not valid CSV: " + firstLine(e.getCause() != null ? e.getCause().getMessage() : e.getMessage())));
                     break; // the reader cannot resynchronise after a broken row
-                }
-                if (!header) {
-                    header = true;
-                    Set<String> names = row.keySet();
-                    List<String> unknown = names.stream().filter(n -> !COLUMNS.contains(n)).toList();
-                    List<String> missing = REQUIRED.stream().filter(n -> !names.contains(n)).sorted().toList();
-                    if (!unknown.isEmpty() || !missing.isEmpty()) {
-                        throw new ConfigurationException(source, 1, "header must name the columns " + COLUMNS
-                                + (missing.isEmpty() ? "" : "; missing " + missing)
-                                + (unknown.isEmpty() ? "" : "; unknown " + unknown));
-                    }
                 }
                 try {
                     Entry entry = entry(row);
@@ -199,6 +202,18 @@ public final class RecallList implements RecallIndex {
             throw new ConfigurationException(problems);
         }
         return new RecallList(source, entries);
+    }
+
+    private static void checkHeader(CsvSchema header, String source) {
+        Set<String> names = new java.util.LinkedHashSet<>();
+        header.forEach(c -> names.add(c.getName()));
+        List<String> unknown = names.stream().filter(n -> !COLUMNS.contains(n)).toList();
+        List<String> missing = REQUIRED.stream().filter(n -> !names.contains(n)).sorted().toList();
+        if (!unknown.isEmpty() || !missing.isEmpty()) {
+            throw new ConfigurationException(source, 1, "header must name the columns " + COLUMNS
+                    + (missing.isEmpty() ? "" : "; missing " + missing)
+                    + (unknown.isEmpty() ? "" : "; unknown " + unknown));
+        }
     }
 
     /**

@@ -118,6 +118,19 @@ class RecallListTest {
     }
 
     @Test
+    void anEmptyOrHeaderlessBodyIsRefusedButAHeaderAloneIsAListOfNoRecalls() {
+        for (String empty : new String[] {"", "\n\n", "# only a comment\n"}) {
+            assertThatThrownBy(() -> RecallList.parseCsv(empty, "https://recalls.example/list"))
+                    .as("%s", empty).isInstanceOf(ConfigurationException.class)
+                    .hasMessageStartingWith("https://recalls.example/list: line 1: no header line");
+        }
+        assertThatThrownBy(() -> RecallList.parseCsv(KNEE + ",LOT1,,,R-1,I,2026-01-01,x\n", "mappings/recalls.csv"))
+                .hasMessageContaining("line 1: header must name the columns").hasMessageContaining("missing [class, date, di, recall_number]");
+        assertThat(RecallList.parseCsv(HEADER, "mappings/recalls.csv").size()).isZero();
+        assertThat(RecallList.parseCsv("# none today\n" + HEADER, "mappings/recalls.csv").size()).isZero();
+    }
+
+    @Test
     void aMissingFileIsAnEmptyList(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         assertThat(RecallList.load(dir).size()).isZero();
         Files.writeString(dir.resolve(RecallList.FILE), HEADER + KNEE + ",,,,R-1,I,2026-01-01,x\n");

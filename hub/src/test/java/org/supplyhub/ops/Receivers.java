@@ -16,7 +16,7 @@ import org.apache.catalina.startup.Tomcat;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Identifier;
-import org.hl7.fhir.r4.model.Property;
+import org.supplyhub.support.FhirTestServer;
 import org.hl7.fhir.r4.model.Resource;
 
 import java.io.ByteArrayOutputStream;
@@ -335,7 +335,7 @@ public final class Receivers implements AutoCloseable {
                 synchronized (Fhir.this) { // a transaction is atomic and isolated, as on a JPA server
                     for (Bundle.BundleEntryComponent entry : request.getEntry()) {
                         Resource resource = entry.getResource();
-                        Identifier own = resource instanceof DomainResource r ? identifierOf(r) : null;
+                        Identifier own = resource instanceof DomainResource r ? FhirTestServer.identifierOf(r) : null;
                         String key = resource.fhirType() + "|"
                                 + (own == null ? "(none)" : own.getSystem() + "|" + own.getValue());
                         String condition = entry.getRequest().getIfNoneExist();
@@ -371,11 +371,6 @@ public final class Receivers implements AutoCloseable {
             TokenParam token = new TokenParam();
             token.setValueAsQueryToken(FhirContext.forR4Cached(), "identifier", null, identifier[0]);
             return token.getSystem().equals(own.getSystem()) && token.getValue().equals(own.getValue());
-        }
-
-        private static Identifier identifierOf(DomainResource resource) {
-            Property p = resource.getNamedProperty("identifier");
-            return p == null || !p.hasValues() ? null : (Identifier) p.getValues().get(0);
         }
 
         @Override

@@ -100,7 +100,8 @@ public final class FhirTestServer implements AutoCloseable {
         return token.getSystem() + "|" + token.getValue();
     }
 
-    private static Identifier identifierOf(DomainResource resource) {
+    /** The resource's first identifier, or null (what a conditional create on identifier compares with). */
+    public static Identifier identifierOf(DomainResource resource) {
         Property p = resource.getNamedProperty("identifier");
         return p == null || !p.hasValues() ? null : (Identifier) p.getValues().get(0);
     }

@@ -15,6 +15,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.supplyhub.delivery.HeldCharges;
 import org.supplyhub.ingest.IntakeService;
+import org.supplyhub.journal.AuditEvent;
 import org.supplyhub.journal.AuditLog;
 
 import java.io.IOException;
@@ -52,16 +53,23 @@ public class AdminController {
     @GetMapping("/messages")
     public List<MessageQueries.Summary> search(@RequestParam(name = "interface", required = false) String interfaceId,
                                                @RequestParam(required = false) String status,
+                                               @RequestParam(name = "ack", required = false) String ackCode,
                                                @RequestParam(required = false) String controlId,
                                                @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) Instant since,
                                                @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) Instant until,
+                                               @RequestParam(required = false) String patient,
+                                               @RequestParam(required = false) String account,
+                                               @RequestParam(required = false) Long before,
                                                @RequestParam(defaultValue = "50") int limit,
                                                Principal caller) {
-        List<MessageQueries.Summary> found = messages.search(interfaceId, status, controlId, since, until,
-                Math.max(1, Math.min(limit, 500)));
-        audit.record(AuditLog.client(caller), "MESSAGE_SEARCH", interfaceId,
-                controlId != null ? "control id " + controlId : "status " + (status == null ? "any" : status),
-                "OK", found.size() + " found");
+        List<MessageQueries.Summary> found = messages.search(new MessageQueries.Search(interfaceId, status, ackCode,
+                controlId, since, until, patient, account, before, limit));
+        // the audit names a patient search by the patient's key, never the MRN
+        audit.record(AuditEvent.of(AuditLog.client(caller), "MESSAGE_SEARCH").interfaceId(interfaceId)
+                .target(controlId != null ? "control id " + controlId
+                        : patient != null ? "patient" : account != null ? "account"
+                        : "status " + (status == null ? "any" : status))
+                .patientKey(messages.patientKey(patient)).outcome("OK").detail(found.size() + " found"));
         return found;
     }
 

@@ -2,6 +2,7 @@ package org.supplyhub.admin;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
+import org.supplyhub.journal.SearchKeys;
 
 import java.nio.charset.Charset;
 import java.sql.ResultSet;
@@ -31,15 +32,56 @@ public class MessageQueries {
             + " received_at, caller, ack_code, line_count, error, previous_id from message";
 
     private final JdbcTemplate jdbc;
+    private final SearchKeys searchKeys;
 
-    public MessageQueries(JdbcTemplate jdbc) {
+    public MessageQueries(JdbcTemplate jdbc, SearchKeys searchKeys) {
         this.jdbc = jdbc;
+        this.searchKeys = searchKeys;
     }
 
-    public List<Summary> search(String interfaceId, String status, String controlId, Instant since, Instant until,
-                                int limit) {
+    /** The keyed hash a patient identifier is searched and audited by. */
+    public String patientKey(String patient) {
+        return searchKeys.of(patient);
+    }
+
+    /**
+     * What to look for; every criterion is optional. {@code patient} and {@code account} are the values
+     * as received (PID-3-1, PID-18-1), matched exactly through their keyed hashes. {@code before}: a
+     * message id, for the next page (keyset paging, newest first).
+     */
+    public record Search(String interfaceId, String status, String ackCode, String controlId, Instant since,
+                         Instant until, String patient, String account, Long before, int limit) {
+
+        public static Search all(int limit) {
+            return new Search(null, null, null, null, null, null, null, null, null, limit);
+        }
+    }
+
+    /** Newest first, at most {@code limit} (1–500). */
+    public List<Summary> search(Search s) {
         StringBuilder sql = new StringBuilder(SUMMARY).append(" where 1 = 1");
         List<Object> args = new ArrayList<>();
+        String interfaceId = s.interfaceId();
+        String status = s.status();
+        String controlId = s.controlId();
+        Instant since = s.since();
+        Instant until = s.until();
+        if (s.ackCode() != null) {
+            sql.append(" and ack_code = ?");
+            args.add(s.ackCode());
+        }
+        if (s.patient() != null) {
+            sql.append(" and patient_key = ?");
+            args.add(searchKeys.of(s.patient()));
+        }
+        if (s.account() != null) {
+            sql.append(" and account_key = ?");
+            args.add(searchKeys.of(s.account()));
+        }
+        if (s.before() != null) {
+            sql.append(" and id < ?");
+            args.add(s.before());
+        }
         if (interfaceId != null) {
             sql.append(" and interface_id = ?");
             args.add(interfaceId);
@@ -60,7 +102,7 @@ public class MessageQueries {
             sql.append(" and received_at < ?");
             args.add(Timestamp.from(until));
         }
-        sql.append(" order by id desc fetch first ").append(limit).append(" rows only");
+        sql.append(" order by id desc fetch first ").append(Math.max(1, Math.min(s.limit(), 500))).append(" rows only");
         return jdbc.query(sql.toString(), (rs, i) -> summary(rs), args.toArray());
     }
 

@@ -5,7 +5,10 @@ import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +23,8 @@ public class AuditLog {
 
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
 
-    static final String INSERT = "insert into audit_event (at, actor, action, interface_id, target, outcome, detail)"
-            + " values (?, ?, ?, ?, ?, ?, ?)";
+    static final String INSERT = "insert into audit_event (at, actor, action, interface_id, target, outcome, detail,"
+            + " message_id, patient_key) values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     /** One audited event. */
     public record Event(long id, Instant at, String actor, String action, String interfaceId, String target,
@@ -43,13 +46,38 @@ public class AuditLog {
     }
 
     public void record(String actor, String action, String interfaceId, String target, String outcome, String detail) {
+        record(AuditEvent.of(actor, action).interfaceId(interfaceId).target(target).outcome(outcome).detail(detail));
+    }
+
+    public void record(AuditEvent event) {
         try {
-            jdbc.update(INSERT, Timestamp.from(Instant.now()), Journal.bounded(actor, 300), action, interfaceId,
-                    Journal.bounded(target, 200), outcome, Journal.bounded(detail, 500));
+            insert(event);
         } catch (RuntimeException e) {
             // the refusal or read itself stands; losing its audit row is reported, not hidden
-            log.error("Audit event {} for {} could not be written: {}", action, interfaceId, e.getClass().getSimpleName());
+            log.error("Audit event {} for {} could not be written: {}", event.action(), event.interfaceId(),
+                    e.getClass().getSimpleName());
         }
+    }
+
+    private void insert(AuditEvent event) {
+        jdbc.update(INSERT, ps -> bind(ps, Instant.now(), event));
+    }
+
+    /** Binds {@link #INSERT}'s parameters: every insert of an audit row goes through here. */
+    static void bind(PreparedStatement ps, Instant at, AuditEvent e) throws SQLException {
+        ps.setTimestamp(1, Timestamp.from(at));
+        ps.setString(2, Journal.bounded(e.actor() == null ? "unknown" : e.actor(), 300));
+        ps.setString(3, e.action());
+        ps.setString(4, e.interfaceId());
+        ps.setString(5, Journal.bounded(e.target(), 200));
+        ps.setString(6, e.outcome() == null ? "OK" : e.outcome());
+        ps.setString(7, Journal.bounded(e.detail(), 500));
+        if (e.messageId() == null) {
+            ps.setNull(8, Types.BIGINT);
+        } else {
+            ps.setLong(8, e.messageId());
+        }
+        ps.setString(9, e.patientKey());
     }
 
     /**
@@ -58,8 +86,13 @@ public class AuditLog {
      */
     public void recordInTransaction(String actor, String action, String interfaceId, String target, String outcome,
                                     String detail) {
-        jdbc.update(INSERT, Timestamp.from(Instant.now()), Journal.bounded(actor, 300), action, interfaceId,
-                Journal.bounded(target, 200), outcome, Journal.bounded(detail, 500));
+        recordInTransaction(AuditEvent.of(actor, action).interfaceId(interfaceId).target(target).outcome(outcome)
+                .detail(detail));
+    }
+
+    /** {@link #recordInTransaction(String, String, String, String, String, String)} of a built event. */
+    public void recordInTransaction(AuditEvent event) {
+        insert(event);
     }
 
     /**

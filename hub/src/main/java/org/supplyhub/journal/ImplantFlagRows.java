@@ -18,7 +18,7 @@ final class ImplantFlagRows {
     private ImplantFlagRows() {
     }
 
-    static void insert(Connection con, long[] ids, List<Journal.Entry> entries) throws SQLException {
+    static void insert(Connection con, long[] ids, List<Journal.Entry> entries, String[] patientKeys) throws SQLException {
         boolean any = false;
         try (PreparedStatement flags = con.prepareStatement(INSERT);
              PreparedStatement audit = con.prepareStatement(AuditLog.INSERT)) {
@@ -50,13 +50,10 @@ final class ImplantFlagRows {
                     flags.setBoolean(14, f.holdCharge());
                     flags.setTimestamp(15, f.identified() == null ? at : Timestamp.from(f.identified().toInstant()));
                     flags.addBatch();
-                    audit.setTimestamp(1, at);
-                    audit.setString(2, Journal.bounded(e.message().caller() == null ? "unknown" : e.message().caller(), 300));
-                    audit.setString(3, "IMPLANT_FLAG");
-                    audit.setString(4, e.message().interfaceId());
-                    audit.setString(5, "message " + ids[i] + " line " + f.line());
-                    audit.setString(6, f.check());
-                    audit.setString(7, f.reason() + (f.holdCharge() ? ", charge held" : ""));
+                    AuditLog.bind(audit, at.toInstant(), AuditEvent.of(e.message().caller(), "IMPLANT_FLAG")
+                            .interfaceId(e.message().interfaceId()).target("message " + ids[i] + " line " + f.line())
+                            .outcome(f.check()).detail(f.reason() + (f.holdCharge() ? ", charge held" : ""))
+                            .message(ids[i]).patientKey(patientKeys[i]));
                     audit.addBatch();
                     any = true;
                 }

@@ -55,8 +55,8 @@ public class Journal {
     private static final String INSERT_MESSAGE = """
             insert into message (interface_id, sender, control_id, dedup_key, message_type, hl7_version, status,
                                  received_at, caller, charset, raw, ack_code, ack, error, usage_json, line_count,
-                                 content_hash, previous_id)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+                                 content_hash, previous_id, patient_key, account_key)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
     private static final String INSERT_OUTPUT =
             "insert into message_output (message_id, line_no, resource_type, resource_id, resource_json) values (?, ?, ?, ?, ?)";
     private static final String INSERT_OUTBOX = "insert into outbox (message_id, destination, ordering_key, status,"
@@ -124,15 +124,17 @@ public class Journal {
 
     private final JdbcTemplate jdbc;
     private final DataSource dataSource;
+    private final SearchKeys searchKeys;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private final long waitMillis;
     private volatile boolean running = true;
 
-    public Journal(JdbcTemplate jdbc,
+    public Journal(JdbcTemplate jdbc, SearchKeys searchKeys,
                    @Value("${hub.journal.writers:2}") int writerCount,
                    @Value("${hub.journal.commit-timeout:30s}") java.time.Duration commitTimeout) {
         this.jdbc = jdbc;
+        this.searchKeys = searchKeys;
         this.dataSource = jdbc.getDataSource();
         this.waitMillis = commitTimeout.toMillis();
         for (int i = 0; i < writerCount; i++) {
@@ -449,11 +451,18 @@ public class Journal {
         return null;
     }
 
-    private static long[] insert(Connection con, List<Entry> entries) throws SQLException {
+    private long[] insert(Connection con, List<Entry> entries) throws SQLException {
         long[] ids = new long[entries.size()];
+        String[] patientKeys = new String[entries.size()];
+        for (int i = 0; i < patientKeys.length; i++) {
+            patientKeys[i] = searchKeys.of(value(entries.get(i).usage(), SupplyUsage::patient));
+        }
         try (PreparedStatement ps = con.prepareStatement(INSERT_MESSAGE, new String[] {"id"})) {
-            for (Entry e : entries) {
+            for (int i = 0; i < ids.length; i++) {
+                Entry e = entries.get(i);
                 bindMessage(ps, e);
+                ps.setString(19, patientKeys[i]);
+                ps.setString(20, searchKeys.of(value(e.usage(), SupplyUsage::account)));
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -500,19 +509,15 @@ public class Journal {
             }
         }
         DeviceIndex.insert(con, entries, ids);
-        ImplantFlagRows.insert(con, ids, entries);
+        ImplantFlagRows.insert(con, ids, entries, patientKeys);
         // the ingest's audit row commits with the message, so neither exists without the other
         try (PreparedStatement audit = con.prepareStatement(AuditLog.INSERT)) {
             for (int i = 0; i < ids.length; i++) {
                 ReceivedMessage m = entries.get(i).message();
-                audit.setTimestamp(1, Timestamp.from(m.receivedAt()));
-                audit.setString(2, bounded(m.caller() == null ? "unknown" : m.caller(), 300));
-                audit.setString(3, "INGEST");
-                audit.setString(4, m.interfaceId());
-                audit.setString(5, "message " + ids[i]);
-                audit.setString(6, m.ackCode());
-                audit.setString(7, m.controlId() == null ? null : bounded("control id " + m.controlId()
-                        + (m.previousId() == null ? "" : ", supersedes message " + m.previousId()), 500));
+                AuditLog.bind(audit, m.receivedAt(), AuditEvent.of(m.caller(), "INGEST").interfaceId(m.interfaceId())
+                        .message(ids[i]).patientKey(patientKeys[i]).outcome(m.ackCode())
+                        .detail(m.controlId() == null ? null : "control id " + m.controlId()
+                                + (m.previousId() == null ? "" : ", supersedes message " + m.previousId())));
                 audit.addBatch();
             }
             audit.executeBatch();
@@ -549,6 +554,12 @@ public class Journal {
         } else {
             ps.setLong(18, m.previousId());
         }
+    }
+
+    /** The value of a patient or account reference of a mapped message; null when nothing was mapped. */
+    private static String value(SupplyUsage usage, java.util.function.Function<SupplyUsage, SupplyUsage.Ref> ref) {
+        SupplyUsage.Ref r = usage == null ? null : ref.apply(usage);
+        return r == null ? null : r.value();
     }
 
     /** An account's ordering key, hashed when it does not fit its column (same account, same key). */

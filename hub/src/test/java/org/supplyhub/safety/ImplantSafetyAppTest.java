@@ -298,6 +298,34 @@ class ImplantSafetyAppTest {
                 String.class, "flag " + flagId + " %")).containsExactly("NO_BILLING");
     }
 
+    @Test
+    @Order(6)
+    void messagesAreFoundByPatientAndAccountThroughKeyedHashesAndTheSearchIsAuditedWithoutTheMrn() throws Exception {
+        long id = jdbc.queryForObject("select id from message where control_id = 'SAFE-1'", Long.class);
+        String patientKey = jdbc.queryForObject("select patient_key from message where id = ?", String.class, id);
+        assertThat(patientKey).hasSize(64).doesNotContain("448812");
+
+        JsonNode byPatient = json.readTree(get("/api/messages?patient=MRN448812&status=ACCEPTED").body());
+        assertThat(byPatient.findValuesAsText("id")).contains(String.valueOf(id));
+        assertThat(byPatient.findValuesAsText("controlId")).doesNotContain("SAFE-2"); // an ERROR, not ACCEPTED
+        assertThat(json.readTree(get("/api/messages?patient=MRN000000").body())).isEmpty();
+        assertThat(json.readTree(get("/api/messages?patient=MRN448812&ack=AA").body()).findValuesAsText("ackCode"))
+                .isNotEmpty().containsOnly("AA");
+        // keyset paging: the page before the newest one starts below it
+        JsonNode newest = json.readTree(get("/api/messages?limit=1").body());
+        long top = newest.get(0).get("id").asLong();
+        JsonNode next = json.readTree(get("/api/messages?limit=1&before=" + top).body());
+        assertThat(next.get(0).get("id").asLong()).isLessThan(top);
+
+        Map<String, Object> search = jdbc.queryForMap("select target, patient_key, detail from audit_event"
+                + " where action = 'MESSAGE_SEARCH' and patient_key is not null order by id fetch first 1 rows only");
+        assertThat(search).containsEntry("target", "patient").containsEntry("patient_key", patientKey);
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where target like '%448812%'"
+                + " or detail like '%448812%'", Integer.class)).isZero();
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'INGEST' and message_id = ?"
+                + " and patient_key = ?", Integer.class, id, patientKey)).isEqualTo(1);
+    }
+
     String receive(String er7) {
         return intake.receive(catalog.get("safety-or"), er7.getBytes(StandardCharsets.UTF_8), null, "test").ackCode();
     }

@@ -9,5 +9,6 @@ create index ix_message_account on message (account_key, id);
 
 alter table audit_event add column message_id bigint;
 alter table audit_event add column patient_key varchar(64);
+alter table audit_event add column source varchar(100);             -- the caller's address, for "from where"
 create index ix_audit_patient on audit_event (patient_key, at);
 create index ix_audit_message on audit_event (message_id);

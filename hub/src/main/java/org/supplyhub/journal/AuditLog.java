@@ -24,7 +24,7 @@ public class AuditLog {
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
 
     static final String INSERT = "insert into audit_event (at, actor, action, interface_id, target, outcome, detail,"
-            + " message_id, patient_key) values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " message_id, patient_key, source) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     /** One audited event. */
     public record Event(long id, Instant at, String actor, String action, String interfaceId, String target,
@@ -78,6 +78,14 @@ public class AuditLog {
             ps.setLong(8, e.messageId());
         }
         ps.setString(9, e.patientKey());
+        ps.setString(10, Journal.bounded(e.source() != null ? e.source() : currentRequestAddress(), 100));
+    }
+
+    /** The address of the HTTP request being served on this thread (after the trusted-proxy rules), if any. */
+    private static String currentRequestAddress() {
+        return org.springframework.web.context.request.RequestContextHolder.getRequestAttributes()
+                instanceof org.springframework.web.context.request.ServletRequestAttributes request
+                ? request.getRequest().getRemoteAddr() : null;
     }
 
     /**

@@ -320,6 +320,8 @@ class ImplantSafetyAppTest {
         Map<String, Object> search = jdbc.queryForMap("select target, patient_key, detail from audit_event"
                 + " where action = 'MESSAGE_SEARCH' and patient_key is not null order by id fetch first 1 rows only");
         assertThat(search).containsEntry("target", "patient").containsEntry("patient_key", patientKey);
+        assertThat(jdbc.queryForObject("select source from audit_event where action = 'MESSAGE_SEARCH'"
+                + " order by id desc fetch first 1 rows only", String.class)).isEqualTo("127.0.0.1");
         assertThat(jdbc.queryForObject("select count(*) from audit_event where target like '%448812%'"
                 + " or detail like '%448812%'", Integer.class)).isZero();
         assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'INGEST' and message_id = ?"

@@ -20,9 +20,13 @@ import java.util.regex.Pattern;
 
 /**
  * The one table of who may call what over HTTP: method(s) and path pattern → the scope a bearer
- * token must carry ({@code {name}} in a scope is the path variable of that name), or open. Anything
- * not in the table is refused, whatever the method: {@link SecurityConfiguration} builds its rules
- * from this table, and {@link ProblemResponses} names the missing scope from it.
+ * token or a console session must carry ({@code {name}} in a scope is the path variable of that name),
+ * or open. Anything not in the table is refused, whatever the method: {@link SecurityConfiguration}
+ * (the API) and {@link ConsoleSecurityConfiguration} (the console, whose sessions carry their role's
+ * scopes, see {@link ConsoleRole}) build their rules from this table, and {@link ProblemResponses}
+ * names the missing scope from it. Not in it: the embedded issuer's own endpoints (its sign-in page,
+ * token, authorize…), the console's sign-in callback, and {@code POST /console/logout} (any person
+ * signed in), which their filter chains serve before any rule applies.
  * HEAD is listed with GET wherever GET is, because Spring MVC answers HEAD with the GET handler.
  */
 public final class AccessRules {
@@ -47,11 +51,40 @@ public final class AccessRules {
             new Rule(READ, "/api/flags", "messages:read"),
             new Rule(READ, "/api/flags/{id}", "messages:read"),
             new Rule(POST, "/api/flags/{id}/release", "messages:replay"),
-            new Rule(READ, "/api/audit", "messages:read"),
+            new Rule(READ, "/api/audit", "audit:read"),
+            new Rule(READ, "/api/audit/verify", "audit:read"),
+            new Rule(READ, "/api/reports/access", "audit:read"),
+            new Rule(READ, "/api/destinations", "messages:read"),
+            new Rule(POST, "/api/destinations/{name}/pause", "messages:replay"),
+            new Rule(POST, "/api/destinations/{name}/resume", "messages:replay"),
+            new Rule(POST, "/api/replay", "messages:replay"),
             new Rule(READ, "/api/devices", "messages:read"),
             new Rule(READ, "/api/config", "messages:read"),
             new Rule(POST, "/api/config/reload", "config:write"),
-            new Rule(READ, "/actuator/**", "metrics:read"));
+            new Rule(READ, "/actuator/**", "metrics:read"),
+            // OpenAPI description of the admin API (Swagger UI is off unless springdoc.swagger-ui.enabled); a
+            // request without a bearer token is the console's, so a signed-in person can read them too
+            new Rule(READ, "/v3/api-docs", "messages:read"),
+            new Rule(READ, "/v3/api-docs.yaml", "messages:read"),
+            new Rule(READ, "/v3/api-docs/**", "messages:read"),
+            new Rule(READ, "/swagger-ui.html", "messages:read"),
+            new Rule(READ, "/swagger-ui/**", "messages:read"),
+            // the console: a person's session, its role's scopes
+            new Rule(READ, "/console/assets/**", OPEN),
+            new Rule(READ, "/console", "messages:read"),
+            new Rule(READ, "/console/fragments/**", "messages:read"),
+            new Rule(READ, "/console/messages", "messages:read"),
+            new Rule(READ, "/console/messages/{id}", "messages:read"),
+            new Rule(POST, "/console/messages/{id}/replay", "messages:replay"),
+            new Rule(POST, "/console/messages/{id}/reprocess", "messages:replay"),
+            new Rule(READ, "/console/replay", "messages:replay"),
+            new Rule(POST, "/console/replay", "messages:replay"),
+            new Rule(POST, "/console/destinations/{name}/pause", "messages:replay"),
+            new Rule(POST, "/console/destinations/{name}/resume", "messages:replay"),
+            new Rule(READ, "/console/audit", "audit:read"));
+
+    /** The paths the console's filter chain serves (sessions, CSRF, sign-in by OpenID Connect). */
+    public static final String CONSOLE = "/console";
 
     /** A path variable is put into a scope (and so into a 403's text) only if it looks like an id. */
     private static final Pattern SAFE_VARIABLE = Pattern.compile("[A-Za-z0-9._-]{1,64}");

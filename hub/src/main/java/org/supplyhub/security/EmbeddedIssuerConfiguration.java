@@ -7,16 +7,22 @@ import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.ssl.pem.PemContent;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
-import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.security.oauth2.jwt.JwtClaimNames;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.core.oidc.OidcScopes;
+import org.springframework.security.oauth2.core.oidc.StandardClaimNames;
+import org.springframework.security.oauth2.core.oidc.endpoint.OidcParameterNames;
+import org.springframework.security.authentication.dao.DaoAuthenticationProvider;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
+import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
+import org.springframework.security.web.util.matcher.AnyRequestMatcher;
 import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
 import org.springframework.security.oauth2.server.authorization.client.InMemoryRegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
@@ -55,12 +61,14 @@ import java.util.regex.Pattern;
 
 /**
  * The embedded OAuth2 issuer (Spring Authorization Server): client_credentials at {@code /oauth2/token},
- * keys at {@code /oauth2/jwks}, clients from {@code hub.security.clients}. Only in the default mode:
- * naming an external issuer ({@code issuer-uri} or {@code jwk-set-uri}) turns all of it off.
+ * keys at {@code /oauth2/jwks}, clients from {@code hub.security.clients}; and for people, OpenID Connect
+ * (authorization code with PKCE, id token, userinfo, RP-initiated logout) with a form login for the users
+ * of {@code hub.security.users}. The console is its own client, paired in memory ({@link ConsolePairing}).
+ * Only in the default mode: naming an external issuer ({@code issuer-uri} or {@code jwk-set-uri}) turns
+ * all of it off.
  */
 @Configuration
-@ConditionalOnExpression("'${spring.security.oauth2.resourceserver.jwt.issuer-uri:}' == ''"
-        + " and '${spring.security.oauth2.resourceserver.jwt.jwk-set-uri:}' == ''")
+@EmbeddedIssuerMode
 public class EmbeddedIssuerConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedIssuerConfiguration.class);
@@ -104,8 +112,37 @@ public class EmbeddedIssuerConfiguration {
         return AuthorizationServerSettings.builder().issuer(key.issuer()).build();
     }
 
+    /**
+     * The console as a client of this issuer: a confidential client with PKCE whose secret is made per
+     * run and never leaves the process (the console and the issuer are the same process, so the code
+     * exchange goes to this node).
+     */
+    public record ConsolePairing(String clientId, String secret, String issuer) {
+        public String redirectUri() {
+            return issuer + "/login/oauth2/code/" + clientId;
+        }
+
+        public String postLogoutRedirectUri() {
+            return issuer + "/console";
+        }
+    }
+
     @Bean
-    RegisteredClientRepository registeredClients(SecurityProperties security) {
+    ConsolePairing consolePairing(SigningKey key, ConsoleProperties console) {
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        return new ConsolePairing(console.clientId(), java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret),
+                key.issuer());
+    }
+
+    /** The people of {@code hub.security.users}, checked at start like the clients. */
+    @Bean
+    IssuerUsers issuerUsers(SecurityProperties security) {
+        return IssuerUsers.of(security.users(), HASHED);
+    }
+
+    @Bean
+    RegisteredClientRepository registeredClients(SecurityProperties security, ConsolePairing console) {
         if (security.clients().isEmpty()) {
             throw new ConfigurationException("the embedded issuer has no clients: list them under hub.security.clients,"
                     + " or name an external issuer with spring.security.oauth2.resourceserver.jwt.issuer-uri");
@@ -124,7 +161,23 @@ public class EmbeddedIssuerConfiguration {
                 byId.put(client.id(), client);
             }
         }
-        List<RegisteredClient> clients = byId.values().stream().map(c -> registered(c, security)).toList();
+        if (byId.containsKey(console.clientId())) {
+            throw new ConfigurationException("hub.security.clients: '" + console.clientId() + "' is the console's own"
+                    + " client of this issuer, set up by the hub; give the other client another id");
+        }
+        List<RegisteredClient> clients = new java.util.ArrayList<>(byId.values().stream().map(c -> registered(c, security)).toList());
+        clients.add(RegisteredClient.withId(console.clientId()).clientId(console.clientId())
+                .clientSecret("{noop}" + console.secret())
+                .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+                .authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE)
+                .redirectUri(console.redirectUri())
+                .postLogoutRedirectUri(console.postLogoutRedirectUri())
+                .scopes(s -> s.addAll(Set.of(OidcScopes.OPENID, OidcScopes.PROFILE)))
+                .clientSettings(ClientSettings.builder().requireProofKey(true).requireAuthorizationConsent(false)
+                        .setting(AUDIENCE_SETTING, security.audience()).build())
+                .tokenSettings(TokenSettings.builder().accessTokenFormat(OAuth2TokenFormat.SELF_CONTAINED)
+                        .accessTokenTimeToLive(java.time.Duration.ofMinutes(5)).build())
+                .build());
         return new InMemoryRegisteredClientRepository(clients);
     }
 
@@ -142,53 +195,124 @@ public class EmbeddedIssuerConfiguration {
                 throw new ConfigurationException(where + "scope '" + scope + "' has characters a scope cannot have");
             }
         }
-        return RegisteredClient.withId(client.id())
+        RegisteredClient.Builder builder = RegisteredClient.withId(client.id())
                 .clientId(client.id())
                 .clientSecret(client.secret())
                 .clientAuthenticationMethods(m -> m.addAll(Set.of(ClientAuthenticationMethod.CLIENT_SECRET_BASIC,
-                        ClientAuthenticationMethod.CLIENT_SECRET_POST)))
-                .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+                        ClientAuthenticationMethod.CLIENT_SECRET_POST)));
+        ClientSettings.Builder settings = ClientSettings.builder();
+        if (client.forPeople()) {
+            // an application people sign in to: authorization code with PKCE, OpenID Connect
+            builder.authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE)
+                    .redirectUris(uris -> uris.addAll(client.redirectUris()))
+                    .postLogoutRedirectUris(uris -> uris.addAll(client.postLogoutRedirectUris()))
+                    .scopes(s -> s.addAll(Set.of(OidcScopes.OPENID, OidcScopes.PROFILE)));
+            settings.requireProofKey(true).requireAuthorizationConsent(false);
+        } else {
+            builder.authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS);
+        }
+        return builder
                 .scopes(s -> s.addAll(client.scopes()))
                 .tokenSettings(TokenSettings.builder().accessTokenFormat(OAuth2TokenFormat.SELF_CONTAINED)
                         .accessTokenTimeToLive(client.tokenTtl()).build())
-                .clientSettings(ClientSettings.builder()
+                .clientSettings(settings
                         .setting(AUDIENCE_SETTING, client.audience() != null ? client.audience() : security.audience())
                         .build())
                 .build();
     }
 
-    /** Access tokens name the API they are for (the hub's audience unless the client says otherwise). */
+    /**
+     * Access tokens name the API they are for (the hub's audience unless the client says otherwise); a
+     * person's id token names them ({@code preferred_username}, {@code name}), their console roles
+     * ({@code roles}) and how they signed in ({@code amr}: a password, the only factor here).
+     */
     @Bean
-    OAuth2TokenCustomizer<JwtEncodingContext> audienceClaim() {
+    OAuth2TokenCustomizer<JwtEncodingContext> tokenClaims(IssuerUsers users) {
         return context -> {
             if (OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
                 String audience = context.getRegisteredClient().getClientSettings().getSetting(AUDIENCE_SETTING);
                 context.getClaims().claim(JwtClaimNames.AUD, List.of(audience));
+            } else if (OidcParameterNames.ID_TOKEN.equals(context.getTokenType().getValue())) {
+                String username = context.getPrincipal().getName();
+                users.find(username).ifPresent(user -> context.getClaims()
+                        .claim(StandardClaimNames.PREFERRED_USERNAME, username)
+                        .claim(StandardClaimNames.NAME, user.displayName())
+                        .claim(IssuerUsers.ROLES_CLAIM, user.roles())
+                        .claim("amr", List.of("pwd")));
             }
+        };
+    }
+
+    /** The people's claims at {@code /userinfo}, the same as in their id token. */
+    private static java.util.function.Function<org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcUserInfoAuthenticationContext,
+            org.springframework.security.oauth2.core.oidc.OidcUserInfo> userInfo() {
+        return context -> {
+            java.util.Map<String, Object> claims = new java.util.LinkedHashMap<>();
+            org.springframework.security.oauth2.server.authorization.OAuth2Authorization authorization = context.getAuthorization();
+            org.springframework.security.oauth2.server.authorization.OAuth2Authorization.Token<org.springframework.security.oauth2.core.oidc.OidcIdToken> idToken =
+                    authorization.getToken(org.springframework.security.oauth2.core.oidc.OidcIdToken.class);
+            if (idToken != null) {
+                for (String claim : List.of(StandardClaimNames.SUB, StandardClaimNames.PREFERRED_USERNAME, StandardClaimNames.NAME,
+                        IssuerUsers.ROLES_CLAIM)) {
+                    Object value = idToken.getToken().getClaims().get(claim);
+                    if (value != null) {
+                        claims.put(claim, value);
+                    }
+                }
+            }
+            claims.putIfAbsent(StandardClaimNames.SUB, authorization.getPrincipalName());
+            return new org.springframework.security.oauth2.core.oidc.OidcUserInfo(claims);
         };
     }
 
     @Bean
     @Order(1)
     SecurityFilterChain issuerEndpoints(HttpSecurity http, ProblemResponses problems, RegisteredClientRepository clients,
-                                        SecurityProperties security, AuditLog audit, ObjectMapper json) throws Exception {
+                                        SecurityProperties security, AuditLog audit, ObjectMapper json, IssuerUsers users,
+                                        JwtDecoder jwtDecoder) throws Exception {
         OAuth2AuthorizationServerConfigurer issuer = OAuth2AuthorizationServerConfigurer.authorizationServer();
-        // only what client_credentials needs: the authorization, device and PAR endpoints (for users
-        // who log in, which the hub has none of) are left to the API chain, which refuses them
+        // client_credentials for machines, OpenID Connect for people; the device and PAR endpoints (and
+        // dynamic client registration) are left to the API chain, which refuses them
         PathPatternRequestMatcher.Builder path = PathPatternRequestMatcher.withDefaults();
         RequestMatcher served = new OrRequestMatcher(path.matcher("/oauth2/token"), path.matcher("/oauth2/jwks"),
-                path.matcher("/oauth2/introspect"), path.matcher("/oauth2/revoke"),
+                path.matcher("/oauth2/introspect"), path.matcher("/oauth2/revoke"), path.matcher(AUTHORIZE),
+                path.matcher("/userinfo"), path.matcher("/connect/logout"),
+                path.matcher("/.well-known/openid-configuration"),
                 path.matcher("/.well-known/oauth-authorization-server"), path.matcher("/.well-known/oauth-authorization-server/**"));
-        http.securityMatcher(new AndRequestMatcher(issuer.getEndpointsMatcher(), served))
-                .with(issuer, server -> { })
+        RequestMatcher loginPage = path.matcher(LOGIN);
+        // the person signed in at the issuer is kept apart from the console session in the same HTTP
+        // session, as with a separate identity provider: signing in to one is not signing in to the other
+        org.springframework.security.web.context.HttpSessionSecurityContextRepository contexts =
+                new org.springframework.security.web.context.HttpSessionSecurityContextRepository();
+        contexts.setSpringSecurityContextKey("HUB_ISSUER_SECURITY_CONTEXT");
+        org.springframework.security.web.savedrequest.HttpSessionRequestCache requests =
+                new org.springframework.security.web.savedrequest.HttpSessionRequestCache();
+        requests.setSessionAttrName("HUB_ISSUER_SAVED_REQUEST");
+        DaoAuthenticationProvider people = new DaoAuthenticationProvider(users.userDetailsService());
+        people.setPasswordEncoder(PasswordEncoderFactories.createDelegatingPasswordEncoder());
+        http.securityMatcher(new OrRequestMatcher(new AndRequestMatcher(issuer.getEndpointsMatcher(), served), loginPage))
+                .with(issuer, server -> server.oidc(oidc -> oidc.userInfoEndpoint(info -> info.userInfoMapper(userInfo()))))
                 .addFilterBefore(new TokenEndpointGuard(clients, audit, json, security.tokenEndpoint(), Ticker.systemTicker()),
                         SecurityContextHolderFilter.class)
-                .authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
-                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .authenticationProvider(people)
+                .authorizeHttpRequests(authorize -> authorize.requestMatchers(loginPage).permitAll().anyRequest().authenticated())
+                .formLogin(form -> form.loginPage(LOGIN).failureUrl(LOGIN + "?error"))
+                .securityContext(context -> context.securityContextRepository(contexts))
+                .requestCache(cache -> cache.requestCache(requests))
+                // userinfo takes the access token the console got
+                .oauth2ResourceServer(server -> server.jwt(jwt -> jwt.decoder(jwtDecoder))
+                        .authenticationEntryPoint(problems.unauthorized()))
+                // the token endpoint and its kind take no session (nothing there saves one); only the
+                // person signing in gets one, and CSRF guards the login form
                 .csrf(csrf -> csrf.ignoringRequestMatchers(issuer.getEndpointsMatcher()))
-                .exceptionHandling(errors -> errors.authenticationEntryPoint(problems.unauthorized()));
+                .exceptionHandling(errors -> errors
+                        .defaultAuthenticationEntryPointFor(new LoginUrlAuthenticationEntryPoint(LOGIN), path.matcher(AUTHORIZE))
+                        .defaultAuthenticationEntryPointFor(problems.unauthorized(), AnyRequestMatcher.INSTANCE));
         return http.build();
     }
+
+    static final String AUTHORIZE = "/oauth2/authorize";
+    static final String LOGIN = "/login";
 
     private static String thumbprint(KeyPair pair) {
         try {

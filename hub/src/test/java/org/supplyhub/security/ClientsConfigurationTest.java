@@ -38,14 +38,79 @@ class ClientsConfigurationTest {
     @EnableConfigurationProperties(SecurityProperties.class)
     static class PropertiesOnly { }
 
-    RegisteredClientRepository clients(String extraYaml, String... profiles) throws IOException {
+    static final EmbeddedIssuerConfiguration.ConsolePairing CONSOLE =
+            new EmbeddedIssuerConfiguration.ConsolePairing("hub-console", "per-run-secret", "http://localhost:8080");
+
+    SecurityProperties properties(String extraYaml, String... profiles) throws IOException {
         Path extra = tmp.resolve("extra.yml");
         Files.writeString(extra, extraYaml);
         try (ConfigurableApplicationContext context = new SpringApplicationBuilder(PropertiesOnly.class)
                 .web(WebApplicationType.NONE).profiles(profiles)
                 .run("--spring.config.additional-location=file:" + extra, "--spring.main.banner-mode=off")) {
-            return new EmbeddedIssuerConfiguration().registeredClients(context.getBean(SecurityProperties.class));
+            return context.getBean(SecurityProperties.class);
         }
+    }
+
+    RegisteredClientRepository clients(String extraYaml, String... profiles) throws IOException {
+        return new EmbeddedIssuerConfiguration().registeredClients(properties(extraYaml, profiles), CONSOLE);
+    }
+
+    IssuerUsers users(String extraYaml, String... profiles) throws IOException {
+        return new EmbeddedIssuerConfiguration().issuerUsers(properties(extraYaml, profiles));
+    }
+
+    @Test
+    void theSampleUsersHaveTheirRolesAndTheProdProfileHasNone() throws IOException {
+        IssuerUsers samples = users("");
+        assertThat(samples.find("viewer").orElseThrow().roles()).containsExactly("viewer");
+        assertThat(samples.find("operator").orElseThrow().roles()).containsExactly("operator");
+        assertThat(samples.find("admin").orElseThrow().displayName()).isEqualTo("Ada Admin");
+        IssuerUsers prod = users("hub.security.require-tls: false", "prod");
+        assertThat(prod.find("viewer")).isEmpty();
+        assertThat(prod.find("operator")).isEmpty();
+    }
+
+    @Test
+    void aPlainTextPasswordOrAnUnknownRoleIsRefused() {
+        assertThatThrownBy(() -> users("""
+                hub.security.users.night-nurse: { password: "secret", roles: [ viewer ] }
+                """)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("hub.security.users[night-nurse]").hasMessageContaining("plain text passwords are refused");
+        assertThatThrownBy(() -> users("""
+                hub.security.users.night-nurse: { password: "%s", roles: [ superuser ] }
+                """.formatted(hash()))).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'superuser' is not a role");
+        assertThatThrownBy(() -> users("""
+                hub.security.users.night-nurse: { password: "%s" }
+                """.formatted(hash()))).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("give the person a role");
+    }
+
+    @Test
+    void theConsoleIsAPkceClientOfTheIssuerAndItsIdIsReserved() throws IOException {
+        RegisteredClient console = clients("").findByClientId("hub-console");
+        assertThat(console.getAuthorizationGrantTypes()).containsExactly(
+                org.springframework.security.oauth2.core.AuthorizationGrantType.AUTHORIZATION_CODE);
+        assertThat(console.getClientSettings().isRequireProofKey()).isTrue();
+        assertThat(console.getRedirectUris()).containsExactly("http://localhost:8080/login/oauth2/code/hub-console");
+        assertThat(clients("").findByClientId("hub-admin").getScopes()).contains("audit:read");
+        assertThatThrownBy(() -> clients("""
+                hub.security.clients.hub-console: { secret: "%s", scopes: [ "messages:read" ] }
+                """.formatted(hash()))).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'hub-console' is the console's own client");
+    }
+
+    @Test
+    void aClientWithRedirectUrisSignsPeopleIn() throws IOException {
+        RegisteredClient grafana = clients("""
+                hub.security.clients.grafana:
+                  secret: "%s"
+                  redirect-uris: [ "https://grafana.example/login/generic_oauth" ]
+                """.formatted(hash())).findByClientId("grafana");
+        assertThat(grafana.getAuthorizationGrantTypes()).containsExactly(
+                org.springframework.security.oauth2.core.AuthorizationGrantType.AUTHORIZATION_CODE);
+        assertThat(grafana.getScopes()).contains("openid", "profile");
+        assertThat(grafana.getClientSettings().isRequireProofKey()).isTrue();
     }
 
     @Test

@@ -150,7 +150,7 @@ public class AdminController {
     }
 
     /** The audit trail keeps ids, not content: a mapping error's text can quote field values. */
-    private static String truncateDetail(String detail) {
+    public static String truncateDetail(String detail) {
         int colon = detail.indexOf(':');
         return colon < 0 ? detail : detail.substring(0, colon);
     }

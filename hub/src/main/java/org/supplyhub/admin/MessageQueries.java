@@ -116,6 +116,12 @@ public class MessageQueries {
                 (rs, i) -> new String(rs.getBytes(1), Charset.forName(rs.getString(2))), id).stream().findFirst();
     }
 
+    /** The canonical usage the message was mapped to (JSON), if it was. */
+    public Optional<String> usage(long id) {
+        return jdbc.query("select usage_json from message where id = ? and usage_json is not null",
+                (rs, i) -> rs.getString(1), id).stream().findFirst();
+    }
+
     public List<Output> outputs(long id) {
         return jdbc.query("select line_no, resource_type, resource_id, resource_json from message_output"
                         + " where message_id = ? order by id",

@@ -65,6 +65,7 @@ public class DeliveryWorker {
     private final ObjectMapper json;
     private final MeterRegistry meters;
     private final DeliveryHealth health;
+    private final DestinationPauses pauses;
     /** Per destination: a destination that hangs ties up only its own senders. */
     private final Map<String, ExecutorService> senders = new ConcurrentHashMap<>();
     private final int sendersPerDestination;
@@ -79,7 +80,9 @@ public class DeliveryWorker {
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
                           MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters,
-                          DeliveryHealth health, @Value("${hub.delivery.senders:8}") int sendersPerDestination) {
+                          DeliveryHealth health, DestinationPauses pauses,
+                          @Value("${hub.delivery.senders:8}") int sendersPerDestination) {
+        this.pauses = pauses;
         this.sendersPerDestination = sendersPerDestination;
         this.outbox = outbox;
         this.payloads = payloads;
@@ -122,6 +125,9 @@ public class DeliveryWorker {
      * transaction when the sends finish together.
      */
     public int poll(DestinationDefinition destination) {
+        if (pauses.paused(destination.name())) { // an operator paused it (on any node): its rows stay PENDING
+            return 0;
+        }
         List<Claimed> rows = outbox.claim(destination.name(), destination.batchSize(), destination.lease());
         if (rows.isEmpty()) {
             return 0;

@@ -125,6 +125,11 @@ public class AuditLog {
 
     /** Newest first, optionally only one actor's or one action's. */
     public List<Event> search(String actor, String action, Instant since, int limit) {
+        return search(actor, action, since, null, limit);
+    }
+
+    /** {@link #search(String, String, Instant, int)} with keyset paging: only events older than id {@code before}. */
+    public List<Event> search(String actor, String action, Instant since, Long before, int limit) {
         StringBuilder sql = new StringBuilder("select id, at, actor, action, interface_id, target, outcome, detail"
                 + " from audit_event where 1 = 1");
         List<Object> args = new ArrayList<>();
@@ -139,6 +144,10 @@ public class AuditLog {
         if (since != null) {
             sql.append(" and at >= ?");
             args.add(Timestamp.from(since));
+        }
+        if (before != null) {
+            sql.append(" and id < ?");
+            args.add(before);
         }
         sql.append(" order by id desc fetch first ").append(Math.max(1, Math.min(limit, 1000))).append(" rows only");
         return jdbc.query(sql.toString(), (rs, i) -> new Event(rs.getLong("id"), rs.getTimestamp("at").toInstant(),

@@ -233,7 +233,8 @@ class DeviceTraceabilityPostgresTest {
 
         List<String> audited = jdbc.queryForList("select target || ' ' || outcome || ' ' || coalesce(detail, '')"
                 + " from audit_event where action = 'DEVICE_SEARCH' and actor = 'client:hub-admin' order by id", String.class);
-        assertThat(audited).contains("di " + KNEE + " lot " + lot + " OK 2 uses");
+        // the lot is audited as its keyed hash (issue 14: no PHI in clear in the audit trail)
+        assertThat(audited).contains("di " + KNEE + " lot#").contains(" OK 2 uses").doesNotContain(lot);
         assertThat(audited).anyMatch(s -> s.startsWith("udi %2BNOPE".replace("%2B", "+")) && s.contains(" 400 "));
     }
 

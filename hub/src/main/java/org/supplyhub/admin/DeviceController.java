@@ -71,7 +71,7 @@ public class DeviceController {
             from = number(after, "after", 0, Long.MAX_VALUE, 0);
             max = (int) number(limit, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
         } catch (IllegalArgumentException e) {
-            audit.record(actor, "DEVICE_SEARCH", null, terms(udi != null ? "udi" : null, di, lot, serial), "400",
+            audit.record(actor, "DEVICE_SEARCH", null, terms(udi != null ? index.auditTerm("udi", udi) : null, di, lot, serial), "400",
                     e.getMessage());
             ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, e.getMessage());
             problem.setTitle("Bad device query");

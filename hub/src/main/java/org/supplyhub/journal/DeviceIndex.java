@@ -83,7 +83,11 @@ public class DeviceIndex implements ImplantHistory {
      * hex digits of its keyed hash, never the value (an implant serial identifies its patient).
      */
     public String auditTerm(String kind, String value) {
-        String key = "lot".equals(kind) ? lotKey(keys, value) : serialKey(keys, value);
+        String key = switch (kind) {
+            case "lot" -> lotKey(keys, value);
+            case "serial" -> serialKey(keys, value);
+            default -> keys.keyOf(kind, value.trim());
+        };
         return key == null ? null : kind + "#" + key.substring(0, 16);
     }
 

@@ -494,7 +494,10 @@ public class Journal {
         for (JournalOutput o : e.outputs()) {
             outputs.add(keys.sealText(Column.OUTPUT_RESOURCE, bounded(o.json(), Integer.MAX_VALUE)));
         }
-        return new Sealed(e, m.withContentHash(m.contentHash() == null ? null : keys.keyOf("content", m.contentHash())),
+        // the account number is PHI: outbox rows are ordered by its keyed hash (equal accounts, equal keys)
+        Entry keyed = e.orderingKey() == null ? e : new Entry(m, e.usageJson(), e.lineCount(), e.outputs(),
+                e.destinations(), keys.keyOf("order", e.orderingKey()), e.devices(), e.usage());
+        return new Sealed(keyed, m.withContentHash(m.contentHash() == null ? null : keys.keyOf("content", m.contentHash())),
                 m.contentHash(), keys.seal(Column.MESSAGE_RAW, m.raw()),
                 keys.sealText(Column.MESSAGE_ACK, bounded(m.ack(), MAX_ACK)),
                 keys.sealText(Column.MESSAGE_ERROR, bounded(m.error(), 2000)),
@@ -619,7 +622,7 @@ public class Journal {
         return r == null ? null : r.value();
     }
 
-    /** An account's ordering key, hashed when it does not fit its column (same account, same key). */
+    /** An ordering key, hashed when it does not fit its column (same account, same key); the journal's are keyed hashes already. */
     static String orderingKey(String key) {
         if (key == null || key.length() <= MAX_ORDERING_KEY && key.indexOf('\0') < 0) {
             return key;

@@ -71,6 +71,7 @@ public class JournalKeys implements SearchKeys {
     private final SecretKeySpec searchMac;
     private volatile Current current;
 
+    @org.springframework.beans.factory.annotation.Autowired
     public JournalKeys(JdbcTemplate jdbc,
                        @Value("${" + KeyRing.KEY_PROPERTY + ":}") String keySpec,
                        @Value("${" + KeyRing.OLD_KEYS_PROPERTY + ":}") String oldKeys,

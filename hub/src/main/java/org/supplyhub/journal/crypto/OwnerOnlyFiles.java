@@ -24,14 +24,21 @@ public final class OwnerOnlyFiles {
     private OwnerOnlyFiles() {
     }
 
-    /** The folder (and missing parents) created 0700; an existing folder made 0700. */
+    /** The folder and every missing parent created 0700 (data/ and data/out too); an existing folder made 0700. */
     public static Path directory(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            restrict(dir, DIRECTORY);
-            return dir;
+        Path absolute = dir.toAbsolutePath();
+        if (!Files.isDirectory(absolute)) {
+            Path parent = absolute.getParent();
+            if (parent != null && !Files.exists(parent)) {
+                directory(parent);
+            }
+            try {
+                Files.createDirectory(absolute);
+            } catch (FileAlreadyExistsException raced) {
+                // made meanwhile by another writer
+            }
         }
-        Files.createDirectories(dir);
-        restrict(dir, DIRECTORY);
+        restrict(absolute, DIRECTORY);
         return dir;
     }
 

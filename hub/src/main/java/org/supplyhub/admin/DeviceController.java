@@ -26,7 +26,8 @@ import java.util.Map;
  * Traceability: which patients received devices of a DI, lot or serial — what a recall coordinator
  * asks first. {@code GET /api/devices?di=…&lot=…&serial=…} or {@code ?udi=<carrier>} (its DI, lot and
  * serial, as the hub parses UDIs on messages). Scope {@code messages:read}; every call is audited with
- * its query terms (device identifiers, not patient data). Paged by {@code after} (the last use's id).
+ * its DI, and its lot and serial as keyed hashes (an implant serial identifies its patient, and the audit
+ * trail holds no PHI in clear). Paged by {@code after} (the last use's id).
  */
 @RestController
 @RequestMapping("/api")
@@ -70,7 +71,7 @@ public class DeviceController {
             from = number(after, "after", 0, Long.MAX_VALUE, 0);
             max = (int) number(limit, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
         } catch (IllegalArgumentException e) {
-            audit.record(actor, "DEVICE_SEARCH", null, terms(udi != null ? "udi " + udi : null, di, lot, serial), "400",
+            audit.record(actor, "DEVICE_SEARCH", null, terms(udi != null ? index.auditTerm("udi", udi) : null, di, lot, serial), "400",
                     e.getMessage());
             ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, e.getMessage());
             problem.setTitle("Bad device query");
@@ -143,7 +144,7 @@ public class DeviceController {
                 u.expiry(), u.itemId()), u.id());
     }
 
-    private static String terms(String udi, String di, String lot, String serial) {
+    private String terms(String udi, String di, String lot, String serial) {
         StringBuilder s = new StringBuilder();
         if (udi != null) {
             s.append(udi);
@@ -151,11 +152,11 @@ public class DeviceController {
         if (di != null) {
             s.append(s.isEmpty() ? "" : " ").append("di ").append(di);
         }
-        if (lot != null) {
-            s.append(" lot ").append(lot);
+        if (lot != null && !lot.isBlank()) {
+            s.append(" ").append(index.auditTerm("lot", lot));
         }
-        if (serial != null) {
-            s.append(" serial ").append(serial);
+        if (serial != null && !serial.isBlank()) {
+            s.append(" ").append(index.auditTerm("serial", serial));
         }
         return s.isEmpty() ? "no terms" : s.toString().trim();
     }

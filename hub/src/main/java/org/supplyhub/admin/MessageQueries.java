@@ -3,6 +3,8 @@ package org.supplyhub.admin;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 import org.supplyhub.journal.SearchKeys;
+import org.supplyhub.journal.crypto.Column;
+import org.supplyhub.journal.crypto.JournalKeys;
 
 import java.nio.charset.Charset;
 import java.sql.ResultSet;
@@ -13,7 +15,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Read side of the journal for the admin API, and the replay of a message's outbox rows. */
+/**
+ * Read side of the journal for the admin API, and the replay of a message's outbox rows. The
+ * journal's PHI columns are decrypted here (raw, error, outputs); patients and accounts are searched
+ * through their keyed hashes.
+ */
 @Repository
 public class MessageQueries {
 
@@ -33,10 +39,12 @@ public class MessageQueries {
 
     private final JdbcTemplate jdbc;
     private final SearchKeys searchKeys;
+    private final JournalKeys keys;
 
-    public MessageQueries(JdbcTemplate jdbc, SearchKeys searchKeys) {
+    public MessageQueries(JdbcTemplate jdbc, JournalKeys keys) {
         this.jdbc = jdbc;
-        this.searchKeys = searchKeys;
+        this.searchKeys = keys;
+        this.keys = keys;
     }
 
     /** The keyed hash a patient identifier is searched and audited by. */
@@ -113,7 +121,8 @@ public class MessageQueries {
     /** The bytes as received, decoded with the charset they were read with. */
     public Optional<String> raw(long id) {
         return jdbc.query("select raw, charset from message where id = ?",
-                (rs, i) -> new String(rs.getBytes(1), Charset.forName(rs.getString(2))), id).stream().findFirst();
+                (rs, i) -> new String(keys.open(Column.MESSAGE_RAW, rs.getBytes(1)), Charset.forName(rs.getString(2))),
+                id).stream().findFirst();
     }
 
     /** The canonical usage the message was mapped to (JSON), if it was. */
@@ -125,7 +134,8 @@ public class MessageQueries {
     public List<Output> outputs(long id) {
         return jdbc.query("select line_no, resource_type, resource_id, resource_json from message_output"
                         + " where message_id = ? order by id",
-                (rs, i) -> new Output(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4)), id);
+                (rs, i) -> new Output(rs.getInt(1), rs.getString(2), rs.getString(3),
+                        keys.openText(Column.OUTPUT_RESOURCE, rs.getString(4))), id);
     }
 
     public List<Delivery> deliveries(long id) {
@@ -154,7 +164,7 @@ public class MessageQueries {
                 : jdbc.update(sql + " and destination = ?", now, now, id, destination);
     }
 
-    private static Summary summary(ResultSet rs) throws SQLException {
+    private Summary summary(ResultSet rs) throws SQLException {
         int lines = rs.getInt("line_count");
         Integer lineCount = rs.wasNull() ? null : lines; // wasNull() speaks of the column read last
         long previous = rs.getLong("previous_id");
@@ -162,7 +172,7 @@ public class MessageQueries {
         return new Summary(rs.getLong("id"), rs.getString("interface_id"), rs.getString("sender"),
                 rs.getString("control_id"), rs.getString("message_type"), rs.getString("status"),
                 instant(rs, rs.findColumn("received_at")), rs.getString("caller"), rs.getString("ack_code"),
-                lineCount, rs.getString("error"), previousId);
+                lineCount, keys.openText(Column.MESSAGE_ERROR, rs.getString("error")), previousId);
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

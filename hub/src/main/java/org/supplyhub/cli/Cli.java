@@ -55,6 +55,9 @@ public final class Cli {
               hash-secret
                   Reads a client secret (stdin, or a prompt that does not echo) and prints it hashed
                   ({bcrypt}...) for hub.security.clients.<id>.secret.
+              rotate-key [--hub.journal.encryption.key=... --hub.journal.encryption.old-keys=...]
+                  Re-wraps the journal's data keys and search key under the active key-encryption key
+                  (README, Encryption at rest). Connects to the hub's database; with H2, stop the hub first.
               help
                   This text.
 

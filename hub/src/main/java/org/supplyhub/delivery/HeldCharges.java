@@ -7,6 +7,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.journal.AuditLog;
+import org.supplyhub.journal.crypto.Column;
+import org.supplyhub.journal.crypto.JournalKeys;
 
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -46,18 +48,22 @@ public class HeldCharges {
             + " check_name, reason, severity, device_identifier, lot, serial, recall_number, detail, hold_charge, status,"
             + " created_at, released_at, released_by";
 
-    private static final RowMapper<Flag> FLAG = (rs, n) -> new Flag(rs.getLong(1), rs.getLong(2), rs.getString(3),
-            rs.getInt(4), rs.getInt(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
-            rs.getString(10), rs.getString(11), rs.getString(12), rs.getString(13), rs.getString(14),
-            rs.getBoolean(15), rs.getString(16), rs.getTimestamp(17).toInstant(),
-            rs.getTimestamp(18) == null ? null : rs.getTimestamp(18).toInstant(), rs.getString(19));
+    /** A flag row with its lot, serial and detail decrypted. */
+    private final RowMapper<Flag> flagRow;
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final RunningConfig config;
     private final AuditLog audit;
 
-    public HeldCharges(JdbcTemplate jdbc, TransactionTemplate tx, RunningConfig config, AuditLog audit) {
+    public HeldCharges(JdbcTemplate jdbc, TransactionTemplate tx, RunningConfig config, AuditLog audit, JournalKeys keys) {
+        this.flagRow = (rs, n) -> new Flag(rs.getLong(1), rs.getLong(2), rs.getString(3),
+                rs.getInt(4), rs.getInt(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+                rs.getString(10), keys.openText(Column.FLAG_LOT, rs.getString(11)),
+                keys.openText(Column.FLAG_SERIAL, rs.getString(12)), rs.getString(13),
+                keys.openText(Column.FLAG_DETAIL, rs.getString(14)), rs.getBoolean(15), rs.getString(16),
+                rs.getTimestamp(17).toInstant(), rs.getTimestamp(18) == null ? null : rs.getTimestamp(18).toInstant(),
+                rs.getString(19));
         this.jdbc = jdbc;
         this.tx = tx;
         this.config = config;
@@ -78,15 +84,15 @@ public class HeldCharges {
         }
         sql.append(" order by id desc limit ?");
         args.add(limit);
-        return jdbc.query(sql.toString(), FLAG, args.toArray());
+        return jdbc.query(sql.toString(), flagRow, args.toArray());
     }
 
     public List<Flag> ofMessage(long messageId) {
-        return jdbc.query("select " + COLUMNS + " from implant_flag where message_id = ? order by id", FLAG, messageId);
+        return jdbc.query("select " + COLUMNS + " from implant_flag where message_id = ? order by id", flagRow, messageId);
     }
 
     public Optional<Flag> find(long id) {
-        return jdbc.query("select " + COLUMNS + " from implant_flag where id = ?", FLAG, id).stream().findFirst();
+        return jdbc.query("select " + COLUMNS + " from implant_flag where id = ?", flagRow, id).stream().findFirst();
     }
 
     /**

@@ -4,6 +4,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.supplyhub.journal.crypto.Column;
+import org.supplyhub.journal.crypto.JournalKeys;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -92,17 +94,22 @@ public class OutboxRepository {
     /** How many of the oldest pending rows a claim looks through first, per row it may claim. */
     private static final int WINDOW_PER_ROW = 10;
 
-    private static final RowMapper<Claimed> CLAIMED = (rs, n) -> new Claimed(rs.getLong("id"), rs.getLong("message_id"),
-            rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("due_since").toInstant(),
-            rs.getString("usage_json"), (Integer) rs.getObject("release_line"));
+    /** The claimed row with its usage decrypted (a claim's values are opened once, here). */
+    private final RowMapper<Claimed> claimedRow;
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
+    private final JournalKeys keys;
     private final boolean postgres;
 
-    public OutboxRepository(JdbcTemplate jdbc, TransactionTemplate tx, DataSource dataSource) throws SQLException {
+    public OutboxRepository(JdbcTemplate jdbc, TransactionTemplate tx, DataSource dataSource, JournalKeys keys)
+            throws SQLException {
         this.jdbc = jdbc;
         this.tx = tx;
+        this.keys = keys;
+        this.claimedRow = (rs, n) -> new Claimed(rs.getLong("id"), rs.getLong("message_id"),
+                rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("due_since").toInstant(),
+                keys.openText(Column.MESSAGE_USAGE, rs.getString("usage_json")), (Integer) rs.getObject("release_line"));
         try (Connection c = dataSource.getConnection()) {
             this.postgres = c.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
         }
@@ -136,7 +143,7 @@ public class OutboxRepository {
                     + " update outbox set lease_until = ?, attempts = outbox.attempts + 1 from c, message m"
                     + " where outbox.id = c.id and m.id = outbox.message_id and outbox.status = 'PENDING'"
                     + " returning outbox.id, outbox.message_id, outbox.ordering_key, outbox.attempts,"
-                    + " coalesce(outbox.replayed_at, outbox.created_at) as due_since, m.usage_json, outbox.release_line", CLAIMED,
+                    + " coalesce(outbox.replayed_at, outbox.created_at) as due_since, m.usage_json, outbox.release_line", claimedRow,
                     args.toArray());
         }
         // H2 (embedded, one node): pick candidates, then lease each with a guarded update
@@ -162,7 +169,7 @@ public class OutboxRepository {
             return leased.isEmpty() ? List.<Claimed>of() : jdbc.query("select o.id, o.message_id, o.ordering_key,"
                     + " o.attempts, coalesce(o.replayed_at, o.created_at) as due_since, m.usage_json, o.release_line"
                     + " from outbox o join message m on m.id = o.message_id"
-                    + " where o.id in (" + placeholders(leased.size()) + ") order by o.id", CLAIMED, leased.toArray());
+                    + " where o.id in (" + placeholders(leased.size()) + ") order by o.id", claimedRow, leased.toArray());
         });
     }
 
@@ -233,7 +240,8 @@ public class OutboxRepository {
         if (!messageIds.isEmpty()) {
             jdbc.query("select message_id, resource_json from message_output where message_id in ("
                     + placeholders(messageIds.size()) + ") order by message_id, id", rs -> {
-                byMessage.computeIfAbsent(rs.getLong(1), id -> new ArrayList<>()).add(rs.getString(2));
+                byMessage.computeIfAbsent(rs.getLong(1), id -> new ArrayList<>())
+                        .add(keys.openText(Column.OUTPUT_RESOURCE, rs.getString(2)));
             }, messageIds.toArray());
         }
         return byMessage;

@@ -4,6 +4,8 @@ import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.supplyhub.journal.crypto.Column;
+import org.supplyhub.journal.crypto.JournalKeys;
 import org.supplyhub.mapping.SupplyUsage;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -115,7 +117,28 @@ public class Journal {
     public record Stored(long id, String interfaceId, String sender, String controlId, MessageStatus status,
                          String caller, String charset, byte[] raw, boolean live) { }
 
-    private record Pending(Entry entry, CompletableFuture<Long> done) { }
+    /**
+     * An entry as it is written: its PHI sealed under the journal's data key and its keyed hashes
+     * computed, on the caller's thread before the transaction (the group commit's writer only binds).
+     * {@code message} carries the keyed content hash; {@code contentHash} is the caller's plain one.
+     */
+    record Sealed(Entry entry, ReceivedMessage message, String contentHash, byte[] raw, String ack, String error,
+                  String usageJson, List<String> outputs, String patientKey, String accountKey,
+                  List<DeviceIndex.Row> devices, List<ImplantFlagRows.Row> flags) {
+
+        Sealed superseding(long previous) {
+            return new Sealed(entry.superseding(previous), message.superseding(previous), contentHash, raw, ack, error,
+                    usageJson, outputs, patientKey, accountKey, devices, flags);
+        }
+
+        /** The holder as the caller compares it: its own plain hash when the content is the same. */
+        Existing asSeenByCaller(Existing holder) {
+            return holder.contentHash() != null && holder.contentHash().equals(message.contentHash())
+                    ? new Existing(holder.id(), holder.status(), holder.ack(), contentHash) : holder;
+        }
+    }
+
+    private record Pending(Sealed entry, CompletableFuture<Long> done) { }
 
     @FunctionalInterface
     private interface Work<T> {
@@ -124,17 +147,17 @@ public class Journal {
 
     private final JdbcTemplate jdbc;
     private final DataSource dataSource;
-    private final SearchKeys searchKeys;
+    private final JournalKeys keys;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private final long waitMillis;
     private volatile boolean running = true;
 
-    public Journal(JdbcTemplate jdbc, SearchKeys searchKeys,
+    public Journal(JdbcTemplate jdbc, JournalKeys keys,
                    @Value("${hub.journal.writers:2}") int writerCount,
                    @Value("${hub.journal.commit-timeout:30s}") java.time.Duration commitTimeout) {
         this.jdbc = jdbc;
-        this.searchKeys = searchKeys;
+        this.keys = keys;
         this.dataSource = jdbc.getDataSource();
         this.waitMillis = commitTimeout.toMillis();
         for (int i = 0; i < writerCount; i++) {
@@ -158,8 +181,9 @@ public class Journal {
         if (!running) {
             throw new JournalUnavailableException("the journal is shutting down");
         }
+        Sealed sealed = seal(entry);
         CompletableFuture<Long> done = new CompletableFuture<>();
-        queue.add(new Pending(entry, done));
+        queue.add(new Pending(sealed, done));
         try {
             return done.get(waitMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -184,7 +208,7 @@ public class Journal {
     /** The row that holds this dedup key, if any. Only asked on a key conflict, never per message. */
     public Optional<Existing> holder(String dedupKey) {
         return jdbc.query(FIND_BY_KEY, (rs, i) -> new Existing(rs.getLong(1), MessageStatus.valueOf(rs.getString(2)),
-                rs.getString(3), rs.getString(4)), dedupKey).stream().findFirst();
+                keys.openText(Column.MESSAGE_ACK, rs.getString(3)), rs.getString(4)), dedupKey).stream().findFirst();
     }
 
     /** A journaled message, for reprocessing. {@code live}: it still holds its key (nothing superseded it). */
@@ -192,7 +216,8 @@ public class Journal {
         return jdbc.query("select id, interface_id, sender, control_id, status, caller, charset, raw, dedup_key,"
                         + " (select count(*) from message n where n.previous_id = m.id) from message m where id = ?",
                 (rs, i) -> new Stored(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        MessageStatus.valueOf(rs.getString(5)), rs.getString(6), rs.getString(7), rs.getBytes(8),
+                        MessageStatus.valueOf(rs.getString(5)), rs.getString(6), rs.getString(7),
+                        keys.open(Column.MESSAGE_RAW, rs.getBytes(8)),
                         rs.getString(9) != null || rs.getInt(10) == 0), id).stream().findFirst();
     }
 
@@ -206,7 +231,7 @@ public class Journal {
      * @throws ReprocessConflictException if the message changed, or something of it went out
      */
     public long revise(long previousId, MessageStatus expected, Entry entry) {
-        Entry revision = entry.superseding(previousId);
+        Sealed revision = seal(entry).superseding(previousId);
         return transaction(con -> {
             try (PreparedStatement release = con.prepareStatement(
                     "update message set dedup_key = null where id = ? and status = ? and dedup_key is not null")) {
@@ -321,7 +346,7 @@ public class Journal {
      * holder makes it a resend ({@link DuplicateMessageException}); an ERROR holder is superseded —
      * its key cleared and the new attempt written linked to it — so a corrected resend is processed.
      */
-    private long writeAlone(Entry entry, RuntimeException alreadyFailed) {
+    private long writeAlone(Sealed entry, RuntimeException alreadyFailed) {
         RuntimeException failure = alreadyFailed;
         for (int attempt = 0; attempt <= MAX_TAKEOVERS; attempt++) {
             if (failure == null) {
@@ -343,9 +368,9 @@ public class Journal {
             }
             Existing existing = holder.get();
             if (existing.status() == MessageStatus.ACCEPTED) {
-                throw new DuplicateMessageException(existing);
+                throw new DuplicateMessageException(entry.asSeenByCaller(existing));
             }
-            Entry next = entry.superseding(existing.id());
+            Sealed next = entry.superseding(existing.id());
             try {
                 Long id = transaction(con -> {
                     try (PreparedStatement release = con.prepareStatement(
@@ -451,18 +476,51 @@ public class Journal {
         return null;
     }
 
-    private long[] insert(Connection con, List<Entry> entries) throws SQLException {
-        long[] ids = new long[entries.size()];
-        String[] patientKeys = new String[entries.size()];
-        for (int i = 0; i < patientKeys.length; i++) {
-            patientKeys[i] = searchKeys.of(value(entries.get(i).usage(), SupplyUsage::patient));
+    /**
+     * Seals an entry's PHI and computes its keyed hashes: the patient and account keys come from the
+     * mapped usage, or for a message that was not mapped from its PID-3-1 / PID-18-1 as far as they read.
+     */
+    Sealed seal(Entry e) {
+        ReceivedMessage m = e.message();
+        String patient = value(e.usage(), SupplyUsage::patient);
+        String account = value(e.usage(), SupplyUsage::account);
+        if (e.usage() == null && m.raw() != null) {
+            PidKeys pid = PidKeys.read(decode(m.raw(), m.charset()));
+            patient = pid.patient();
+            account = pid.account();
         }
+        String patientKey = keys.of(patient);
+        List<String> outputs = new ArrayList<>(e.outputs().size());
+        for (JournalOutput o : e.outputs()) {
+            outputs.add(keys.sealText(Column.OUTPUT_RESOURCE, bounded(o.json(), Integer.MAX_VALUE)));
+        }
+        // the account number is PHI: outbox rows are ordered by its keyed hash (equal accounts, equal keys)
+        Entry keyed = e.orderingKey() == null ? e : new Entry(m, e.usageJson(), e.lineCount(), e.outputs(),
+                e.destinations(), keys.keyOf("order", e.orderingKey()), e.devices(), e.usage());
+        return new Sealed(keyed, m.withContentHash(m.contentHash() == null ? null : keys.keyOf("content", m.contentHash())),
+                m.contentHash(), keys.seal(Column.MESSAGE_RAW, m.raw()),
+                keys.sealText(Column.MESSAGE_ACK, bounded(m.ack(), MAX_ACK)),
+                keys.sealText(Column.MESSAGE_ERROR, bounded(m.error(), 2000)),
+                keys.sealText(Column.MESSAGE_USAGE, bounded(e.usageJson(), Integer.MAX_VALUE)), outputs, patientKey,
+                keys.of(account), DeviceIndex.seal(e, keys, patientKey), ImplantFlagRows.seal(e, keys));
+    }
+
+    private static String decode(byte[] raw, String charset) {
+        try {
+            return new String(raw, java.nio.charset.Charset.forName(charset));
+        } catch (RuntimeException unknownCharset) {
+            return new String(raw, StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private long[] insert(Connection con, List<Sealed> entries) throws SQLException {
+        long[] ids = new long[entries.size()];
         try (PreparedStatement ps = con.prepareStatement(INSERT_MESSAGE, new String[] {"id"})) {
             for (int i = 0; i < ids.length; i++) {
-                Entry e = entries.get(i);
+                Sealed e = entries.get(i);
                 bindMessage(ps, e);
-                ps.setString(19, patientKeys[i]);
-                ps.setString(20, searchKeys.of(value(e.usage(), SupplyUsage::account)));
+                ps.setString(19, e.patientKey());
+                ps.setString(20, e.accountKey());
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -480,13 +538,14 @@ public class Journal {
         try (PreparedStatement outputs = con.prepareStatement(INSERT_OUTPUT);
              PreparedStatement outbox = con.prepareStatement(INSERT_OUTBOX)) {
             for (int i = 0; i < ids.length; i++) {
-                Entry e = entries.get(i);
-                for (JournalOutput o : e.outputs()) {
+                Entry e = entries.get(i).entry();
+                for (int o = 0; o < e.outputs().size(); o++) {
+                    JournalOutput output = e.outputs().get(o);
                     outputs.setLong(1, ids[i]);
-                    outputs.setInt(2, o.lineNo());
-                    outputs.setString(3, o.resourceType());
-                    outputs.setString(4, o.resourceId());
-                    outputs.setString(5, bounded(o.json(), Integer.MAX_VALUE));
+                    outputs.setInt(2, output.lineNo());
+                    outputs.setString(3, output.resourceType());
+                    outputs.setString(4, output.resourceId());
+                    outputs.setString(5, entries.get(i).outputs().get(o));
                     outputs.addBatch();
                     anyOutputs = true;
                 }
@@ -509,13 +568,13 @@ public class Journal {
             }
         }
         DeviceIndex.insert(con, entries, ids);
-        ImplantFlagRows.insert(con, ids, entries, patientKeys);
+        ImplantFlagRows.insert(con, ids, entries);
         // the ingest's audit row commits with the message, so neither exists without the other
         try (PreparedStatement audit = con.prepareStatement(AuditLog.INSERT)) {
             for (int i = 0; i < ids.length; i++) {
                 ReceivedMessage m = entries.get(i).message();
                 AuditLog.bind(audit, m.receivedAt(), AuditEvent.of(m.caller(), "INGEST").interfaceId(m.interfaceId())
-                        .message(ids[i]).patientKey(patientKeys[i]).outcome(m.ackCode())
+                        .message(ids[i]).patientKey(entries.get(i).patientKey()).outcome(m.ackCode())
                         .detail(m.controlId() == null ? null : "control id " + m.controlId()
                                 + (m.previousId() == null ? "" : ", supersedes message " + m.previousId())));
                 audit.addBatch();
@@ -526,8 +585,9 @@ public class Journal {
     }
 
     /** Every text value is bounded to its column and free of NUL, so the message's content cannot fail the insert. */
-    private static void bindMessage(PreparedStatement ps, Entry e) throws SQLException {
-        ReceivedMessage m = e.message();
+    private static void bindMessage(PreparedStatement ps, Sealed s) throws SQLException {
+        Entry e = s.entry();
+        ReceivedMessage m = s.message();
         ps.setString(1, bounded(m.interfaceId(), 64));
         ps.setString(2, bounded(m.sender(), MAX_SENDER));
         ps.setString(3, bounded(m.controlId(), MAX_CONTROL_ID));
@@ -538,11 +598,11 @@ public class Journal {
         ps.setTimestamp(8, Timestamp.from(m.receivedAt()));
         ps.setString(9, bounded(m.caller(), 200));
         ps.setString(10, bounded(m.charset(), 32));
-        ps.setBytes(11, m.raw());
+        ps.setBytes(11, s.raw());
         ps.setString(12, bounded(m.ackCode(), 2));
-        ps.setString(13, bounded(m.ack(), MAX_ACK));
-        ps.setString(14, bounded(m.error(), 2000));
-        ps.setString(15, bounded(e.usageJson(), Integer.MAX_VALUE));
+        ps.setString(13, s.ack());
+        ps.setString(14, s.error());
+        ps.setString(15, s.usageJson());
         if (e.usageJson() == null) {
             ps.setNull(16, Types.INTEGER); // nothing was mapped: no line count
         } else {
@@ -562,7 +622,7 @@ public class Journal {
         return r == null ? null : r.value();
     }
 
-    /** An account's ordering key, hashed when it does not fit its column (same account, same key). */
+    /** An ordering key, hashed when it does not fit its column (same account, same key); the journal's are keyed hashes already. */
     static String orderingKey(String key) {
         if (key == null || key.length() <= MAX_ORDERING_KEY && key.indexOf('\0') < 0) {
             return key;

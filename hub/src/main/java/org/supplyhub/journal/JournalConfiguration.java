@@ -4,28 +4,22 @@ import com.zaxxer.hikari.HikariDataSource;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.OwnerOnlyFiles;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
 
 @Configuration
 public class JournalConfiguration {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JournalConfiguration.class);
-
-    /**
-     * The key of the patient and account search columns: {@code hub.journal.search-key} (base64, 256
-     * bits). Interim until the journal's key ring holds it: without the property a random key is used,
-     * so keys written before a restart no longer match a search.
-     */
-    @Bean
-    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean(SearchKeys.class)
-    SearchKeys searchKeys(@org.springframework.beans.factory.annotation.Value("${hub.journal.search-key:}") String base64) {
-        if (!base64.isBlank()) {
-            return new HmacSearchKeys(java.util.Base64.getDecoder().decode(base64.trim()));
-        }
-        log.warn("hub.journal.search-key is not set: patient searches only find messages stored since this start");
-        byte[] key = new byte[32];
-        new java.security.SecureRandom().nextBytes(key);
-        return new HmacSearchKeys(key);
-    }
 
     /**
      * On PostgreSQL, let the driver turn the journal's batches (resources, outbox rows) into
@@ -43,8 +37,44 @@ public class JournalConfiguration {
                     ds.addDataSourceProperty("reWriteBatchedInserts", "true");
                     ds.addDataSourceProperty("logServerErrorDetail", "false");
                 }
+                if (bean instanceof HikariDataSource ds && h2File(ds.getJdbcUrl())) {
+                    // before H2 creates its files: the folder is owner-only, whatever the umask
+                    try {
+                        OwnerOnlyFiles.directory(JournalKeys.dataDirectory(ds.getJdbcUrl()));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot create the database folder owner-only", e);
+                    }
+                }
                 return bean;
             }
         };
+    }
+
+    /**
+     * Once the database is open: H2's files (created with the process umask) made owner-only (0600).
+     * The 0700 folder already keeps other users out; this is for copies and backups of the folder.
+     */
+    @Bean
+    static ApplicationListener<ApplicationReadyEvent> ownerOnlyDatabaseFiles(
+            @Value("${spring.datasource.url:}") String url) {
+        return ready -> {
+            if (!h2File(url)) {
+                return;
+            }
+            try (Stream<Path> files = Files.list(JournalKeys.dataDirectory(url))) {
+                for (Path f : files.toList()) {
+                    if (Files.isRegularFile(f)) {
+                        OwnerOnlyFiles.file(f);
+                    }
+                }
+            } catch (IOException e) {
+                log.warn("Database files not made owner-only: {}", e.getClass().getSimpleName());
+            }
+        };
+    }
+
+    private static boolean h2File(String url) {
+        return url != null && url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:h2:mem:")
+                && !url.startsWith("jdbc:h2:tcp:") && !url.startsWith("jdbc:h2:ssl:");
     }
 }

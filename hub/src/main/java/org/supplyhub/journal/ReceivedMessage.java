@@ -101,4 +101,10 @@ public record ReceivedMessage(
         return new ReceivedMessage(interfaceId, sender, controlId, messageType, hl7Version, status, receivedAt, caller,
                 charset, raw, ackCode, ack, error, contentHash, previous, keyedByContent);
     }
+
+    /** The same message identified by another content hash (the journal's keyed form of it). */
+    ReceivedMessage withContentHash(String hash) {
+        return new ReceivedMessage(interfaceId, sender, controlId, messageType, hl7Version, status, receivedAt, caller,
+                charset, raw, ackCode, ack, error, hash, previousId, keyedByContent);
+    }
 }

@@ -233,8 +233,10 @@ class DeviceTraceabilityPostgresTest {
 
         List<String> audited = jdbc.queryForList("select target || ' ' || outcome || ' ' || coalesce(detail, '')"
                 + " from audit_event where action = 'DEVICE_SEARCH' and actor = 'client:hub-admin' order by id", String.class);
-        assertThat(audited).contains("di " + KNEE + " lot " + lot + " OK 2 uses");
-        assertThat(audited).anyMatch(s -> s.startsWith("udi %2BNOPE".replace("%2B", "+")) && s.contains(" 400 "));
+        // the lot is audited as its keyed hash (issue 14: no PHI in clear in the audit trail)
+        assertThat(audited).anyMatch(s -> s.startsWith("di " + KNEE + " lot#") && s.contains(" OK 2 uses"))
+                .noneMatch(s -> s.contains(lot));
+        assertThat(audited).anyMatch(s -> s.startsWith("udi#") && s.contains(" 400 ")).noneMatch(s -> s.contains("NOPE"));
     }
 
     // --- helpers

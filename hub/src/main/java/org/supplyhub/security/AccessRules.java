@@ -49,6 +49,7 @@ public final class AccessRules {
             new Rule(POST, "/api/flags/{id}/release", "messages:replay"),
             new Rule(READ, "/api/audit", "messages:read"),
             new Rule(READ, "/api/devices", "messages:read"),
+            new Rule(READ, "/api/reports/access", "audit:read"),
             new Rule(READ, "/api/config", "messages:read"),
             new Rule(POST, "/api/config/reload", "config:write"),
             new Rule(READ, "/actuator/**", "metrics:read"));

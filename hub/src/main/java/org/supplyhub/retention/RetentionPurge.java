@@ -60,8 +60,8 @@ public class RetentionPurge {
     public static final String TOMBSTONE = "PURGED";
     static final String ACTOR = "system:retention";
 
-    private static final String ELIGIBLE = """
-             and (
+    private static final String ELIGIBLE = " " + """
+            and (
               (m.status = 'ACCEPTED'
                and not exists (select 1 from outbox o where o.message_id = m.id
                                and o.status not in ('DELIVERED', 'SUPERSEDED'))

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The admin API over the journal: find messages, read one (summary, raw ER7, FHIR outputs, delivery
@@ -76,7 +77,7 @@ public class AdminController {
     @GetMapping("/messages/{id}")
     public ResponseEntity<?> one(@PathVariable long id, Principal caller) {
         return messages.find(id).<ResponseEntity<?>>map(m -> {
-            audit.record(AuditLog.client(caller), "MESSAGE_READ", m.interfaceId(), "message " + id, "OK", "summary");
+            audit.record(read(caller, id).interfaceId(m.interfaceId()).outcome("OK").detail("summary"));
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("message", m);
             body.put("deliveries", messages.deliveries(id));
@@ -87,8 +88,12 @@ public class AdminController {
 
     @GetMapping("/messages/{id}/raw")
     public ResponseEntity<?> raw(@PathVariable long id, Principal caller) {
-        return messages.raw(id).<ResponseEntity<?>>map(raw -> {
-            audit.record(AuditLog.client(caller), "MESSAGE_READ", null, "message " + id, "OK", "raw");
+        Optional<MessageQueries.Summary> found = messages.find(id);
+        if (found.isPresent() && found.get().purged() != null) {
+            return gone(caller, found.get(), "raw");
+        }
+        return (found.isEmpty() ? Optional.<String>empty() : messages.raw(id)).<ResponseEntity<?>>map(raw -> {
+            audit.record(read(caller, id).outcome("OK").detail("raw"));
             // segments end with CR on the wire; LF makes them readable in a terminal
             return ResponseEntity.ok().contentType(MediaType.TEXT_PLAIN).body(raw.replace('\r', '\n'));
         }).orElseGet(() -> notFound(caller, id));
@@ -96,15 +101,19 @@ public class AdminController {
 
     @GetMapping("/messages/{id}/outputs")
     public ResponseEntity<?> outputs(@PathVariable long id, Principal caller) throws IOException {
-        if (messages.find(id).isEmpty()) {
+        Optional<MessageQueries.Summary> found = messages.find(id);
+        if (found.isEmpty()) {
             return notFound(caller, id);
+        }
+        if (found.get().purged() != null) {
+            return gone(caller, found.get(), "outputs");
         }
         List<Map<String, Object>> body = new ArrayList<>();
         for (MessageQueries.Output o : messages.outputs(id)) {
             JsonNode resource = json.readTree(o.resource());
             body.add(Map.of("line", o.lineNo(), "resourceType", o.resourceType(), "id", o.resourceId(), "resource", resource));
         }
-        audit.record(AuditLog.client(caller), "MESSAGE_READ", null, "message " + id, "OK", "outputs");
+        audit.record(read(caller, id).outcome("OK").detail("outputs"));
         return ResponseEntity.ok(body);
     }
 
@@ -113,7 +122,7 @@ public class AdminController {
         if (messages.find(id).isEmpty()) {
             return notFound(caller, id);
         }
-        audit.record(AuditLog.client(caller), "MESSAGE_READ", null, "message " + id, "OK", "attempts");
+        audit.record(read(caller, id).outcome("OK").detail("attempts"));
         return ResponseEntity.ok(messages.deliveries(id));
     }
 
@@ -124,8 +133,9 @@ public class AdminController {
             return notFound(caller, id);
         }
         int replayed = messages.replay(id, destination);
-        audit.record(AuditLog.client(caller), "REPLAY", null, "message " + id + (destination == null ? "" : " to " + destination),
-                "OK", replayed + " dead deliveries made due");
+        audit.record(AuditEvent.of(AuditLog.client(caller), "REPLAY").message(id)
+                .target("message " + id + (destination == null ? "" : " to " + destination))
+                .outcome("OK").detail(replayed + " dead deliveries made due"));
         return ResponseEntity.ok(Map.of("message", id, "replayed", replayed));
     }
 
@@ -136,12 +146,16 @@ public class AdminController {
      */
     @PostMapping("/messages/{id}/reprocess")
     public ResponseEntity<?> reprocess(@PathVariable long id, Principal caller) {
+        Optional<MessageQueries.Summary> found = messages.find(id);
+        if (found.isPresent() && found.get().purged() != null) {
+            return gone(caller, found.get(), "reprocess"); // its content is a tombstone: nothing to map
+        }
         IntakeService.Reprocessed r = intake.reprocess(id);
         if (r.outcome() == IntakeService.Reprocessed.Outcome.NOT_FOUND) {
             return notFound(caller, id);
         }
-        audit.record(AuditLog.client(caller), "REPROCESS", null, "message " + id, r.outcome().name(),
-                r.revisionId() == null ? truncateDetail(r.detail()) : "revision message " + r.revisionId());
+        audit.record(AuditEvent.of(AuditLog.client(caller), "REPROCESS").message(id).outcome(r.outcome().name())
+                .detail(r.revisionId() == null ? truncateDetail(r.detail()) : "revision message " + r.revisionId()));
         return switch (r.outcome()) {
             case ACCEPTED -> ResponseEntity.ok(Map.of("message", id, "revision", r.revisionId(), "status", "ACCEPTED"));
             case CONFLICT -> problem(HttpStatus.CONFLICT, "Message not reprocessed", r.detail());
@@ -173,8 +187,26 @@ public class AdminController {
         return events;
     }
 
+    /** A MESSAGE_READ of message {@code id}: the access report finds it by the message's patient. */
+    private static AuditEvent read(Principal caller, long id) {
+        return AuditEvent.of(AuditLog.client(caller), "MESSAGE_READ").message(id);
+    }
+
+    /** 410: the retention purge replaced this content with a tombstone; the summary stays readable. */
+    private ResponseEntity<ProblemDetail> gone(Principal caller, MessageQueries.Summary m, String what) {
+        audit.record(AuditEvent.of(AuditLog.client(caller), "reprocess".equals(what) ? "REPROCESS" : "MESSAGE_READ")
+                .message(m.id()).interfaceId(m.interfaceId()).outcome("410").detail(what));
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.GONE, "The content of message " + m.id()
+                + " was purged at " + m.purged().at() + " (" + m.purged().reason() + "); its summary, deliveries and"
+                + " audit trail are kept.");
+        problem.setTitle("Message content purged");
+        problem.setProperty("purgedAt", m.purged().at().toString());
+        problem.setProperty("reason", m.purged().reason());
+        return ResponseEntity.status(HttpStatus.GONE).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+    }
+
     private ResponseEntity<ProblemDetail> notFound(Principal caller, long id) {
-        audit.record(AuditLog.client(caller), "MESSAGE_READ", null, "message " + id, "404", null);
+        audit.record(read(caller, id).outcome("404"));
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "No message " + id + " in the journal.");
         problem.setTitle("Message not found");
         return ResponseEntity.status(HttpStatus.NOT_FOUND).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);

@@ -9,6 +9,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.util.UriComponentsBuilder;
+import org.supplyhub.journal.AuditEvent;
 import org.supplyhub.journal.AuditLog;
 import org.supplyhub.journal.DeviceIndex;
 import org.supplyhub.mapping.udi.Udi;
@@ -78,8 +79,11 @@ public class DeviceController {
             return ResponseEntity.badRequest().contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
         }
         List<DeviceIndex.Use> uses = index.find(query, from, max);
-        audit.record(actor, "DEVICE_SEARCH", null, terms(null, query.deviceIdentifier(), query.lot(), query.serial()),
-                "OK", uses.size() + " uses" + (from > 0 ? " after " + from : ""));
+        String terms = terms(null, query.deviceIdentifier(), query.lot(), query.serial());
+        audit.record(actor, "DEVICE_SEARCH", null, terms, "OK", uses.size() + " uses" + (from > 0 ? " after " + from : ""));
+        // the answer names patients: one row per message listed, so each patient's access report shows it
+        uses.stream().map(DeviceIndex.Use::messageId).distinct().forEach(messageId -> audit.record(
+                AuditEvent.of(actor, "DEVICE_SEARCH").message(messageId).outcome("LISTED").detail(terms)));
         Map<String, Object> body = new LinkedHashMap<>();
         Map<String, String> echo = new LinkedHashMap<>();
         echo.put("di", query.deviceIdentifier());

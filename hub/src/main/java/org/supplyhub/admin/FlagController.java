@@ -11,6 +11,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.supplyhub.delivery.HeldCharges;
+import org.supplyhub.journal.AuditEvent;
 import org.supplyhub.journal.AuditLog;
 
 import java.security.Principal;
@@ -54,7 +55,8 @@ public class FlagController {
     @GetMapping("/{id}")
     public ResponseEntity<?> one(@PathVariable long id, Principal caller) {
         return flags.find(id).<ResponseEntity<?>>map(f -> {
-            audit.record(AuditLog.client(caller), "FLAG_READ", f.interfaceId(), "flag " + id, "OK", null);
+            audit.record(AuditEvent.of(AuditLog.client(caller), "FLAG_READ").interfaceId(f.interfaceId())
+                    .target("flag " + id).message(f.messageId()).outcome("OK"));
             return ResponseEntity.ok(f);
         }).orElseGet(() -> {
             audit.record(AuditLog.client(caller), "FLAG_READ", null, "flag " + id, "404", null);

@@ -25,7 +25,10 @@ public class MessageQueries {
 
     public record Summary(long id, String interfaceId, String sender, String controlId, String messageType,
                           String status, Instant receivedAt, String caller, String ackCode, Integer lineCount,
-                          String error, Long previousId) { }
+                          String error, Long previousId, Purged purged) { }
+
+    /** The retention purge replaced the message's content with a tombstone: when, and under which setting. */
+    public record Purged(Instant at, String reason) { }
 
     public record Output(int lineNo, String resourceType, String resourceId, String resource) { }
 
@@ -35,7 +38,7 @@ public class MessageQueries {
                            Instant deliveredAt, String lastError, List<Attempt> history) { }
 
     private static final String SUMMARY = "select id, interface_id, sender, control_id, message_type, status,"
-            + " received_at, caller, ack_code, line_count, error, previous_id from message";
+            + " received_at, caller, ack_code, line_count, error, previous_id, purged_at, purge_reason from message";
 
     private final JdbcTemplate jdbc;
     private final SearchKeys searchKeys;
@@ -169,10 +172,12 @@ public class MessageQueries {
         Integer lineCount = rs.wasNull() ? null : lines; // wasNull() speaks of the column read last
         long previous = rs.getLong("previous_id");
         Long previousId = rs.wasNull() ? null : previous;
+        Instant purgedAt = instant(rs, rs.findColumn("purged_at"));
         return new Summary(rs.getLong("id"), rs.getString("interface_id"), rs.getString("sender"),
                 rs.getString("control_id"), rs.getString("message_type"), rs.getString("status"),
                 instant(rs, rs.findColumn("received_at")), rs.getString("caller"), rs.getString("ack_code"),
-                lineCount, keys.openText(Column.MESSAGE_ERROR, rs.getString("error")), previousId);
+                lineCount, keys.openText(Column.MESSAGE_ERROR, rs.getString("error")), previousId,
+                purgedAt == null ? null : new Purged(purgedAt, rs.getString("purge_reason")));
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

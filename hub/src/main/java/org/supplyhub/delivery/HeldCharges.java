@@ -6,6 +6,7 @@ import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.config.RunningConfig;
+import org.supplyhub.journal.AuditEvent;
 import org.supplyhub.journal.AuditLog;
 import org.supplyhub.journal.crypto.Column;
 import org.supplyhub.journal.crypto.JournalKeys;
@@ -122,10 +123,15 @@ public class HeldCharges {
     private void audit(String actor, long id, Release r, boolean inTransaction) {
         String interfaceId = r.flag() == null ? null : r.flag().interfaceId();
         String target = "flag " + id + (r.flag() == null ? "" : " message " + r.flag().messageId() + " line " + r.flag().line());
+        AuditEvent event = AuditEvent.of(actor, "FLAG_RELEASE").interfaceId(interfaceId).target(target)
+                .outcome(r.outcome().name()).detail(r.detail());
+        if (r.flag() != null) {
+            event = event.message(r.flag().messageId()); // the access report finds the release by its message
+        }
         if (inTransaction) {
-            audit.recordInTransaction(actor, "FLAG_RELEASE", interfaceId, target, r.outcome().name(), r.detail());
+            audit.recordInTransaction(event);
         } else {
-            audit.record(actor, "FLAG_RELEASE", interfaceId, target, r.outcome().name(), r.detail());
+            audit.record(event);
         }
     }
 

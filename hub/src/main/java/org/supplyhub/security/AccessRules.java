@@ -59,6 +59,7 @@ public final class AccessRules {
             new Rule(POST, "/api/destinations/{name}/resume", "messages:replay"),
             new Rule(POST, "/api/replay", "messages:replay"),
             new Rule(READ, "/api/devices", "messages:read"),
+            new Rule(READ, "/api/reports/access", "audit:read"),
             new Rule(READ, "/api/config", "messages:read"),
             new Rule(POST, "/api/config/reload", "config:write"),
             new Rule(READ, "/actuator/**", "metrics:read"),

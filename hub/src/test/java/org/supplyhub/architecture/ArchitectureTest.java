@@ -45,6 +45,8 @@ class ArchitectureTest {
                 .layer("security").definedBy("org.supplyhub.security..")
                 .layer("health").definedBy("org.supplyhub.health..")
                 .layer("admin").definedBy("org.supplyhub.admin..")
+                .layer("retention").definedBy("org.supplyhub.retention..")
+                .layer("report").definedBy("org.supplyhub.report..")
                 .optionalLayer("cli").definedBy("org.supplyhub.cli..")
                 .optionalLayer("application").definedBy("org.supplyhub")
 
@@ -58,10 +60,13 @@ class ArchitectureTest {
                 .whereLayer("security").mayOnlyAccessLayers("hl7", "mapping", "config", "journal")
                 .whereLayer("health").mayOnlyAccessLayers("journal")
                 .whereLayer("admin").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "journal", "ingest", "delivery", "security")
+                .whereLayer("retention").mayOnlyAccessLayers("config", "journal")
+                .whereLayer("report").mayOnlyAccessLayers("journal")
                 .whereLayer("cli").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "ingest", "delivery", "security")
                 // the application class in the root package is the composition root: it may use any layer
 
-                .whereLayer("journal").mayOnlyBeAccessedByLayers("ingest", "delivery", "security", "admin", "health");
+                .whereLayer("journal").mayOnlyBeAccessedByLayers("ingest", "delivery", "security", "admin", "health",
+                        "retention", "report");
         layers.check(HUB);
     }
 

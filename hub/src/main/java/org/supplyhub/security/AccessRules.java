@@ -48,6 +48,8 @@ public final class AccessRules {
             new Rule(READ, "/api/flags/{id}", "messages:read"),
             new Rule(POST, "/api/flags/{id}/release", "messages:replay"),
             new Rule(READ, "/api/audit", "messages:read"),
+            new Rule(READ, "/api/audit/verify", "audit:read"),
+            new Rule(POST, "/api/audit/checkpoint", "audit:read"),
             new Rule(READ, "/api/devices", "messages:read"),
             new Rule(READ, "/api/config", "messages:read"),
             new Rule(POST, "/api/config/reload", "config:write"),

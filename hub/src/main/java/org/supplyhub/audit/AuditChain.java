@@ -184,7 +184,8 @@ public final class AuditChain {
                     throw new ChainBrokenException("checkpoint refused", new Problem(Problem.Kind.ANCHOR_UNSIGNED, null,
                             head.anchorSeq(), null, "the anchor is not the one the last signed checkpoint recorded"));
                 }
-                Problem p = ChainVerifier.verifySegment(con, fromSeq, fromHash, head.seq(), head.hash());
+                Problem p = ChainVerifier.verifySegment(con, head.anchorSeq(), fromSeq, fromHash, head.seq(),
+                        head.hash());
                 if (p != null) {
                     throw new ChainBrokenException("checkpoint refused", p);
                 }

@@ -168,8 +168,16 @@ public final class ChainVerifier {
      * The first problem between a trusted point ({@code afterSeq}/{@code afterHash}) and the head, or null:
      * what a checkpoint or a prune checks before it signs. Runs in the caller's transaction.
      */
-    static Problem verifySegment(Connection con, long afterSeq, String afterHash, long headSeq, String headHash)
-            throws SQLException {
+    static Problem verifySegment(Connection con, long anchorSeq, long afterSeq, String afterHash, long headSeq,
+                                 String headHash) throws SQLException {
+        if (afterSeq > anchorSeq) {
+            // the starting row itself must still be what the checkpoint signed
+            List<AuditRow> start = page(con, afterSeq - 1, 1);
+            if (start.isEmpty() || start.get(0).seq() != afterSeq || !afterHash.equals(start.get(0).hash())) {
+                return new Problem(Problem.Kind.CHECKPOINT_MISMATCH, start.isEmpty() ? null : start.get(0).id(),
+                        afterSeq, null, "the row at the last checkpoint's place is not what it signed");
+            }
+        }
         ChainWalk walk = new ChainWalk(afterSeq, afterHash);
         long after = afterSeq;
         while (after < headSeq) {
@@ -188,7 +196,7 @@ public final class ChainVerifier {
             }
             after = page.get(page.size() - 1).seq();
         }
-        if (walk.lastSeq() != headSeq || headSeq > afterSeq && !walk.lastHash().equals(headHash)) {
+        if (walk.lastSeq() != headSeq || !walk.lastHash().equals(headHash)) {
             return new Problem(Problem.Kind.HEAD_MISMATCH, null, walk.lastSeq(), null,
                     "the chain after seq " + afterSeq + " does not end at the head (seq " + headSeq + ")");
         }

@@ -58,13 +58,20 @@ public final class Cli {
               rotate-key [--hub.journal.encryption.key=... --hub.journal.encryption.old-keys=...]
                   Re-wraps the journal's data keys and search key under the active key-encryption key
                   (README, Encryption at rest). Connects to the hub's database; with H2, stop the hub first.
+              verify-audit [--url JDBC-URL] [--user NAME] [--public-key FILE[,FILE]] [--checkpoints FILE|DIR]
+                  Walks the audit hash chain in the journal database and prints a JSON report naming the
+                  first broken row (exit 1 if anything is wrong). The database defaults to
+                  SPRING_DATASOURCE_URL / _USERNAME / _PASSWORD, else ./data/hub (stop the hub first for H2);
+                  checkpoints are checked with the public key (default data/audit-signing-key.pub.pem)
+                  and against the exported checkpoint lines (default: the files in data/).
               help
                   This text.
 
             Defaults: --routes routes, --mappings mappings (relative to the working directory).
             """;
 
-    private static final Set<String> COMMANDS = Set.of("validate", "try", "test", "hash-secret", "help", "--help", "-h");
+    private static final Set<String> COMMANDS = Set.of("validate", "try", "test", "hash-secret", "verify-audit", "help", "--help",
+            "-h");
 
     private final InputStream in;
     private final PrintStream out;
@@ -109,6 +116,8 @@ public final class Cli {
                 case "try" -> tryMessages(Options.parse(rest, Set.of("--routes", "--mappings", "--only"), Set.of()));
                 case "test" -> test(Options.parse(rest, Set.of("--routes", "--mappings"), Set.of("--update")));
                 case "hash-secret" -> hashSecret(Options.parse(rest, Set.of(), Set.of()));
+                case "verify-audit" -> AuditVerifyCommand.run(Options.parse(rest,
+                        Set.of("--url", "--user", "--public-key", "--checkpoints"), Set.of()), System.getenv(), out, err);
                 case "help", "--help", "-h" -> {
                     out.print(USAGE_TEXT);
                     yield OK;

@@ -16,7 +16,10 @@ import java.util.List;
 /**
  * The audit trail in the journal database: every ingest, admin read, replay and refused connection,
  * with the caller's identity and ids only. Ingests are written by the {@link Journal} in the same
- * transaction as the message; everything else comes through here.
+ * transaction as the message; everything else comes through here. Rows are written unsealed; the audit
+ * chain (package {@code org.supplyhub.audit}) seals them into its hash chain shortly after. Refused
+ * requests are folded per source and minute ({@link RefusalFolding}), so a flood cannot grow the table
+ * without bound.
  */
 @Repository
 public class AuditLog {
@@ -24,16 +27,60 @@ public class AuditLog {
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
 
     static final String INSERT = "insert into audit_event (at, actor, action, interface_id, target, outcome, detail,"
-            + " message_id, patient_key, source) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " message_id, patient_key, source, event_count) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    /** Sources tracked at once by the folding of refused requests (beyond: one shared bucket per action). */
+    static final int MAX_REFUSAL_SOURCES = 10_000;
 
     /** One audited event. */
     public record Event(long id, Instant at, String actor, String action, String interfaceId, String target,
                        String outcome, String detail) { }
 
     private final JdbcTemplate jdbc;
+    private final java.time.Clock clock;
+    private final RefusalFolding refusals;
+    private final java.util.concurrent.ScheduledExecutorService flusher;
 
+    @org.springframework.beans.factory.annotation.Autowired
     public AuditLog(JdbcTemplate jdbc) {
+        this(jdbc, java.time.Clock.systemUTC(), MAX_REFUSAL_SOURCES, true);
+    }
+
+    /** {@code flushEvery}: write closed refusal minutes every few seconds on a thread of its own. */
+    AuditLog(JdbcTemplate jdbc, java.time.Clock clock, int maxRefusalSources, boolean flushEvery) {
         this.jdbc = jdbc;
+        this.clock = clock;
+        this.refusals = new RefusalFolding(maxRefusalSources);
+        this.flusher = flushEvery ? java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "audit-refusals");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        if (flusher != null) {
+            flusher.scheduleWithFixedDelay(() -> flushRefusals(false), 5, 5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Writes the folded refusals of every minute that is over ({@code all}: of every minute, at shutdown),
+     * each as one row carrying its count.
+     */
+    void flushRefusals(boolean all) {
+        try {
+            for (AuditEvent row : refusals.drain(all ? null : clock.instant())) {
+                write(row);
+            }
+        } catch (RuntimeException e) {
+            log.error("Folded refusals could not be audited: {}", e.getClass().getSimpleName());
+        }
+    }
+
+    @jakarta.annotation.PreDestroy
+    void close() {
+        if (flusher != null) {
+            flusher.shutdownNow();
+        }
+        flushRefusals(true);
     }
 
     /** The actor an OAuth2 client is audited as (its client id, the token's subject). */
@@ -50,6 +97,18 @@ public class AuditLog {
     }
 
     public void record(AuditEvent event) {
+        if (RefusalFolding.folds(event)) {
+            // where it came from is the request's, known only on this thread: the folded row is written later
+            AuditEvent sourced = event.source() != null ? event : event.source(currentRequestAddress());
+            event = refusals.admit(sourced, clock.instant());
+            if (event == null) {
+                return; // counted into its source's row for this minute
+            }
+        }
+        write(event);
+    }
+
+    private void write(AuditEvent event) {
         try {
             insert(event);
         } catch (RuntimeException e) {
@@ -60,12 +119,15 @@ public class AuditLog {
     }
 
     private void insert(AuditEvent event) {
-        jdbc.update(INSERT, ps -> bind(ps, Instant.now(), event));
+        jdbc.update(INSERT, ps -> bind(ps, clock.instant(), event));
     }
 
-    /** Binds {@link #INSERT}'s parameters: every insert of an audit row goes through here. */
+    /**
+     * Binds {@link #INSERT}'s parameters: every insert of an audit row goes through here. The time is kept
+     * to the microsecond (what PostgreSQL and H2 store), so the chain hashes exactly what was written.
+     */
     static void bind(PreparedStatement ps, Instant at, AuditEvent e) throws SQLException {
-        ps.setTimestamp(1, Timestamp.from(at));
+        ps.setTimestamp(1, Timestamp.from(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS)));
         ps.setString(2, Journal.bounded(e.actor() == null ? "unknown" : e.actor(), 300));
         ps.setString(3, e.action());
         ps.setString(4, e.interfaceId());
@@ -79,6 +141,7 @@ public class AuditLog {
         }
         ps.setString(9, e.patientKey());
         ps.setString(10, Journal.bounded(e.source() != null ? e.source() : currentRequestAddress(), 100));
+        ps.setInt(11, Math.max(1, e.count()));
     }
 
     /** The address of the HTTP request being served on this thread (after the trusted-proxy rules), if any. */

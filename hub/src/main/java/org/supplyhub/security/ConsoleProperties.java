@@ -19,10 +19,14 @@ import java.util.List;
  * @param clientSecret its secret at an external issuer (the embedded issuer pairs with the console itself)
  * @param issuerBackchannelUri where the hub reaches its own embedded issuer for the code exchange
  *                     (default {@code http://127.0.0.1:<server port>}); set it when that is not plain HTTP
+ * @param discoveryUri where the hub reads an external issuer's OpenID configuration when it cannot reach
+ *                     the issuer's public name ({@code issuer-uri}), e.g. Keycloak inside a compose network;
+ *                     the configuration must still name {@code issuer-uri} as its issuer
  */
 @ConfigurationProperties("hub.console")
 public record ConsoleProperties(Duration idleTimeout, boolean requireMfa, List<String> mfaAmr, List<String> mfaAcr,
-                                String rolesClaim, String clientId, String clientSecret, String issuerBackchannelUri) {
+                                String rolesClaim, String clientId, String clientSecret, String issuerBackchannelUri,
+                                String discoveryUri) {
 
     public ConsoleProperties {
         idleTimeout = idleTimeout == null ? Duration.ofMinutes(15) : idleTimeout;

@@ -134,12 +134,35 @@ public class ConsoleSecurityConfiguration {
             });
         }
         return new ConsoleClientRegistrations(console.clientId(), () -> {
+            // Spring's own client properties, when given for the console, say it all (e.g. a public URL for
+            // the browser and in-network ones for the hub: spring.security.oauth2.client.provider.<id>.*)
+            var spring = org.springframework.boot.context.properties.bind.Binder.get(environment)
+                    .bind("spring.security.oauth2.client", org.springframework.boot.autoconfigure.security.oauth2.client.OAuth2ClientProperties.class)
+                    .orElse(null);
+            if (spring != null && spring.getRegistration().containsKey(console.clientId())) {
+                return new org.springframework.boot.autoconfigure.security.oauth2.client.OAuth2ClientPropertiesMapper(spring)
+                        .asClientRegistrations().get(console.clientId());
+            }
             if (issuerUri.isBlank()) {
                 throw new IllegalStateException("the console signs in at the issuer named by"
                         + " spring.security.oauth2.resourceserver.jwt.issuer-uri, and none is set (only jwk-set-uri)");
             }
             boolean secret = console.clientSecret() != null && !console.clientSecret().isBlank();
-            return ClientRegistrations.fromIssuerLocation(issuerUri).registrationId(console.clientId())
+            ClientRegistration.Builder discovered;
+            if (console.discoveryUri() != null && !console.discoveryUri().isBlank()) {
+                // read over an inner address; the browser-facing endpoints in it are the issuer's public ones
+                Map<String, Object> metadata = org.springframework.web.client.RestClient.create()
+                        .get().uri(console.discoveryUri().replaceAll("/+$", "") + "/.well-known/openid-configuration")
+                        .retrieve().body(new org.springframework.core.ParameterizedTypeReference<Map<String, Object>>() { });
+                if (metadata == null || !issuerUri.equals(metadata.get("issuer"))) {
+                    throw new IllegalStateException("hub.console.discovery-uri: the OpenID configuration there does not name "
+                            + issuerUri + " (spring.security.oauth2.resourceserver.jwt.issuer-uri) as its issuer");
+                }
+                discovered = ClientRegistrations.fromOidcConfiguration(metadata);
+            } else {
+                discovered = ClientRegistrations.fromIssuerLocation(issuerUri);
+            }
+            return discovered.registrationId(console.clientId())
                     .clientId(console.clientId()).clientSecret(secret ? console.clientSecret() : null)
                     .clientAuthenticationMethod(secret ? ClientAuthenticationMethod.CLIENT_SECRET_BASIC : ClientAuthenticationMethod.NONE)
                     .redirectUri("{baseUrl}/login/oauth2/code/{registrationId}")
@@ -179,8 +202,7 @@ public class ConsoleSecurityConfiguration {
         RequestMatcher served = new OrRequestMatcher(path.matcher(AccessRules.CONSOLE), path.matcher(AccessRules.CONSOLE + "/**"),
                 path.matcher(AUTHORIZATION_BASE + "/*"), path.matcher(CALLBACK),
                 // the API's description, for a person signed in (a bearer token goes to the API's chain)
-                new AndRequestMatcher(new OrRequestMatcher(path.matcher("/v3/api-docs"), path.matcher("/v3/api-docs.yaml"),
-                        path.matcher("/v3/api-docs/**"), path.matcher("/swagger-ui.html"), path.matcher("/swagger-ui/**")), noBearer));
+                new AndRequestMatcher(new OrRequestMatcher(docs(path, HttpMethod.GET), docs(path, HttpMethod.HEAD)), noBearer));
 
         AuthenticationEntryPoint toSignIn = (request, response, e) -> {
             if ("true".equalsIgnoreCase(request.getHeader(HX_REQUEST))) {
@@ -258,6 +280,12 @@ public class ConsoleSecurityConfiguration {
                 .exceptionHandling(errors -> errors.authenticationEntryPoint(toSignIn).accessDeniedHandler(forbidden))
                 .csrf(org.springframework.security.config.Customizer.withDefaults());
         return http.build();
+    }
+
+    /** The API's description and Swagger UI, read with one method. */
+    private static RequestMatcher docs(PathPatternRequestMatcher.Builder path, HttpMethod method) {
+        return new OrRequestMatcher(path.matcher(method, "/v3/api-docs"), path.matcher(method, "/v3/api-docs.yaml"),
+                path.matcher(method, "/v3/api-docs/**"), path.matcher(method, "/swagger-ui.html"), path.matcher(method, "/swagger-ui/**"));
     }
 
     /**

@@ -288,12 +288,15 @@ public class EmbeddedIssuerConfiguration {
         org.springframework.security.web.savedrequest.HttpSessionRequestCache requests =
                 new org.springframework.security.web.savedrequest.HttpSessionRequestCache();
         requests.setSessionAttrName("HUB_ISSUER_SAVED_REQUEST");
+        // only a person on their way to a code is sent back after signing in (no session for a machine's 401)
+        requests.setRequestMatcher(path.matcher(AUTHORIZE));
         DaoAuthenticationProvider people = new DaoAuthenticationProvider(users.userDetailsService());
         people.setPasswordEncoder(PasswordEncoderFactories.createDelegatingPasswordEncoder());
         http.securityMatcher(new OrRequestMatcher(new AndRequestMatcher(issuer.getEndpointsMatcher(), served), loginPage))
                 .with(issuer, server -> server.oidc(oidc -> oidc.userInfoEndpoint(info -> info.userInfoMapper(userInfo()))))
                 .addFilterBefore(new TokenEndpointGuard(clients, audit, json, security.tokenEndpoint(), Ticker.systemTicker()),
                         SecurityContextHolderFilter.class)
+                .addFilterBefore(new AuthorizeRequestGuard(clients, path.matcher(AUTHORIZE), json), SecurityContextHolderFilter.class)
                 .authenticationProvider(people)
                 .authorizeHttpRequests(authorize -> authorize.requestMatchers(loginPage).permitAll().anyRequest().authenticated())
                 .formLogin(form -> form.loginPage(LOGIN).failureUrl(LOGIN + "?error"))

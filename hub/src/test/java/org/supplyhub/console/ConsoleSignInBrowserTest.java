@@ -184,12 +184,16 @@ class ConsoleSignInBrowserTest {
     }
 
     @Test
-    void theSessionCookieIsHttpOnlyAndSameSite() throws Exception {
+    void signInUsesPkceAndTheSessionCookieIsHttpOnlyAndSameSite() throws Exception {
         browser.driver().manage().deleteAllCookies();
         HttpResponse<String> start = http.send(HttpRequest.newBuilder(URI.create(BASE + "/oauth2/authorization/hub-console")).build(),
                 HttpResponse.BodyHandlers.ofString());
         String setCookie = start.headers().firstValue("Set-Cookie").orElseThrow();
         assertThat(setCookie).contains("JSESSIONID=").contains("HttpOnly").contains("SameSite=Lax").doesNotContain("Secure");
+        // the sign-in it starts is an authorization code request with PKCE, at the issuer's name
+        assertThat(start.headers().firstValue("Location").orElseThrow()).startsWith(BASE + "/oauth2/authorize?")
+                .contains("response_type=code").contains("code_challenge=").contains("code_challenge_method=S256")
+                .contains("scope=openid");
         // and the API answers without one
         HttpResponse<String> token = Tokens.request(BASE, Tokens.ADMIN, "admin-demo-secret", "messages:read");
         assertThat(token.statusCode()).isEqualTo(200);

@@ -48,7 +48,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SecurityMatrixTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
-    static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read,config:write";
+    static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read,config:write,audit:read";
     static final String SHORT_LIVED = "short-lived";
     static final String OTHER_API = "other-api";
     static final String ALL = "all-scopes";
@@ -65,7 +65,7 @@ class SecurityMatrixTest {
         String[][] clients = {
                 {Tokens.MERCY, "{bcrypt}$2a$10$/N3S67YDDK5OkKkQi8GN2.4bb4UbBr9HsKqo7bYzf0k9c3Ck7Vzge", "ingest:mercy-or", null, null},
                 {Tokens.LAKESIDE, "{bcrypt}$2a$10$lwKf88emfxTey/4Uhx8gvu0tTOfc5h5cuMHkFwWuj36NNTHk.LFly", "ingest:lakeside-cath", null, null},
-                {Tokens.ADMIN, "{bcrypt}$2a$10$yq5eIJvZnCRaAsSicQ3bKuQjzvWpc7f.mN/SiURhheBB5q8OcwMhq", "messages:read,messages:replay,metrics:read,config:write", null, null},
+                {Tokens.ADMIN, "{bcrypt}$2a$10$yq5eIJvZnCRaAsSicQ3bKuQjzvWpc7f.mN/SiURhheBB5q8OcwMhq", "messages:read,messages:replay,metrics:read,config:write,audit:read", null, null},
                 // every scope, but its tokens live one second
                 {SHORT_LIVED, "{bcrypt}$2a$10$ApiSH4GFesatS83Gv7KMauUogMdaoKWGbAj.J8wAvPflRAgfrSAym", ALL_SCOPES, "1s", null},
                 // every scope, but its tokens are meant for another API
@@ -144,7 +144,7 @@ class SecurityMatrixTest {
                 new Endpoint("GET", "/api/messages/" + messageId + "/raw", "messages:read", "messages:replay", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/messages/" + messageId + "/outputs", "messages:read", "ingest:mercy-or", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/messages/" + messageId + "/attempts", "messages:read", "metrics:read", Tokens.ADMIN, null, null),
-                new Endpoint("GET", "/api/audit", "messages:read", "messages:replay", Tokens.ADMIN, null, null),
+                new Endpoint("GET", "/api/audit", "audit:read", "messages:read", Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/devices?di=00889024123458&lot=LOT7781A", "messages:read", "ingest:mercy-or",
                         Tokens.ADMIN, null, null),
                 new Endpoint("GET", "/api/flags", "messages:read", "ingest:mercy-or", Tokens.ADMIN, null, null),
@@ -257,6 +257,14 @@ class SecurityMatrixTest {
                         .filter(r -> parser.parse(r.pattern()).matches(org.springframework.http.server.PathContainer.parsePath(path)))
                         .findFirst().orElse(null);
                 String name = method + " " + path;
+                if (path.startsWith("/console") || path.equals("/login")) {
+                    // a person's pages (console, issuer sign-in): sessions, never opened by a bearer token
+                    int withToken = sweep(method, path, all, checked++).statusCode();
+                    if (withToken / 100 == 2 && !path.equals("/login")) {
+                        failures.add(name + ": a bearer token opened a console page (" + withToken + ")");
+                    }
+                    continue;
+                }
                 if (rule == null && entry.getValue().contains(method) && !entry.getKey().equals("/error")) {
                     failures.add(name + ": mapped, but no rule in AccessRules (so refused to everyone)");
                 }
@@ -270,7 +278,8 @@ class SecurityMatrixTest {
                         failures.add(name + " is open, but no token got " + anonymous);
                     }
                 } else {
-                    expect(failures, name + " no token", anonymous, 401);
+                    // without a token the API's description is the console's: sign in first
+                    expect(failures, name + " no token", anonymous, path.startsWith("/v3/api-docs") ? 302 : 401);
                     expect(failures, name + " no scope", sweep(method, path, none, checked++).statusCode(), 403);
                     if (scoped == 401 || scoped == 403) {
                         failures.add(name + " with every scope got " + scoped);
@@ -353,15 +362,34 @@ class SecurityMatrixTest {
         }
     }
 
+    /**
+     * The authorization endpoint serves people signing in to the console (and clients given redirect
+     * URIs), nobody else: a machine client gets no code, and the device flow is not served at all.
+     */
     @Test
-    void theAuthorizationEndpointIsNotServed(CapturedOutput output) throws Exception {
-        for (String path : List.of("/oauth2/authorize", "/oauth2/authorize?response_type=code&client_id=hub-admin",
-                "/oauth2/device_authorization")) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(path).isEqualTo(401);
-            assertThat(r.headers().firstValue("Content-Type").orElse("")).contains("application/problem+json");
-        }
+    void theAuthorizationEndpointServesOnlyClientsOfPeople(CapturedOutput output) throws Exception {
+        HttpResponse<String> device = http.send(HttpRequest.newBuilder(URI.create(base() + "/oauth2/device_authorization")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(device.statusCode()).isEqualTo(401);
+        assertThat(device.headers().firstValue("Content-Type").orElse("")).contains("application/problem+json");
+        HttpResponse<String> machine = http.send(HttpRequest.newBuilder(URI.create(base()
+                        + "/oauth2/authorize?response_type=code&client_id=hub-admin&scope=openid&redirect_uri=https://evil.example/cb"
+                        + "&code_challenge=x&code_challenge_method=S256")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(machine.statusCode()).as(machine.headers().firstValue("Location").orElse("no Location")).isEqualTo(400);
+        assertThat(machine.headers().firstValue("Location")).isEmpty();
+        // the console's own client sends a person to sign in, but never a code to a foreign address
+        HttpResponse<String> foreign = http.send(HttpRequest.newBuilder(URI.create(base()
+                        + "/oauth2/authorize?response_type=code&client_id=hub-console&scope=openid&redirect_uri=https://evil.example/cb"
+                        + "&code_challenge=x&code_challenge_method=S256")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(foreign.statusCode()).isEqualTo(400);
+        assertThat(foreign.headers().firstValue("Location").orElse("")).doesNotContain("evil.example");
+        HttpResponse<String> person = http.send(HttpRequest.newBuilder(URI.create(base()
+                        + "/oauth2/authorize?response_type=code&client_id=hub-console&scope=openid"
+                        + "&redirect_uri=" + signingKey.issuer() + "/login/oauth2/code/hub-console"
+                        + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(person.statusCode()).isEqualTo(302);
+        assertThat(person.headers().firstValue("Location").orElse("")).endsWith("/login");
         assertThat(output.getAll()).doesNotContain("\tat org.springframework.security.oauth2.server.authorization");
     }
 
@@ -466,7 +494,7 @@ class SecurityMatrixTest {
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
         postedMessageId();
         HttpResponse<String> audit = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/audit?action=INGEST"))
-                .header("Authorization", "Bearer " + Tokens.sample(port, Tokens.ADMIN, "messages:read")).build(),
+                .header("Authorization", "Bearer " + Tokens.sample(port, Tokens.ADMIN, "audit:read")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(audit.statusCode()).isEqualTo(200);
         JsonNode events = new ObjectMapper().readTree(audit.body());

@@ -66,9 +66,9 @@ public class AccessReport {
     }
 
     private static Event event(ResultSet rs) throws SQLException {
-        long messageId = rs.getLong(9);
+        long id = rs.getLong(9);
+        Long messageId = rs.wasNull() ? null : id; // wasNull() speaks of the column read last
         return new Event(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
-                rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.wasNull() ? null : messageId,
-                rs.getString(10));
+                rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), messageId, rs.getString(10));
     }
 }

@@ -90,7 +90,7 @@ public class AccessReportController {
         String key = report.keyOf(patient);
         AccessReport.Result result = report.find(key, from, to, MAX_EVENTS);
         audit.record(AuditEvent.of(actor, "ACCESS_REPORT").patientKey(key).target("access report").outcome("OK")
-                .detail(result.events().size() + " events from " + from + " until " + to + (asCsv ? ", csv" : "")
+                .detail(result.events().size() + " events, from " + from + " until " + to + (asCsv ? ", csv" : "")
                         + (result.truncated() ? ", truncated" : "")));
         if (asCsv) {
             return ResponseEntity.ok().contentType(CSV)

@@ -163,13 +163,16 @@ public class RetentionPurge {
             Timestamp at = Timestamp.from(now);
             byte[] tombstone = TOMBSTONE.getBytes(StandardCharsets.US_ASCII);
             String reason = group.reason();
-            List<Object[]> ids = found.stream().map(c -> new Object[] {c.id()}).toList();
-            jdbc.batchUpdate("delete from message_output where message_id = ?", ids);
+            // one statement each for the whole batch (an id list, portable to H2)
+            String in = " in (" + found.stream().map(c -> "?").collect(Collectors.joining(", ")) + ")";
+            List<Object> ids = found.stream().<Object>map(Candidate::id).toList();
+            jdbc.update("delete from message_output where message_id" + in, ids.toArray());
+            List<Object> update = new ArrayList<>(List.of(tombstone, TOMBSTONE, at, reason));
+            update.addAll(ids);
             // an ACCEPTED message's ACK (MSH, MSA) stays: a late resend is still answered with it
-            jdbc.batchUpdate("update message set raw = ?, usage_json = null, error = null,"
-                            + " ack = case when status = 'ACCEPTED' then ack else ? end,"
-                            + " purged_at = ?, purge_reason = ? where id = ?",
-                    found.stream().map(c -> new Object[] {tombstone, TOMBSTONE, at, reason, c.id()}).toList());
+            jdbc.update("update message set raw = ?, usage_json = null, error = null,"
+                    + " ack = case when status = 'ACCEPTED' then ack else ? end,"
+                    + " purged_at = ?, purge_reason = ? where id" + in, update.toArray());
             Map<String, List<Candidate>> byInterface = found.stream()
                     .collect(Collectors.groupingBy(Candidate::interfaceId, java.util.TreeMap::new, Collectors.toList()));
             Map<String, Integer> purged = new LinkedHashMap<>();

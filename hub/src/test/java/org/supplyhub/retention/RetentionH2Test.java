@@ -1,0 +1,72 @@
+package org.supplyhub.retention;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.supplyhub.journal.Journal;
+import org.supplyhub.journal.MessageStatus;
+import org.supplyhub.journal.ReceivedMessage;
+import org.supplyhub.support.Await;
+import org.supplyhub.support.TestDatabases;
+import org.supplyhub.support.TestInterfaces;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The embedded default (H2) with the purge on its schedule: the purge's SQL runs on H2 too, and the
+ * cron trigger starts it without anyone asking.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
+class RetentionH2Test {
+
+    static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
+
+    @Autowired
+    Journal journal;
+    @Autowired
+    JdbcTemplate jdbc;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        INTERFACES.properties().forEach((k, v) -> registry.add(k, () -> v));
+        TestDatabases.h2().forEach((k, v) -> registry.add(k, () -> v));
+        registry.add("hub.config.watch", () -> "false");
+        registry.add("hub.retention.schedule", () -> "* * * * * *"); // every second
+    }
+
+    @Test
+    void theScheduledPurgeTakesOldContentThatOwesNothingAndLeavesWhatIsOwed() throws Exception {
+        Instant old = Instant.now().minus(Duration.ofDays(91));
+        long done = journal.accept(entry(old, List.of()));
+        long owed = journal.accept(entry(old, List.of("parked-nowhere")));
+        long recent = journal.accept(entry(Instant.now().minus(Duration.ofDays(89)), List.of()));
+        Await.until(() -> jdbc.queryForObject("select count(*) from message where id = ? and purged_at is not null",
+                Integer.class, done) == 1, 30);
+        assertThat(new String(jdbc.queryForObject("select raw from message where id = ?", byte[].class, done),
+                StandardCharsets.US_ASCII)).isEqualTo(RetentionPurge.TOMBSTONE);
+        assertThat(jdbc.queryForObject("select count(*) from message where id in (?, ?) and purged_at is null"
+                + " and usage_json is not null", Integer.class, owed, recent)).isEqualTo(2);
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'RETENTION_PURGE'",
+                Integer.class)).isPositive();
+    }
+
+    static Journal.Entry entry(Instant receivedAt, List<String> destinations) {
+        String controlId = "H" + UUID.randomUUID().toString().substring(0, 12);
+        ReceivedMessage m = ReceivedMessage.received("mercy-or", receivedAt, "test", "UTF-8",
+                        ("MSH|^~\\&|T|T|H|H|1||DFT^P03|" + controlId + "|P|2.5.1").getBytes(StandardCharsets.UTF_8))
+                .header("T^T", controlId, "DFT^P03", "2.5.1").contentHash("h" + controlId)
+                .answered(MessageStatus.ACCEPTED, "AA", "MSA|AA|" + controlId, null);
+        return new Journal.Entry(m, "{\"lines\":[]}", 0, List.of(), destinations, null);
+    }
+}

@@ -174,6 +174,14 @@ class ConsoleMessagePageTest {
         assertThat(operatorPage).contains("id=\"signed-in-user\">operator<").contains("id=\"signed-in-role\">operator<")
                 .contains("action=\"/console/destinations/console-stock/pause\"").contains("class=\"action");
         assertThat(html(get("/console"), ADMIN)).contains("id=\"signed-in-role\">admin<").contains("href=\"/console/audit\"");
+        // with the security chain's CSRF token on the request, every POST form carries it (logout, pause…)
+        var csrf = new org.springframework.security.web.csrf.DefaultCsrfToken("X-CSRF-TOKEN", "_csrf", "csrf-7f3a");
+        String withToken = html(get("/console").requestAttr(org.springframework.security.web.csrf.CsrfToken.class.getName(),
+                csrf), OPERATOR);
+        assertThat(element(withToken, "form", "logout")).contains("name=\"_csrf\" value=\"csrf-7f3a\"");
+        assertThat(Pattern.compile("<form[^>]*method=\"post\"").matcher(withToken).results().count())
+                .isEqualTo(Pattern.compile("name=\"_csrf\" value=\"csrf-7f3a\"").matcher(withToken).results().count())
+                .isGreaterThan(1);
 
         // the htmx fragments are the tables alone
         String fragment = html(get("/console/fragments/destinations"), VIEWER);

@@ -13,6 +13,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.security.authentication.TestingAuthenticationToken;
 import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
@@ -46,7 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "logging.level.org.supplyhub=DEBUG", "logging.level.org.apache.camel=DEBUG",
         "logging.level.ca.uhn=DEBUG", "logging.level.org.springframework.security=DEBUG",
-        "logging.level.org.apache.hc=DEBUG"})
+        "logging.level.org.apache.hc=DEBUG", "logging.level.org.springframework.web=DEBUG",
+        "logging.level.org.thymeleaf=DEBUG", "logging.level.org.springframework.test.web.servlet=DEBUG"})
 @ExtendWith(OutputCaptureExtension.class)
 @DirtiesContext
 class NoPhiInLogsTest {
@@ -67,6 +70,12 @@ class NoPhiInLogsTest {
 
     @Autowired
     RunningConfig catalog;
+
+    @Autowired
+    org.springframework.web.context.WebApplicationContext context;
+
+    @Autowired
+    org.supplyhub.admin.PhiQueryMasking queryMasking;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {
@@ -172,6 +181,64 @@ class NoPhiInLogsTest {
             }
         }
         System.out.println("No-PHI check: " + identifiers(samples).size() + " identifiers, " + logs.length()
+                + " characters of log, " + leaks.size() + " leaks");
+        assertThat(leaks).isEmpty();
+    }
+
+    /**
+     * The console at DEBUG (Spring MVC, Thymeleaf, our code): a search by MRN and by account, the
+     * message page (raw segments, usage, FHIR resources, deliveries), the dashboard, a replay and a
+     * bulk replay by patient — the pages show the PHI to the person, the logs must not. MockMvc runs
+     * the hub's {@code PhiQueryMasking} filter but not the security chain (console-auth signs people in).
+     */
+    @Test
+    void consolePagesLogNoPhi(CapturedOutput output) throws Exception {
+        // the hub's own filter that keeps typed identifiers out of logged query strings, without the security chain
+        MockMvc console = org.springframework.test.web.servlet.setup.MockMvcBuilders.webAppContextSetup(context)
+                .addFilters(queryMasking).build();
+        String sample = Samples.withControlId(Samples.read(Samples.MERCY), "PHI-CONSOLE-" + System.nanoTime());
+        assertThat(intake.receive(catalog.get("mercy-or"), sample.getBytes(StandardCharsets.UTF_8), null, "test")
+                .ackCode()).isEqualTo("AA");
+        long id = jdbc.queryForObject("select id from message where control_id = ?", Long.class, Samples.controlId(sample));
+        var operator = new TestingAuthenticationToken("phi-operator", null, "SCOPE_messages:read", "SCOPE_messages:replay",
+                "SCOPE_audit:read");
+        Set<String> phi = identifiers(List.of(sample));
+        String mrn = sample.split("PID\\|")[1].split("\\|")[2].split("\\^")[0];
+        String account = sample.split("PID\\|")[1].split("\\|")[17].split("\\^")[0];
+        assertThat(phi).contains(mrn, account);
+
+        String found = console.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders
+                        .get("/console/messages?patient=" + mrn).principal(operator))
+                .andReturn().getResponse().getContentAsString(StandardCharsets.UTF_8);
+        assertThat(found).contains("data-message-id=\"" + id + "\""); // the page shows what the log must not
+        console.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders
+                .get("/console/messages?account=" + account).principal(operator));
+        String page = console.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders
+                        .get("/console/messages/" + id).principal(operator))
+                .andReturn().getResponse().getContentAsString(StandardCharsets.UTF_8);
+        assertThat(page).contains(mrn);
+        console.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get("/console").principal(operator));
+        console.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders
+                .get("/console/replay?count=1&patient=" + mrn).principal(operator));
+        console.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders
+                .post("/console/replay").param("patient", mrn).principal(operator));
+        console.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders
+                .post("/console/messages/" + id + "/replay").principal(operator));
+        console.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders
+                .get("/console/audit").principal(operator));
+
+        String logs = output.getAll();
+        // the capture is live: Spring MVC logs each request with its query string at DEBUG
+        assertThat(logs).contains("/console/messages/" + id).contains("/console/messages?patient=%5Bhidden%5D");
+        List<String> leaks = new ArrayList<>();
+        for (String value : phi) {
+            int at = logs.indexOf(value);
+            if (at >= 0) {
+                leaks.add(value + " in: " + logs.substring(Math.max(0, logs.lastIndexOf('\n', at) + 1),
+                        Math.min(logs.length(), at + 80)));
+            }
+        }
+        System.out.println("No-PHI console check: " + phi.size() + " identifiers, " + logs.length()
                 + " characters of log, " + leaks.size() + " leaks");
         assertThat(leaks).isEmpty();
     }

@@ -53,12 +53,13 @@ public class ConsoleActions {
 
     @PostMapping("/messages/{id}/replay")
     public String replay(@PathVariable long id, @RequestParam(required = false) String destination,
-                         @ModelAttribute("user") ConsoleUser user, RedirectAttributes flash) {
+                         @ModelAttribute("user") ConsoleUser user, RedirectAttributes flash, Model model,
+                         HttpServletResponse response) {
         operator(user);
         String to = destination == null || destination.isBlank() ? null : destination;
         if (messages.find(id).isEmpty()) {
             audit.record(AuditEvent.of(user.actor(), "REPLAY").message(id).outcome("404"));
-            return flash(flash, "error", "No message " + id + " in the journal.", "redirect:/console/messages");
+            return notFound(id, model, response);
         }
         int replayed = messages.replay(id, to);
         audit.record(AuditEvent.of(user.actor(), "REPLAY").target("message " + id + (to == null ? "" : " to " + to))
@@ -71,12 +72,13 @@ public class ConsoleActions {
     }
 
     @PostMapping("/messages/{id}/reprocess")
-    public String reprocess(@PathVariable long id, @ModelAttribute("user") ConsoleUser user, RedirectAttributes flash) {
+    public String reprocess(@PathVariable long id, @ModelAttribute("user") ConsoleUser user, RedirectAttributes flash,
+                            Model model, HttpServletResponse response) {
         operator(user);
         IntakeService.Reprocessed r = intake.reprocess(id);
         if (r.outcome() == IntakeService.Reprocessed.Outcome.NOT_FOUND) {
             audit.record(AuditEvent.of(user.actor(), "REPROCESS").message(id).outcome("404"));
-            return flash(flash, "error", "No message " + id + " in the journal.", "redirect:/console/messages");
+            return notFound(id, model, response);
         }
         audit.record(AuditEvent.of(user.actor(), "REPROCESS").message(id).outcome(r.outcome().name())
                 .detail(r.revisionId() == null ? AdminController.truncateDetail(r.detail())
@@ -145,6 +147,13 @@ public class ConsoleActions {
                 .map(changed -> flash(flash, "ok", "Destination " + name + (changed ? (paused ? " paused" : " resumed")
                         : paused ? " was already paused" : " was already running") + ".", "redirect:/console"))
                 .orElseGet(() -> flash(flash, "error", "No destination " + name + " is running.", "redirect:/console"));
+    }
+
+    /** An action on a message the journal does not have: a 404 page, not a redirect (nothing was done). */
+    private static String notFound(long id, Model model, HttpServletResponse response) {
+        response.setStatus(HttpServletResponse.SC_NOT_FOUND);
+        model.addAttribute("problem", "No message " + id + " in the journal: nothing was done.");
+        return "console/error";
     }
 
     /** The security chain already refuses a viewer's POST; this keeps the rule if the chain is misconfigured. */

@@ -53,7 +53,7 @@ public class ConsoleController {
         this.json = json;
     }
 
-    @GetMapping({"", "/"})
+    @GetMapping
     public String dashboard(Model model, @ModelAttribute("times") ConsoleModel.Times times) {
         model.addAttribute("interfaces", interfaces.all(times.zone()));
         model.addAttribute("destinations", destinations.all());

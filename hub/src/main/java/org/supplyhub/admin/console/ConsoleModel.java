@@ -15,9 +15,18 @@ import java.time.format.DateTimeFormatter;
 public class ConsoleModel {
 
     private final Times times;
+    private final long idleSeconds;
 
-    public ConsoleModel(@Value("${hub.console.zone:#{null}}") String zone) {
+    public ConsoleModel(@Value("${hub.console.zone:#{null}}") String zone,
+                        @Value("${hub.console.idle-timeout:15m}") Duration idleTimeout) {
         this.times = new Times(zone == null ? ZoneId.systemDefault() : ZoneId.of(zone));
+        this.idleSeconds = idleTimeout.toSeconds();
+    }
+
+    /** The session's idle timeout: the dashboard stops refreshing itself after half of it without use. */
+    @ModelAttribute("idleSeconds")
+    public long idleSeconds() {
+        return idleSeconds;
     }
 
     @ModelAttribute("user")

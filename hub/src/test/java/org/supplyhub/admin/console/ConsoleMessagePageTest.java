@@ -173,7 +173,15 @@ class ConsoleMessagePageTest {
         String operatorPage = html(get("/console"), OPERATOR);
         assertThat(operatorPage).contains("id=\"signed-in-user\">operator<").contains("id=\"signed-in-role\">operator<")
                 .contains("action=\"/console/destinations/console-stock/pause\"").contains("class=\"action");
-        assertThat(html(get("/console"), ADMIN)).contains("id=\"signed-in-role\">admin<").contains("href=\"/console/audit\"");
+        assertThat(html(get("/console"), ADMIN)).contains("id=\"signed-in-user\">Ada Admin<").contains("id=\"signed-in-role\">admin<").contains("href=\"/console/audit\"");
+        // with the security chain's CSRF token on the request, every POST form carries it (logout, pause…)
+        var csrf = new org.springframework.security.web.csrf.DefaultCsrfToken("X-CSRF-TOKEN", "_csrf", "csrf-7f3a");
+        String withToken = html(get("/console").requestAttr(org.springframework.security.web.csrf.CsrfToken.class.getName(),
+                csrf), OPERATOR);
+        assertThat(element(withToken, "form", "logout")).contains("name=\"_csrf\" value=\"csrf-7f3a\"");
+        assertThat(Pattern.compile("<form[^>]*method=\"post\"").matcher(withToken).results().count())
+                .isEqualTo(Pattern.compile("name=\"_csrf\" value=\"csrf-7f3a\"").matcher(withToken).results().count())
+                .isGreaterThan(1);
 
         // the htmx fragments are the tables alone
         String fragment = html(get("/console/fragments/destinations"), VIEWER);
@@ -294,6 +302,8 @@ class ConsoleMessagePageTest {
         assertThat(jdbc.queryForObject("select outcome from audit_event where action = 'REPROCESS' and actor = 'user:operator'"
                 + " and message_id = ?", String.class, unmapped)).isEqualTo("STILL_FAILING");
         mvc.perform(post("/console/messages/" + unmapped + "/reprocess").principal(VIEWER)).andExpect(status().isForbidden());
+        mvc.perform(post("/console/messages/999999999/reprocess").principal(OPERATOR)).andExpect(status().isNotFound());
+        mvc.perform(post("/console/messages/999999999/replay").principal(OPERATOR)).andExpect(status().isNotFound());
 
         mvc.perform(post("/console/destinations/mercy-inventory/pause").principal(OPERATOR))
                 .andExpect(redirectedUrl("/console"))
@@ -364,9 +374,12 @@ class ConsoleMessagePageTest {
 
     static Authentication oidc(String username, String... scopes) {
         var authorities = AuthorityUtils.createAuthorityList(scopes);
-        OidcIdToken token = OidcIdToken.withTokenValue("id-token").subject("sub-" + username)
+        OidcIdToken base = OidcIdToken.withTokenValue("id-token").subject("sub-" + username)
                 .claim("preferred_username", username).issuedAt(Instant.now()).expiresAt(Instant.now().plusSeconds(600))
                 .build();
+        // the admin has a display name: the header shows it, the audit trail keeps the login name
+        OidcIdToken token = username.equals("admin") ? OidcIdToken.withTokenValue("id-token")
+                .claims(c -> c.putAll(base.getClaims())).claim("name", "Ada Admin").build() : base;
         return new OAuth2AuthenticationToken(new DefaultOidcUser(authorities, token), authorities, "hub");
     }
 }

@@ -135,7 +135,8 @@ class AuditChainTwoNodesTest {
             for (int i = 0; i < MESSAGES_PER_SENDER; i++) {
                 // unique control and transaction ids, as the intake benchmark sends them
                 String run = sender + i + "X" + Long.toString(System.nanoTime(), 36);
-                String er7 = Samples.withControlId(sample, "AUD" + run).replace("TX-88120-", "TX-" + run + "-");
+                String er7 = Samples.withControlId(sample, "AUD" + run).replace("TX-88120-", "TX-" + run + "-")
+                        .replace("SN00042519", "SN" + run); // a knee implanted twice would be a safety flag
                 assertThat(mllp.send(er7, StandardCharsets.UTF_8)).contains("MSA|AA");
             }
         }

@@ -215,13 +215,21 @@ public class AuditChainService implements SmartLifecycle {
         }
     }
 
+    private final java.util.Set<String> failing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Runs a scheduled task; a failure is logged once until it works again (a database outage is not log spam). */
     private void quietly(String what, Task task) {
         try {
             task.run();
+            if (failing.remove(what)) {
+                log.info("Audit chain {} works again", what);
+            }
         } catch (AuditChain.ChainBrokenException e) {
             // logged and audited where it was found; tried again next time
         } catch (SQLException | RuntimeException e) {
-            log.warn("Audit chain {} failed, will retry: {}", what, e.getClass().getSimpleName());
+            if (failing.add(what)) {
+                log.warn("Audit chain {} failed, will retry: {}", what, e.getClass().getSimpleName());
+            }
         }
     }
 

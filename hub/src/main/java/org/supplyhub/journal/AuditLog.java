@@ -31,6 +31,7 @@ public class AuditLog {
 
     /** Sources tracked at once by the folding of refused requests (beyond: one shared bucket per action). */
     static final int MAX_REFUSAL_SOURCES = 10_000;
+    static final int DEFAULT_REFUSED_ROWS_PER_MINUTE = 5;
 
     /** One audited event. */
     public record Event(long id, Instant at, String actor, String action, String interfaceId, String target,
@@ -41,16 +42,24 @@ public class AuditLog {
     private final RefusalFolding refusals;
     private final java.util.concurrent.ScheduledExecutorService flusher;
 
-    @org.springframework.beans.factory.annotation.Autowired
     public AuditLog(JdbcTemplate jdbc) {
-        this(jdbc, java.time.Clock.systemUTC(), MAX_REFUSAL_SOURCES, true);
+        this(jdbc, DEFAULT_REFUSED_ROWS_PER_MINUTE);
+    }
+
+    /** @param refusedRowsPerMinute refusals of one source, caller, action and outcome written as rows per minute */
+    @org.springframework.beans.factory.annotation.Autowired
+    public AuditLog(JdbcTemplate jdbc,
+                    @org.springframework.beans.factory.annotation.Value("${hub.audit.refused-rows-per-minute:"
+                            + DEFAULT_REFUSED_ROWS_PER_MINUTE + "}") int refusedRowsPerMinute) {
+        this(jdbc, java.time.Clock.systemUTC(), MAX_REFUSAL_SOURCES, refusedRowsPerMinute, true);
     }
 
     /** {@code flushEvery}: write closed refusal minutes every few seconds on a thread of its own. */
-    AuditLog(JdbcTemplate jdbc, java.time.Clock clock, int maxRefusalSources, boolean flushEvery) {
+    AuditLog(JdbcTemplate jdbc, java.time.Clock clock, int maxRefusalSources, int refusedRowsPerMinute,
+             boolean flushEvery) {
         this.jdbc = jdbc;
         this.clock = clock;
-        this.refusals = new RefusalFolding(maxRefusalSources);
+        this.refusals = new RefusalFolding(maxRefusalSources, refusedRowsPerMinute);
         this.flusher = flushEvery ? java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "audit-refusals");
             t.setDaemon(true);

@@ -12,10 +12,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Refused requests (a scanner, a misconfigured sender) fold into at most one audit row per source, action
- * and minute: the first refusal of a minute is written at once, the rest of that minute are counted and
- * written as one row carrying the count when the minute has closed. Memory is bounded: beyond
- * {@code maxSources} tracked sources, new sources share one bucket per action ("many sources").
+ * Refused requests (a scanner, a misconfigured sender) fold per source (address, else actor), caller, action,
+ * outcome and minute: the first {@code rowsPerMinute} refusals of a minute are written at once, each with
+ * its own detail; the rest of that minute are counted and written as one row carrying the count when the
+ * minute has closed. Memory is bounded: beyond {@code maxSources} tracked keys, new ones share one bucket
+ * per action ("many sources").
  */
 final class RefusalFolding {
 
@@ -25,11 +26,12 @@ final class RefusalFolding {
     static final String MANY_SOURCES = "many sources";
     private static final DateTimeFormatter MINUTE = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneOffset.UTC);
 
-    private record Key(String action, String source) { }
+    private record Key(String action, String source, String actor, String outcome) { }
 
     private static final class Window {
         final Instant minute;
         AuditEvent last;
+        int written = 1;
         int folded;
 
         Window(Instant minute) {
@@ -38,11 +40,13 @@ final class RefusalFolding {
     }
 
     private final int maxSources;
+    private final int rowsPerMinute;
     private final Map<Key, Window> windows = new LinkedHashMap<>();
     private final List<AuditEvent> ready = new ArrayList<>();
 
-    RefusalFolding(int maxSources) {
+    RefusalFolding(int maxSources, int rowsPerMinute) {
         this.maxSources = maxSources;
+        this.rowsPerMinute = Math.max(1, rowsPerMinute);
     }
 
     static boolean folds(AuditEvent event) {
@@ -57,7 +61,7 @@ final class RefusalFolding {
         List<AuditEvent> closed = ready;
         Instant minute = now.truncatedTo(ChronoUnit.MINUTES);
         String source = event.source() != null ? event.source() : event.actor();
-        Key key = new Key(event.action(), source);
+        Key key = new Key(event.action(), source, event.actor(), event.outcome());
         Window w = windows.get(key);
         if (w != null && !w.minute.equals(minute)) {
             add(closed, close(key, w));
@@ -69,7 +73,7 @@ final class RefusalFolding {
                 closeBefore(minute, closed); // make room from minutes that are over
             }
             if (windows.size() >= maxSources) {
-                key = new Key(event.action(), MANY_SOURCES);
+                key = new Key(event.action(), MANY_SOURCES, null, null);
                 w = windows.get(key);
                 if (w != null && !w.minute.equals(minute)) {
                     add(closed, close(key, w));
@@ -85,6 +89,10 @@ final class RefusalFolding {
                 event = event.detail(bounded("many sources refused; first: " + source + "; " + event.detail()));
             }
             windows.put(key, new Window(minute));
+            return event;
+        }
+        if (w.written < rowsPerMinute) {
+            w.written++;
             return event;
         }
         w.folded++;

@@ -274,6 +274,34 @@ class AuditChainTamperTest {
         assertThat(first.path("kind").asText()).isEqualTo("CONTENT_CHANGED");
     }
 
+    /** What sealing and verifying cost, per 1,000 rows (printed for the README; bounded loosely). */
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "h2"})
+    void sealingCostPerThousandRows(String kind) throws Exception {
+        setUp(kind);
+        int n = 10_000;
+        List<Object[]> rows = new java.util.ArrayList<>();
+        Timestamp now = Timestamp.from(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        for (int i = 0; i < n; i++) {
+            rows.add(new Object[] {now, "client:hub-admin", "MESSAGE_READ", "mercy-or", "message " + i, "OK", "raw",
+                    (long) i, "k".repeat(64), "10.0.0.1"});
+        }
+        jdbc.batchUpdate("insert into audit_event (at, actor, action, interface_id, target, outcome, detail, message_id,"
+                + " patient_key, source) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows);
+        long t0 = System.nanoTime();
+        assertThat(chain.seal()).isEqualTo(n);
+        long sealMs = (System.nanoTime() - t0) / 1_000_000;
+        t0 = System.nanoTime();
+        assertThat(chain.checkpoint("PERIODIC", false)).isPresent();
+        long checkpointMs = (System.nanoTime() - t0) / 1_000_000;
+        ChainVerifier.Report report = verify();
+        assertThat(report.valid()).isTrue();
+        System.out.printf("Audit chain on %s: sealed %,d rows in %,d ms (%.1f ms per 1,000); checkpoint over them %,d ms;"
+                        + " verify of %,d rows %,d ms (%.1f ms per 1,000)%n", kind, n, sealMs, sealMs * 1000.0 / n,
+                checkpointMs, report.rowsVerified(), report.millis(), report.millis() * 1000.0 / report.rowsVerified());
+        assertThat(sealMs).isLessThan(120_000);
+    }
+
     /** Clears the chain and seals it again (test set-up only: what the sealer would have done at first). */
     private void reseal() throws Exception {
         jdbc.update("update audit_event set chain_seq = null, prev_hash = null, hash = null");

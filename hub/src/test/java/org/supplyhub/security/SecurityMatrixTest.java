@@ -62,6 +62,8 @@ class SecurityMatrixTest {
         registry.add("hub.delivery.enabled", () -> "false");
         registry.add("hub.security.clock-skew", () -> "0s");
         registry.add("hub.security.body-read-timeout", () -> "3s");
+        // the matrix counts one audit row per refusal: no folding of refused requests here
+        registry.add("hub.audit.refused-rows-per-minute", () -> "1000000");
         String[][] clients = {
                 {Tokens.MERCY, "{bcrypt}$2a$10$/N3S67YDDK5OkKkQi8GN2.4bb4UbBr9HsKqo7bYzf0k9c3Ck7Vzge", "ingest:mercy-or", null, null},
                 {Tokens.LAKESIDE, "{bcrypt}$2a$10$lwKf88emfxTey/4Uhx8gvu0tTOfc5h5cuMHkFwWuj36NNTHk.LFly", "ingest:lakeside-cath", null, null},

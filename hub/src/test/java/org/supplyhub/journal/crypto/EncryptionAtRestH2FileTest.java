@@ -9,7 +9,6 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.supplyhub.JournalKeyFailureAnalyzer;
 import org.supplyhub.SupplyHubApplication;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Samples;

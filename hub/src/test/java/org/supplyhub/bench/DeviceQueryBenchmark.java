@@ -42,15 +42,55 @@ public final class DeviceQueryBenchmark {
     private DeviceQueryBenchmark() {
     }
 
+    /**
+     * The keyed hashes the device index is searched by (lot_key, serial_key), as the hub computes them:
+     * with the journal's search key, opened with the same KEK the hub was given.
+     */
+    static void fillLookupKeys(Connection c, java.nio.file.Path kek) throws Exception {
+        org.supplyhub.journal.crypto.JournalKeys keys = new org.supplyhub.journal.crypto.JournalKeys(
+                new org.springframework.jdbc.core.JdbcTemplate(new org.springframework.jdbc.datasource.SingleConnectionDataSource(c, true)),
+                org.supplyhub.journal.crypto.KeyRing.parse("file:" + kek, "", System::getenv), true, java.time.Clock.systemUTC());
+        try (Statement s = c.createStatement()) {
+            s.execute("create temporary table lookup_key (kind varchar(8), value varchar(100), k varchar(64))");
+        }
+        try (PreparedStatement p = c.prepareStatement("insert into lookup_key values (?, ?, ?)")) {
+            for (String kind : List.of("lot", "serial")) {
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select distinct " + kind + " from device_use")) {
+                    while (rs.next()) {
+                        p.setString(1, kind);
+                        p.setString(2, rs.getString(1));
+                        p.setString(3, keys.keyOf(kind, rs.getString(1)));
+                        p.addBatch();
+                    }
+                }
+            }
+            p.executeBatch();
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("update device_use d set lot_key = k.k from lookup_key k where k.kind = 'lot' and k.value = d.lot");
+            s.execute("update device_use d set serial_key = k.k from lookup_key k where k.kind = 'serial' and k.value = d.serial");
+            s.execute("drop table lookup_key");
+        }
+        LOT_KEY = keys.keyOf("lot", LOT);
+        SERIAL_KEY = keys.keyOf("serial", "SN" + String.format("%08d", LOT_EVERY * 7));
+    }
+
+    static String LOT_KEY;
+    static String SERIAL_KEY;
+
     public static void run() throws Exception {
         System.out.printf("Supply Hub traceability benchmark: %d messages, %d cores%n", MESSAGES,
                 Runtime.getRuntime().availableProcessors());
         Map<String, String> db = TestDatabases.postgres();
         TestInterfaces interfaces = TestInterfaces.copyOfShipped();
         int httpPort = TestInterfaces.freePort();
+        java.nio.file.Path kek = java.nio.file.Files.createTempFile("bench-kek", "");
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        java.nio.file.Files.writeString(kek, java.util.Base64.getEncoder().encodeToString(key));
         List<String> hubArgs = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseParallelGC",
                 "org.supplyhub.SupplyHubApplication", "--server.port=" + httpPort, "--logging.level.root=WARN",
-                "--hub.delivery.enabled=false", "--hub.config.watch=false"));
+                "--hub.delivery.enabled=false", "--hub.config.watch=false", "--hub.journal.encryption.key=file:" + kek));
         db.forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
         interfaces.properties().forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
         Process hub = IntakeBenchmark.startJvm(hubArgs, "devices");
@@ -75,6 +115,7 @@ public final class DeviceQueryBenchmark {
                         + " 'SN' || lpad(id::text, 8, '0'), 'http://hl7.org/fhir/NamingSystem/gs1-di', date '2030-01-01',"
                         + " 'INV-300412', 'urn:oid:2.16.840.1.113883.3.9999.1', 'MRN' || (id % 60000), 'ACCT' || id, received_at"
                         + " from message where control_id like 'BULK-%'");
+                fillLookupKeys(c, kek);
                 s.execute("analyze device_use");
                 s.execute("analyze message");
             }
@@ -86,11 +127,11 @@ public final class DeviceQueryBenchmark {
 
             String sql = "select id, message_id, interface_id, line_no, device_no, kind, di, lot, serial, udi_issuer,"
                     + " expiry, item_id, patient_system, patient_value, account, service_date from device_use"
-                    + " where di = ? and lot = ? and id > ? order by id fetch first 1000 rows only";
+                    + " where di = ? and lot_key = ? and id > ? order by id fetch first 1000 rows only";
             System.out.println("\nplan of the lot query (EXPLAIN ANALYZE, as DeviceIndex.find runs it):");
             try (PreparedStatement p = c.prepareStatement("explain (analyze, buffers) " + sql)) {
                 p.setString(1, KNEE);
-                p.setString(2, LOT);
+                p.setString(2, LOT_KEY);
                 p.setLong(3, 0);
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
@@ -98,9 +139,9 @@ public final class DeviceQueryBenchmark {
                     }
                 }
             }
-            try (PreparedStatement p = c.prepareStatement("explain " + sql.replace("lot = ?", "serial = ?"))) {
+            try (PreparedStatement p = c.prepareStatement("explain " + sql.replace("lot_key = ?", "serial_key = ?"))) {
                 p.setString(1, KNEE);
-                p.setString(2, serial);
+                p.setString(2, SERIAL_KEY);
                 p.setLong(3, 0);
                 System.out.println("plan of the serial query:");
                 try (ResultSet rs = p.executeQuery()) {

@@ -33,6 +33,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>./mvnw -pl hub -Pbench verify  [-Dbench.messages=20000 -Dbench.connections=8 -Dbench.rate=1000]</pre>
  * {@code -Dbench.mode=devices} runs {@link DeviceQueryBenchmark} instead.
+ *
+ * <p>Encryption at rest: {@code BENCH_ENCRYPTION=both} (the default; or {@code on}, {@code off}, as an
+ * environment variable or {@code -Dbench.encryption}) first runs the closed loop with the journal's
+ * encryption off, then the whole benchmark with it on (the product's default), and prints the hub's CPU
+ * per message for each: what encrypting every PHI column costs.
  */
 public final class IntakeBenchmark {
 
@@ -69,12 +74,70 @@ public final class IntakeBenchmark {
         }
         System.out.printf("Supply Hub intake benchmark: %d messages, %d MLLP connections, %d cores%n",
                 MESSAGES, CONNECTIONS, Runtime.getRuntime().availableProcessors());
+        String encryption = System.getProperty("bench.encryption", System.getenv().getOrDefault("BENCH_ENCRYPTION", "both"));
+        Map<String, Double> cpuOff = null;
+        if (!"on".equals(encryption)) {
+            // the same closed loop on a journal that stores everything in clear: the baseline of its CPU cost
+            Map<String, String> plainDb = TestDatabases.postgres();
+            TestInterfaces plain = TestInterfaces.copyOfShipped();
+            Process hub = startHub(plainDb, plain, TestInterfaces.freePort(), false);
+            try {
+                int port = plain.ports.get("mercy-or");
+                waitForPort(port, 120);
+                closedLoop(port, Math.min(10_000, MESSAGES / 2), CONNECTIONS);
+                Map<String, Double> before = CpuTime.snapshot(hub.pid());
+                Result run = closedLoop(port, MESSAGES, CONNECTIONS);
+                cpuOff = cpuPerMessage(before, CpuTime.snapshot(hub.pid()), run.count());
+                print("hub, encryption off", run);
+                System.out.printf("  CPU per message   %s%n", CpuTime.perMessage(before, CpuTime.snapshot(hub.pid()), run.count()));
+            } finally {
+                hub.destroy();
+                hub.waitFor(30, TimeUnit.SECONDS);
+            }
+            if ("off".equals(encryption)) {
+                return;
+            }
+        }
         Map<String, String> db = TestDatabases.postgres();
         TestInterfaces interfaces = TestInterfaces.copyOfShipped();
         int port = interfaces.ports.get("mercy-or");
         int httpPort = TestInterfaces.freePort();
+        Process hub = startHub(db, interfaces, httpPort, true);
+        try {
+            waitForPort(port, 120);
+            Result warm = closedLoop(port, Math.min(10_000, MESSAGES / 2), CONNECTIONS); // let the JIT settle
+            System.out.printf("hub warm-up         %8.0f msg/s%n", warm.throughput());
+            Map<String, Double> cpuBefore = CpuTime.snapshot(hub.pid());
+            Result hubRun = closedLoop(port, MESSAGES, CONNECTIONS);
+            Map<String, Double> cpuAfter = CpuTime.snapshot(hub.pid());
+            print("hub (PostgreSQL)", hubRun);
+            System.out.printf("  CPU per message   %s%n", CpuTime.perMessage(cpuBefore, cpuAfter, hubRun.count()));
+            Map<String, Double> cpuOn = cpuPerMessage(cpuBefore, cpuAfter, hubRun.count());
+            if (cpuOff != null && !cpuOn.isEmpty() && !cpuOff.isEmpty()) {
+                System.out.printf("encryption cost     hub %.3f -> %.3f CPU ms per message (%+.3f), PostgreSQL %.3f -> %.3f%n",
+                        cpuOff.get("hub"), cpuOn.get("hub"), cpuOn.get("hub") - cpuOff.get("hub"),
+                        cpuOff.get("PostgreSQL"), cpuOn.get("PostgreSQL"));
+            }
+            runRest(db, port, httpPort, hub, hubRun);
+        } finally {
+            hub.destroy();
+        }
+    }
 
+    static Map<String, Double> cpuPerMessage(Map<String, Double> before, Map<String, Double> after, int messages) {
+        Map<String, Double> per = new java.util.LinkedHashMap<>();
+        after.forEach((part, ms) -> per.put(part, Math.max(0, ms - before.getOrDefault(part, 0.0)) / messages));
+        return per;
+    }
+
+    /** The hub in its own JVM on PostgreSQL, intake alone, with the journal's encryption on or off. */
+    static Process startHub(Map<String, String> db, TestInterfaces interfaces, int httpPort, boolean encrypted)
+            throws IOException {
         List<String> hubArgs = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC"));
+        java.nio.file.Path kek = java.nio.file.Files.createTempFile("bench-kek", "");
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        java.nio.file.Files.writeString(kek, java.util.Base64.getEncoder().encodeToString(key));
         String extra = System.getProperty("bench.hubJvmArgs", ""); // e.g. a JFR recording
         if (!extra.isBlank()) {
             hubArgs.addAll(List.of(extra.trim().split("\\s+")));
@@ -82,15 +145,16 @@ public final class IntakeBenchmark {
         hubArgs.addAll(List.of(
                 "org.supplyhub.SupplyHubApplication", "--server.port=" + httpPort, "--logging.level.root=WARN",
                 "--hub.delivery.enabled=false")); // intake alone; deliveries are the end-to-end benchmark's
+        hubArgs.add("--hub.journal.encryption.enabled=" + encrypted);
+        hubArgs.add("--hub.journal.encryption.key=file:" + kek);
         db.forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
         interfaces.properties().forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
-        Process hub = startJvm(hubArgs, "hub");
-        try {
-            waitForPort(port, 120);
-            Result warm = closedLoop(port, Math.min(10_000, MESSAGES / 2), CONNECTIONS); // let the JIT settle
-            System.out.printf("hub warm-up         %8.0f msg/s%n", warm.throughput());
-            Result hubRun = closedLoop(port, MESSAGES, CONNECTIONS);
-            print("hub (PostgreSQL)", hubRun);
+        return startJvm(hubArgs, encrypted ? "hub" : "hub-plain");
+    }
+
+    /** The paced runs, heap and journal figures of the (encrypted) hub, then the bare baseline. */
+    static void runRest(Map<String, String> db, int port, int httpPort, Process hub, Result hubRun) throws Exception {
+        {
             Result half = openLoop(port, RATE / 2, RATE_SECONDS, CONNECTIONS);
             print("hub @ " + RATE / 2 + " msg/s offered", half);
             Result paced = openLoop(port, RATE, RATE_SECONDS, CONNECTIONS);
@@ -98,10 +162,10 @@ public final class IntakeBenchmark {
             long heapMax = heap(httpPort, "max");
             long heapUsed = heap(httpPort, "used");
             System.out.printf("hub heap            used %d MB of max %d MB (-Xmx512m)%n", heapUsed >> 20, heapMax >> 20);
-            System.out.printf("journal rows        %d messages, %d resources filed under the wrong message%n",
-                    journaled(db, "select count(*) from message"),
-                    journaled(db, "select count(*) from message_output o join message m on m.id = o.message_id"
-                            + " where position(m.control_id in o.resource_json) = 0")); // meta.source names the control id
+            // resources are encrypted: the check of their control id is the integration tests' (they decrypt)
+            System.out.printf("journal rows        %d messages, %d resources, %d raw messages stored in clear%n",
+                    journaled(db, "select count(*) from message"), journaled(db, "select count(*) from message_output"),
+                    journaled(db, "select count(*) from message where substring(raw from 1 for 3) = 'MSH'::bytea"));
 
             hub.destroy();
             hub.waitFor(30, TimeUnit.SECONDS);
@@ -120,8 +184,6 @@ public final class IntakeBenchmark {
             } finally {
                 bare.destroy();
             }
-        } finally {
-            hub.destroy();
         }
     }
 

@@ -236,6 +236,10 @@ public class JournalKeys implements SearchKeys {
                     continue; // another key drew the same id
                 }
                 throw taken;
+            } catch (DataAccessException down) {
+                // the database is gone: the message is not stored, and says so like any journal outage
+                throw new org.supplyhub.journal.JournalUnavailableException("no data key could be stored ("
+                        + down.getClass().getSimpleName() + ")");
             }
             SecretKey secret = new SecretKeySpec(key, "AES");
             dataKeys.put(id, secret);

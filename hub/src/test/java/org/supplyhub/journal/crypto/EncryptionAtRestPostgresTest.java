@@ -13,7 +13,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.supplyhub.RotateKeyCommand;
+import org.supplyhub.admin.RotateKeyCommand;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.support.Await;

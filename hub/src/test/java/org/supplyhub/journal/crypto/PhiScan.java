@@ -55,8 +55,17 @@ final class PhiScan {
 
     static List<String> findIn(String where, byte[] bytes) {
         List<String> found = new ArrayList<>(findIn(where, new String(bytes, StandardCharsets.ISO_8859_1)));
-        found.addAll(findIn(where + " (UTF-16)", new String(bytes, StandardCharsets.UTF_16LE)));
-        found.addAll(findIn(where + " (UTF-16BE)", new String(bytes, StandardCharsets.UTF_16BE)));
+        // UTF-16 views: the values themselves only (a database file is megabytes; decoding every run is for the text view)
+        for (java.nio.charset.Charset utf16 : List.of(StandardCharsets.UTF_16LE, StandardCharsets.UTF_16BE)) {
+            for (int shift = 0; shift < 2 && shift < bytes.length; shift++) {
+                String view = new String(bytes, shift, bytes.length - shift, utf16).toUpperCase(Locale.ROOT);
+                for (String phi : SAMPLE_PHI) {
+                    if (view.contains(phi)) {
+                        found.add(phi + " in " + where + " (UTF-16)");
+                    }
+                }
+            }
+        }
         return found;
     }
 

@@ -1,4 +1,4 @@
-package org.supplyhub;
+package org.supplyhub.admin;
 
 import org.springframework.boot.Banner;
 import org.springframework.boot.WebApplicationType;
@@ -7,7 +7,6 @@ import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.JdbcTemplateAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.supplyhub.journal.crypto.JournalKeyException;
 import org.supplyhub.journal.crypto.JournalKeys;
@@ -26,7 +25,7 @@ public final class RotateKeyCommand {
 
     public static final String NAME = "rotate-key";
 
-    @Configuration(proxyBeanMethods = false)
+    /** Not a @Configuration: the hub's component scan must not pick it up; as a source it is read all the same. */
     @ImportAutoConfiguration({DataSourceAutoConfiguration.class, JdbcTemplateAutoConfiguration.class})
     @Import(JournalKeys.class)
     static class Context {

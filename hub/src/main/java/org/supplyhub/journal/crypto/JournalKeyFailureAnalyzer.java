@@ -1,10 +1,8 @@
-package org.supplyhub;
+package org.supplyhub.journal.crypto;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.core.Ordered;
-import org.supplyhub.journal.crypto.JournalKeyException;
-import org.supplyhub.journal.crypto.KeyRing;
 
 /**
  * A start-up stopped by the journal's keys (missing, unreadable, or not the key the journal was

@@ -48,7 +48,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SecurityMatrixTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
-    static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read,config:write";
+    static final String ALL_SCOPES = "ingest:mercy-or,ingest:lakeside-cath,messages:read,messages:replay,metrics:read,config:write,audit:read";
     static final String SHORT_LIVED = "short-lived";
     static final String OTHER_API = "other-api";
     static final String ALL = "all-scopes";

@@ -91,6 +91,7 @@ class ConsoleMessagePageTest {
     static long accepted;
     static long escaped;
     static long unmapped;
+    static long rejected;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {
@@ -139,8 +140,8 @@ class ConsoleMessagePageTest {
                 .replace("SUTURE VICRYL 2-0 CT-1", "SUTURE <script>alert(1)</script>"), "AA");
         unmapped = receive(intake, config, jdbc, "mercy-or",
                 Samples.withField(Samples.withControlId(SAMPLE, "CON-AE"), "FT1", 10, "two"), "AE");
-        receive(intake, config, jdbc, "mercy-or", Samples.withField(Samples.withControlId(SAMPLE, "CON-AR"), "MSH", 8, "ADT^A01"),
-                "AR");
+        rejected = receive(intake, config, jdbc, "mercy-or",
+                Samples.withField(Samples.withControlId(SAMPLE, "CON-AR"), "MSH", 8, "ADT^A01"), "AR");
         Await.until(() -> jdbc.queryForObject("select count(*) from outbox where destination = 'console-stock'"
                 + " and status = 'DEAD'", Integer.class) == 1, 30);
     }
@@ -200,7 +201,8 @@ class ConsoleMessagePageTest {
 
         // newest first; keyset paging with before
         List<Long> all = messageRows(html(get("/console/messages").param("patient", MRN), VIEWER));
-        assertThat(all).containsExactly(escaped, accepted).isSortedAccordingTo((a, b) -> Long.compare(b, a));
+        // the AE and the AR carry the same PID-3 and are found too: an operator looks for failed messages by MRN
+        assertThat(all).containsExactly(rejected, unmapped, escaped, accepted).isSortedAccordingTo((a, b) -> Long.compare(b, a));
         assertThat(messageRows(html(get("/console/messages").param("patient", MRN).param("before", String.valueOf(escaped)),
                 VIEWER))).containsExactly(accepted);
         assertThat(messageRows(html(get("/console/messages").param("ack", "AE"), VIEWER))).containsExactly(unmapped);

@@ -106,13 +106,20 @@ public class ConsoleSecurityConfiguration {
         }
     }
 
+    /**
+     * The console's own registration, deliberately not a {@link ClientRegistrationRepository} bean: one
+     * would replace Spring Boot's repository of the outbound client-credentials registrations
+     * ({@code spring.security.oauth2.client.registration.*}, used by the delivery connectors).
+     */
+    record ConsoleRegistrations(ClientRegistrationRepository repository) { }
+
     @Bean
-    ClientRegistrationRepository consoleClientRegistrations(ConsoleProperties console, Environment environment,
+    ConsoleRegistrations consoleClientRegistrations(ConsoleProperties console, Environment environment,
             @Value("${spring.security.oauth2.resourceserver.jwt.issuer-uri:}") String issuerUri,
             ObjectProvider<EmbeddedIssuerConfiguration.ConsolePairing> embedded) {
         EmbeddedIssuerConfiguration.ConsolePairing pairing = embedded.getIfAvailable();
         if (pairing != null) {
-            return new ConsoleClientRegistrations(pairing.clientId(), () -> {
+            return new ConsoleRegistrations(new ConsoleClientRegistrations(pairing.clientId(), () -> {
                 // the hub calls its own issuer (code exchange, keys) over loopback; browsers go to the issuer's name
                 String back = console.issuerBackchannelUri() != null && !console.issuerBackchannelUri().isBlank()
                         ? console.issuerBackchannelUri()
@@ -131,9 +138,9 @@ public class ConsoleSecurityConfiguration {
                         .providerConfigurationMetadata(Map.of("end_session_endpoint", pairing.issuer() + "/connect/logout"))
                         .clientName("Supply Hub console")
                         .build();
-            });
+            }));
         }
-        return new ConsoleClientRegistrations(console.clientId(), () -> {
+        return new ConsoleRegistrations(new ConsoleClientRegistrations(console.clientId(), () -> {
             // Spring's own client properties, when given for the console, say it all (e.g. a public URL for
             // the browser and in-network ones for the hub: spring.security.oauth2.client.provider.<id>.*)
             var spring = org.springframework.boot.context.properties.bind.Binder.get(environment)
@@ -170,7 +177,7 @@ public class ConsoleSecurityConfiguration {
                     .userNameAttributeName(StandardClaimNames.SUB)
                     .clientName("Supply Hub console")
                     .build();
-        });
+        }));
     }
 
     /** Every HTTP session (only the console and its sign-in make one) ends after the idle timeout. */
@@ -187,9 +194,10 @@ public class ConsoleSecurityConfiguration {
 
     @Bean
     @Order(0)
-    SecurityFilterChain console(HttpSecurity http, ClientRegistrationRepository registrations, ConsoleProperties console,
+    SecurityFilterChain console(HttpSecurity http, ConsoleRegistrations consoleRegistrations, ConsoleProperties console,
                                 AuditLog audit, ObjectProvider<EmbeddedIssuerConfiguration.ConsolePairing> embedded)
             throws Exception {
+        ClientRegistrationRepository registrations = consoleRegistrations.repository();
         EmbeddedIssuerConfiguration.ConsolePairing pairing = embedded.getIfAvailable();
         String registrationId = pairing != null ? pairing.clientId() : console.clientId();
         // embedded: the whole sign-in happens at the issuer's own name, where its redirect URI points
@@ -268,6 +276,8 @@ public class ConsoleSecurityConfiguration {
                 })
                 .oauth2Login(login -> login
                         .clientRegistrationRepository(registrations)
+                        // the signed-in person's tokens stay in their session, never in the outbound clients' store
+                        .authorizedClientRepository(new org.springframework.security.oauth2.client.web.HttpSessionOAuth2AuthorizedClientRepository())
                         .loginPage(signIn)
                         .authorizationEndpoint(a -> a.authorizationRequestResolver(authorizationRequests))
                         .userInfoEndpoint(u -> u.oidcUserService(people(console, audit, pairing != null)))

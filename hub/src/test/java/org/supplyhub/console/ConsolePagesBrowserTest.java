@@ -160,6 +160,30 @@ class ConsolePagesBrowserTest {
     }
 
     @Test
+    void anHtmxPostCarriesTheCsrfTokenAsAHeaderAndIsRefusedWithoutIt() throws Exception {
+        Browser b = signedIn("operator", "operator-demo-password");
+        b.await("table#destinations");
+        assertThat(b.await("meta[name=_csrf]").getDomAttribute("content")).isNotBlank();
+        // htmx's own POST from the page (console.js adds the header): it passes and pauses the destination
+        ((org.openqa.selenium.JavascriptExecutor) b.driver()).executeScript(
+                "htmx.ajax('POST', '/console/destinations/browser-stock/pause', {target: 'body', swap: 'none'})");
+        Await.until(() -> paused("browser-stock"), 15);
+        // the same POST with the htmx marker but without the token is refused and changes nothing
+        var http = java.net.http.HttpClient.newHttpClient();
+        var refused = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(BASE + "/console/destinations/browser-stock/resume"))
+                .header("Cookie", "JSESSIONID=" + b.cookie("JSESSIONID")).header("HX-Request", "true")
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(paused("browser-stock")).isTrue();
+        jdbc.update("update destination_state set paused = false where destination = 'browser-stock'");
+    }
+
+    private boolean paused(String destination) {
+        return jdbc.queryForObject("select count(*) from destination_state where destination = ? and paused", Integer.class,
+                destination) == 1;
+    }
+
+    @Test
     void aSearchByMrnFindsTheMessageAndTheAuditTrailNamesWhoSearched() {
         Browser b = signedIn("viewer", "viewer-demo-password");
         b.open(BASE + "/console/messages");

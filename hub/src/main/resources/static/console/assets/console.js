@@ -9,6 +9,15 @@
   var idleSeconds = meta ? parseInt(meta.getAttribute('content'), 10) || 900 : 900;
   var windowMs = idleSeconds * 1000 / 2;
   var lastActivity = Date.now();
+
+  // every htmx request sends the session's CSRF token as a header (Spring refuses a POST without it)
+  var csrfToken = document.querySelector('meta[name="_csrf"]');
+  var csrfHeader = document.querySelector('meta[name="_csrf_header"]');
+  document.addEventListener('htmx:configRequest', function (event) {
+    if (csrfToken && csrfHeader) {
+      event.detail.headers[csrfHeader.getAttribute('content')] = csrfToken.getAttribute('content');
+    }
+  });
   var paused = false;
 
   function state(text) {

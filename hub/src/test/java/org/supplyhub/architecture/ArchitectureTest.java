@@ -71,6 +71,17 @@ class ArchitectureTest {
     }
 
     @Test
+    void theConsolePagesAreAFrontEndNothingElseUses() {
+        // the console (admin.console) sits on top like the API: it reads the admin queries and the
+        // security's person (security.ConsoleUser); nothing below it may reach up into its pages
+        noClasses().that().resideOutsideOfPackage("org.supplyhub.admin.console..")
+                .and().resideOutsideOfPackage("org.supplyhub")
+                .should().dependOnClassesThat().resideInAPackage("org.supplyhub.admin.console..")
+                .because("the pages are a front end: the API, delivery and security must work without them")
+                .check(HUB);
+    }
+
+    @Test
     void securityUsesTheJournalOnlyToAudit() {
         noClasses().that().resideInAPackage("org.supplyhub.security..")
                 .should().dependOnClassesThat(resideInAPackage("org.supplyhub.journal..")

@@ -116,10 +116,12 @@ public class ConsoleController {
         audit.record(AuditEvent.of(user.actor(), "MESSAGE_READ").interfaceId(summary.get().interfaceId()).message(id)
                 .outcome("OK").detail("console page"));
         model.addAttribute("m", summary.get());
-        model.addAttribute("segments", Er7View.of(messages.raw(id).orElse("")));
-        model.addAttribute("usage", messages.usage(id).map(this::pretty).orElse(null));
+        // a purged message (retention) has no content left to show: the page says when and why instead
+        boolean purged = summary.get().purged() != null;
+        model.addAttribute("segments", purged ? List.of() : Er7View.of(messages.raw(id).orElse("")));
+        model.addAttribute("usage", purged ? null : messages.usage(id).map(this::pretty).orElse(null));
         List<Map<String, String>> outputs = new ArrayList<>();
-        for (MessageQueries.Output o : messages.outputs(id)) {
+        for (MessageQueries.Output o : purged ? List.<MessageQueries.Output>of() : messages.outputs(id)) {
             outputs.add(Map.of("title", o.resourceType() + "/" + o.resourceId() + " (line " + o.lineNo() + ")",
                     "json", pretty(o.resource())));
         }

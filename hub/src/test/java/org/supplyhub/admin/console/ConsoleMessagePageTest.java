@@ -11,7 +11,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.web.servlet.AutoConfigureMockMvc;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.security.authentication.TestingAuthenticationToken;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.authority.AuthorityUtils;
 import org.springframework.security.oauth2.client.authentication.OAuth2AuthenticationToken;
@@ -70,7 +69,7 @@ class ConsoleMessagePageTest {
     static final Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
     static HttpServer receiver;
 
-    static final Authentication VIEWER = new TestingAuthenticationToken("viewer", null,
+    static final Authentication VIEWER = oidc("viewer",
             "SCOPE_messages:read", "SCOPE_metrics:read");
     static final Authentication OPERATOR = oidc("operator", "SCOPE_messages:read", "SCOPE_metrics:read",
             "SCOPE_messages:replay");
@@ -343,6 +342,19 @@ class ConsoleMessagePageTest {
                 String.class, messageId);
     }
 
+    @Test
+    @Order(8)
+    void aPurgedMessageSaysSoAndShowsNoContentOrReprocess() throws Exception {
+        long purged = receive(intake, config, jdbc, "mercy-or", Samples.withControlId(SAMPLE, "CON-PURGED"), "AA");
+        // what the retention purge leaves (RetentionPurge): the row with purged_at and its reason
+        jdbc.update("update message set purged_at = current_timestamp, purge_reason = 'content 30d' where id = ?", purged);
+        String page = html(get("/console/messages/" + purged), OPERATOR);
+        assertThat(page).contains("id=\"purged\"").contains("Content purged on ").contains("(retention: content 30d)")
+                .contains("CON-PURGED")
+                .doesNotContain("id=\"raw\"").doesNotContain("FT1-7").doesNotContain("id=\"usage\"")
+                .doesNotContain("/reprocess").doesNotContain(MRN);
+    }
+
     private String html(org.springframework.test.web.servlet.request.MockHttpServletRequestBuilder request,
                         Authentication who) throws Exception {
         MvcResult r = mvc.perform(request.principal(who)).andExpect(status().isOk()).andReturn();
@@ -375,7 +387,9 @@ class ConsoleMessagePageTest {
     }
 
     static Authentication oidc(String username, String... scopes) {
+        // a console session carries its role besides its scopes (ROLE_viewer|operator|admin)
         var authorities = AuthorityUtils.createAuthorityList(scopes);
+        authorities.add(new org.springframework.security.core.authority.SimpleGrantedAuthority("ROLE_" + username));
         OidcIdToken base = OidcIdToken.withTokenValue("id-token").subject("sub-" + username)
                 .claim("preferred_username", username).issuedAt(Instant.now()).expiresAt(Instant.now().plusSeconds(600))
                 .build();

@@ -9,7 +9,6 @@ import org.springframework.security.web.authentication.AuthenticationSuccessHand
 import org.springframework.security.web.authentication.SimpleUrlAuthenticationFailureHandler;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.web.filter.OncePerRequestFilter;
-import org.supplyhub.journal.AuditEvent;
 import org.supplyhub.journal.AuditLog;
 
 import java.io.IOException;
@@ -74,8 +73,8 @@ final class SignInFailures {
     }
 
     private void record(HttpServletRequest request, String user, String outcome, String detail) {
-        audit.record(AuditEvent.of(AuditLog.anonymous(request.getRemoteAddr()), ACTION).target("sign-in as " + user)
-                .outcome(outcome).detail(detail).source(request.getRemoteAddr()));
+        // the source is filled in from the request being served
+        audit.record(AuditLog.anonymous(request.getRemoteAddr()), ACTION, null, "sign-in as " + user, outcome, detail);
     }
 
     /** The user name typed, bounded and printable (it goes into the audit trail). */

@@ -63,14 +63,10 @@ public class AdminController {
                                                @RequestParam(required = false) Long before,
                                                @RequestParam(defaultValue = "50") int limit,
                                                Principal caller) {
-        List<MessageQueries.Summary> found = messages.search(new MessageQueries.Search(interfaceId, status, ackCode,
-                controlId, since, until, patient, account, before, limit));
-        // the audit names a patient search by the patient's key, never the MRN
-        audit.record(AuditEvent.of(AuditLog.client(caller), "MESSAGE_SEARCH").interfaceId(interfaceId)
-                .target(controlId != null ? "control id " + controlId
-                        : patient != null ? "patient" : account != null ? "account"
-                        : "status " + (status == null ? "any" : status))
-                .patientKey(messages.patientKey(patient)).outcome("OK").detail(found.size() + " found"));
+        MessageQueries.Search search = new MessageQueries.Search(interfaceId, status, ackCode, controlId, since, until,
+                patient, account, before, limit);
+        List<MessageQueries.Summary> found = messages.search(search);
+        SearchAudit.searched(audit, messages, AuditLog.client(caller), search, found, found.size() + " found");
         return found;
     }
 

@@ -9,6 +9,7 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.supplyhub.security.PhiFreeRequestCache;
 
 import java.io.IOException;
 import java.util.Set;
@@ -16,8 +17,9 @@ import java.util.regex.Pattern;
 
 /**
  * Keeps the patient identifiers a person types into a search (the console's MRN and account fields,
- * the API's {@code patient}, {@code account}, {@code serial}, {@code udi}) out of every log line that
- * quotes the request's query string: Spring MVC's and Spring Security's DEBUG lines, a saved request.
+ * the API's {@code patient}, {@code account}, {@code serial}, {@code udi}, {@code lot}) out of every log line
+ * that quotes the request's query string: Spring MVC's and Spring Security's DEBUG lines; and marks the
+ * request so that the console does not save it for after sign-in ({@link PhiFreeRequestCache}).
  * It runs first and hides their values in {@link HttpServletRequest#getQueryString()} only; the
  * parameters the controllers read are untouched.
  */
@@ -25,7 +27,7 @@ import java.util.regex.Pattern;
 @Order(Ordered.HIGHEST_PRECEDENCE + 5)
 public class PhiQueryMasking extends OncePerRequestFilter {
 
-    static final Set<String> PHI_PARAMETERS = Set.of("patient", "account", "serial", "udi");
+    static final Set<String> PHI_PARAMETERS = Set.of("patient", "account", "serial", "udi", "lot");
     static final String MASK = "%5Bhidden%5D";
     private static final Pattern PHI = Pattern.compile("(^|&)(" + String.join("|", PHI_PARAMETERS) + ")=[^&]*");
 
@@ -39,6 +41,7 @@ public class PhiQueryMasking extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String masked = mask(request.getQueryString());
+        request.setAttribute(PhiFreeRequestCache.PHI_QUERY, Boolean.TRUE);
         chain.doFilter(new HttpServletRequestWrapper(request) {
             @Override
             public String getQueryString() {

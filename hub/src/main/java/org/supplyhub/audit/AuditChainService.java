@@ -131,7 +131,7 @@ public class AuditChainService implements SmartLifecycle {
         }
         Matcher m = RETENTION.matcher(retention.trim());
         if (!m.matches()) {
-            throw new IllegalArgumentException("hub.audit.retention must be like 6y, 400d, 12h or forever (got '"
+            throw new org.supplyhub.mapping.ConfigurationException("hub.audit.retention must be like 6y, 400d, 12h or forever (got '"
                     + retention + "')");
         }
         long n = Long.parseLong(m.group(1));
@@ -163,6 +163,15 @@ public class AuditChainService implements SmartLifecycle {
         } catch (AuditChain.ChainBrokenException e) {
             refused.increment();
             log.error("Audit checkpoint refused, the chain does not verify: {}", e.getMessage());
+            throw e; // audited once, by whoever asked: the caller on demand, the hub on its own schedule
+        }
+    }
+
+    /** A checkpoint the hub makes by itself (its schedule, its shutdown): a refusal is audited as the hub's. */
+    private Optional<Checkpoint> ownCheckpoint(String reason) throws SQLException {
+        try {
+            return checkpointNow(reason, false);
+        } catch (AuditChain.ChainBrokenException e) {
             audit.record(AuditEvent.of("hub", "AUDIT_CHECKPOINT").target("seq " + e.problem().seq())
                     .outcome("REFUSED").detail(e.getMessage()));
             throw e;
@@ -247,7 +256,7 @@ public class AuditChainService implements SmartLifecycle {
         running = true;
         scheduler.scheduleWithFixedDelay(() -> quietly("sealing", this::sealNow), sealInterval.toMillis(),
                 sealInterval.toMillis(), TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(() -> quietly("checkpoint", () -> checkpointNow("PERIODIC", false)),
+        scheduler.scheduleWithFixedDelay(() -> quietly("checkpoint", () -> ownCheckpoint("PERIODIC")),
                 checkpointInterval.toMillis(), checkpointInterval.toMillis(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> quietly("retention", () -> pruneNow(clock.instant())),
                 Math.min(pruneInterval.toMillis(), 60_000), pruneInterval.toMillis(), TimeUnit.MILLISECONDS);
@@ -263,7 +272,7 @@ public class AuditChainService implements SmartLifecycle {
             Thread.currentThread().interrupt();
         }
         // what this node wrote last is sealed and signed before it goes
-        quietly("checkpoint at shutdown", () -> checkpointNow("SHUTDOWN", false));
+        quietly("checkpoint at shutdown", () -> ownCheckpoint("SHUTDOWN"));
     }
 
     @Override

@@ -21,7 +21,8 @@ import java.util.Set;
 final class RefusalFolding {
 
     /** The actions folded: requests and connections refused before anything was done. */
-    static final Set<String> ACTIONS = Set.of("ACCESS_DENIED", "TLS_REFUSED", "CONNECTION_REFUSED", "TOKEN_REFUSED");
+    static final Set<String> ACTIONS = Set.of("ACCESS_DENIED", "TLS_REFUSED", "CONNECTION_REFUSED", "TOKEN_REFUSED",
+            "SIGN_IN_FAILED");
 
     static final String MANY_SOURCES = "many sources";
     private static final DateTimeFormatter MINUTE = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneOffset.UTC);

@@ -25,7 +25,7 @@ public record RetentionPolicy(Duration defaultPeriod, Map<String, Duration> over
 
     private static void check(String setting, Duration period) {
         if (period == null || period.compareTo(MINIMUM) < 0) {
-            throw new IllegalArgumentException(setting + " must be at least 1d (with a unit: 90d, 2555d); got "
+            throw new org.supplyhub.mapping.ConfigurationException(setting + " must be at least 1d (with a unit: 90d, 2555d); got "
                     + period);
         }
     }

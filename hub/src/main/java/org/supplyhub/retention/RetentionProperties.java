@@ -26,7 +26,7 @@ public record RetentionProperties(@Name("default") @DefaultValue("90d") Duration
     public RetentionProperties {
         interfaces = interfaces == null ? Map.of() : Map.copyOf(interfaces);
         if (batchSize < 1 || batchSize > 10_000) {
-            throw new IllegalArgumentException("hub.retention.batch-size must be from 1 to 10000 (got " + batchSize + ")");
+            throw new org.supplyhub.mapping.ConfigurationException("hub.retention.batch-size must be from 1 to 10000 (got " + batchSize + ")");
         }
     }
 

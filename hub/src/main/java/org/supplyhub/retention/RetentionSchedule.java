@@ -36,7 +36,7 @@ public class RetentionSchedule {
             return;
         }
         if (!CronExpression.isValidExpression(cron)) {
-            throw new IllegalArgumentException("hub.retention.schedule is not a cron expression of 6 fields"
+            throw new org.supplyhub.mapping.ConfigurationException("hub.retention.schedule is not a cron expression of 6 fields"
                     + " (second minute hour day month weekday), e.g. \"0 15 2 * * *\", or - for none; got '" + cron + "'");
         }
         scheduler = new ThreadPoolTaskScheduler();

@@ -247,7 +247,7 @@ public class ConsoleSecurityConfiguration {
 
         SavedRequestAwareAuthenticationSuccessHandler landed = new SavedRequestAwareAuthenticationSuccessHandler();
         landed.setDefaultTargetUrl(AccessRules.CONSOLE);
-        HttpSessionRequestCache requestCache = new HttpSessionRequestCache();
+        HttpSessionRequestCache requestCache = new PhiFreeRequestCache();
         // a page, not an htmx fragment or a sign-in step, is where a person returns after signing in
         requestCache.setRequestMatcher(new AndRequestMatcher(path.matcher(HttpMethod.GET, "/**"),
                 new NegatedRequestMatcher(new RequestHeaderRequestMatcher(HX_REQUEST)),
@@ -288,7 +288,11 @@ public class ConsoleSecurityConfiguration {
                         .logoutSuccessHandler(signedOut))
                 .requestCache(cache -> cache.requestCache(requestCache))
                 .exceptionHandling(errors -> errors.authenticationEntryPoint(toSignIn).accessDeniedHandler(forbidden))
-                .csrf(org.springframework.security.config.Customizer.withDefaults());
+                .csrf(org.springframework.security.config.Customizer.withDefaults())
+                // console URLs can carry a searched MRN: no Referer to other sites, no page kept in a cache
+                .headers(headers -> headers.cacheControl(org.springframework.security.config.Customizer.withDefaults())
+                        .referrerPolicy(referrer -> referrer.policy(
+                                org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)));
         return http.build();
     }
 

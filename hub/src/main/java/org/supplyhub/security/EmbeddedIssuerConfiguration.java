@@ -290,6 +290,11 @@ public class EmbeddedIssuerConfiguration {
         requests.setSessionAttrName("HUB_ISSUER_SAVED_REQUEST");
         // only a person on their way to a code is sent back after signing in (no session for a machine's 401)
         requests.setRequestMatcher(path.matcher(AUTHORIZE));
+        // failed passwords: audited, and slowed per source and per user name
+        SignInFailures signIns = new SignInFailures(new SignInThrottle(10_000, Ticker.systemTicker()), audit, LOGIN + "?error");
+        org.springframework.security.web.authentication.SavedRequestAwareAuthenticationSuccessHandler landed =
+                new org.springframework.security.web.authentication.SavedRequestAwareAuthenticationSuccessHandler();
+        landed.setRequestCache(requests);
         DaoAuthenticationProvider people = new DaoAuthenticationProvider(users.userDetailsService());
         people.setPasswordEncoder(PasswordEncoderFactories.createDelegatingPasswordEncoder());
         http.securityMatcher(new OrRequestMatcher(new AndRequestMatcher(issuer.getEndpointsMatcher(), served), loginPage))
@@ -297,9 +302,11 @@ public class EmbeddedIssuerConfiguration {
                 .addFilterBefore(new TokenEndpointGuard(clients, audit, json, security.tokenEndpoint(), Ticker.systemTicker()),
                         SecurityContextHolderFilter.class)
                 .addFilterBefore(new AuthorizeRequestGuard(clients, path.matcher(AUTHORIZE), json), SecurityContextHolderFilter.class)
+                .addFilterBefore(signIns.gate(path.matcher(org.springframework.http.HttpMethod.POST, LOGIN)),
+                        org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter.class)
                 .authenticationProvider(people)
                 .authorizeHttpRequests(authorize -> authorize.requestMatchers(loginPage).permitAll().anyRequest().authenticated())
-                .formLogin(form -> form.loginPage(LOGIN).failureUrl(LOGIN + "?error"))
+                .formLogin(form -> form.loginPage(LOGIN).failureHandler(signIns.failed()).successHandler(signIns.succeeded(landed)))
                 .securityContext(context -> context.securityContextRepository(contexts))
                 .requestCache(cache -> cache.requestCache(requests))
                 // userinfo takes the access token the console got

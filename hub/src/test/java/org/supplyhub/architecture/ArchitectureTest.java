@@ -45,6 +45,7 @@ class ArchitectureTest {
                 .layer("security").definedBy("org.supplyhub.security..")
                 .layer("health").definedBy("org.supplyhub.health..")
                 .layer("admin").definedBy("org.supplyhub.admin..")
+                .layer("audit").definedBy("org.supplyhub.audit..")
                 .layer("retention").definedBy("org.supplyhub.retention..")
                 .layer("report").definedBy("org.supplyhub.report..")
                 .optionalLayer("cli").definedBy("org.supplyhub.cli..")
@@ -59,14 +60,21 @@ class ArchitectureTest {
                 .whereLayer("delivery").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "journal")
                 .whereLayer("security").mayOnlyAccessLayers("hl7", "mapping", "config", "journal")
                 .whereLayer("health").mayOnlyAccessLayers("journal")
-                .whereLayer("admin").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "journal", "ingest", "delivery", "security")
-                .whereLayer("retention").mayOnlyAccessLayers("config", "journal")
+                .whereLayer("admin").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "journal", "ingest", "delivery", "security",
+                        "audit")
+                // the audit chain, retention and the access report work on the journal's tables; their
+                // configuration errors are the mapping package's ConfigurationException
+                .whereLayer("audit").mayOnlyAccessLayers("mapping", "journal")
+                .whereLayer("retention").mayOnlyAccessLayers("mapping", "config", "journal")
                 .whereLayer("report").mayOnlyAccessLayers("journal")
-                .whereLayer("cli").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "ingest", "delivery", "security")
+                .whereLayer("cli").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "ingest", "delivery", "security", "audit")
                 // the application class in the root package is the composition root: it may use any layer
 
                 .whereLayer("journal").mayOnlyBeAccessedByLayers("ingest", "delivery", "security", "admin", "health",
-                        "retention", "report");
+                        "audit", "retention", "report")
+                .whereLayer("audit").mayOnlyBeAccessedByLayers("admin", "cli")
+                .whereLayer("retention").mayNotBeAccessedByAnyLayer()
+                .whereLayer("report").mayNotBeAccessedByAnyLayer();
         layers.check(HUB);
     }
 

@@ -315,6 +315,9 @@ abstract class AbstractLiveReloadTest {
                 .containsEntry("routes/mercy-or.yaml", sha256(ROUTES.resolve("mercy-or.yaml")))
                 .containsEntry("mappings/item-master.csv", sha256(MAPPINGS.resolve("item-master.csv")))
                 .containsKey("routes/destinations.yaml");
+        // the file rows are outside the hash chain; the chained row carries their digest
+        assertThat(jdbc.queryForObject("select detail from audit_event where action = 'CONFIG_RELOAD' and target = ?",
+                String.class, "reload " + reloadId)).startsWith("files sha256:" + org.supplyhub.journal.AuditLog.configFilesDigest(files));
         // reloading the same files again changes nothing, and says so
         HttpResponse<String> again = reload(adminToken());
         assertThat(JSON.readTree(again.body()).path("outcome").asText()).isEqualTo("UNCHANGED");

@@ -34,7 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The access report against a running hub on PostgreSQL: a viewer-scoped client reads a message and
- * searches the patient's MRN; the privacy officer's report for that MRN lists both, with the client's
+ * searches the patient's MRN, then by account and control id; the privacy officer's report for that MRN lists
+ * them all (a search that set no patient by one LISTED row per message it listed), with the client's
  * identity and address, and not what was done to another patient; the report itself is audited (the
  * next report lists it); the CSV parses back; scopes and bad requests are refused.
  */
@@ -50,6 +51,7 @@ class AccessReportPostgresTest {
     static final String SECRET = "report-test-secret";
     static final String MRN_A = "MRN448812";
     static final String MRN_B = "MRN550002";
+    static final String ACCOUNT = "ACCT90017733";
 
     @Autowired
     JdbcTemplate jdbc;
@@ -84,6 +86,12 @@ class AccessReportPostgresTest {
         // another patient's data, read and searched by the same client: not in A's report
         assertThat(get("/api/messages/" + b + "/raw", viewer, null).statusCode()).isEqualTo(200);
         assertThat(get("/api/messages?patient=" + MRN_B, viewer, null).statusCode()).isEqualTo(200);
+        // searches that set no patient still list patients' messages: by account (A's and B's), by control id (A's)
+        HttpResponse<String> byAccount = get("/api/messages?account=" + ACCOUNT, viewer, null);
+        assertThat(JSON.readTree(byAccount.body()).findValuesAsText("id")).contains(Long.toString(a), Long.toString(b));
+        String controlIdA = jdbc.queryForObject("select control_id from message where id = ?", String.class, a);
+        assertThat(JSON.readTree(get("/api/messages?controlId=" + controlIdA, viewer, null).body()).findValuesAsText("id"))
+                .containsExactly(Long.toString(a));
 
         String officer = token(OFFICER, "audit:read");
         // scopes: a viewer may not run it, nobody without a token
@@ -100,7 +108,10 @@ class AccessReportPostgresTest {
         assertThat(lines).containsExactly(
                 "client:" + VIEWER + " MESSAGE_READ message " + a + " summary 127.0.0.1",
                 "client:" + VIEWER + " MESSAGE_READ message " + a + " raw 127.0.0.1",
-                "client:" + VIEWER + " MESSAGE_SEARCH patient 1 found 127.0.0.1");
+                "client:" + VIEWER + " MESSAGE_SEARCH patient 1 found 127.0.0.1",
+                "client:" + VIEWER + " MESSAGE_SEARCH message " + a + " listed by a search by account 127.0.0.1",
+                "client:" + VIEWER + " MESSAGE_SEARCH message " + a + " listed by a search by control id " + controlIdA
+                        + " 127.0.0.1");
         for (JsonNode e : events) {
             assertThat(e.path("at").asText()).isNotEmpty();
             assertThat(e.path("messageId").isNull() || e.path("messageId").asLong() == a).as(e.toString()).isTrue();
@@ -119,12 +130,12 @@ class AccessReportPostgresTest {
         assertThat(disposition).startsWith("attachment").contains("filename=\"access-report-").doesNotContain(MRN_A);
         List<Map<String, String>> rows = parse(csv.body());
         assertThat(rows.get(0).keySet()).containsExactlyElementsOf(AccessReportController.CSV_COLUMNS);
-        assertThat(rows).filteredOn(r -> r.get("actor").equals("client:" + VIEWER)).hasSize(3)
+        assertThat(rows).filteredOn(r -> r.get("actor").equals("client:" + VIEWER)).hasSize(5)
                 .allMatch(r -> r.get("source").equals("127.0.0.1"));
         List<Map<String, String>> reports = rows.stream().filter(r -> r.get("action").equals("ACCESS_REPORT")).toList();
         assertThat(reports).hasSize(2).allMatch(r -> r.get("actor").equals("client:" + OFFICER));
-        assertThat(reports.get(0).get("detail")).startsWith("3 events, from "); // a comma inside a cell, quoted
-        assertThat(csv.body()).contains("\"3 events, from ");
+        assertThat(reports.get(0).get("detail")).startsWith("5 events, from "); // a comma inside a cell, quoted
+        assertThat(csv.body()).contains("\"5 events, from ");
         // format=csv does the same; format wins over Accept
         assertThat(get("/api/reports/access?patient=" + MRN_A + "&format=csv", officer, "application/json").headers()
                 .firstValue("Content-Type").orElse("")).startsWith("text/csv");
@@ -133,7 +144,7 @@ class AccessReportPostgresTest {
         JsonNode other = JSON.readTree(get("/api/reports/access?patient=" + MRN_B + "&since=" + start, officer, null)
                 .body()).path("events");
         assertThat(StreamSupport.stream(other.spliterator(), false).map(e -> e.path("target").asText()))
-                .containsExactly("message " + b, "patient");
+                .containsExactly("message " + b, "patient", "message " + b);
 
         // the audit trail holds no MRN, only keyed hashes
         assertThat(jdbc.queryForObject("select count(*) from audit_event where coalesce(target, '') || coalesce(detail, '')"

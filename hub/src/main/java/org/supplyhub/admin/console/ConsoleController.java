@@ -14,6 +14,7 @@ import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 import org.springframework.web.util.UriComponentsBuilder;
 import org.supplyhub.admin.DestinationStatus;
 import org.supplyhub.admin.MessageQueries;
+import org.supplyhub.admin.SearchAudit;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.delivery.HeldCharges;
 import org.supplyhub.journal.AuditEvent;
@@ -85,14 +86,9 @@ public class ConsoleController {
             model.addAttribute("found", List.of());
             return "console/messages";
         }
-        List<MessageQueries.Summary> found = messages.search(filter.search(times.zone(), PAGE));
-        // like the API: a patient search is named by the patient's key, never the MRN
-        audit.record(AuditEvent.of(user.actor(), "MESSAGE_SEARCH").interfaceId(filter.interfaceId())
-                .target(filter.controlId() != null ? "control id " + filter.controlId()
-                        : filter.patient() != null ? "patient" : filter.account() != null ? "account"
-                        : "status " + (filter.status() == null ? "any" : filter.status()))
-                .patientKey(messages.patientKey(filter.patient())).outcome("OK")
-                .detail(found.size() + " found (console)"));
+        MessageQueries.Search search = filter.search(times.zone(), PAGE);
+        List<MessageQueries.Summary> found = messages.search(search);
+        SearchAudit.searched(audit, messages, user.actor(), search, found, found.size() + " found (console)");
         model.addAttribute("found", found);
         if (found.size() == PAGE) {
             UriComponentsBuilder next = ServletUriComponentsBuilder.fromCurrentContextPath().path("/console/messages");

@@ -18,9 +18,9 @@ public class ConsoleModel {
     private final long idleSeconds;
 
     public ConsoleModel(@Value("${hub.console.zone:#{null}}") String zone,
-                        @Value("${hub.console.idle-timeout:15m}") Duration idleTimeout) {
+                        org.supplyhub.security.ConsoleProperties console) {
         this.times = new Times(zone == null ? ZoneId.systemDefault() : ZoneId.of(zone));
-        this.idleSeconds = idleTimeout.toSeconds();
+        this.idleSeconds = console.idleTimeout().toSeconds();
     }
 
     /** The session's idle timeout: the dashboard stops refreshing itself after half of it without use. */

@@ -15,11 +15,11 @@ class SharedDatabaseKeysTest {
 
     @Test
     void postgresWithoutAKeyFailsNamingTheProperty() {
-        assertThatThrownBy(() -> JournalKeys.ring("", "", "jdbc:postgresql://db:5432/hub?password=secret"))
+        assertThatThrownBy(() -> JournalKeys.ring("", "", "jdbc:postgresql://db:5432/hub?password=hunter2"))
                 .isInstanceOf(JournalKeyException.class)
                 .hasMessageStartingWith(KeyRing.KEY_PROPERTY + " is not set")
                 .hasMessageContaining("a postgresql database")
-                .hasMessageNotContaining("secret");
+                .hasMessageNotContaining("hunter2");
         FailureAnalysis analysis = new JournalKeyFailureAnalyzer().analyze(new IllegalStateException("bean",
                 new JournalKeyException(KeyRing.KEY_PROPERTY + " is not set.")));
         assertThat(analysis.getDescription()).contains(KeyRing.KEY_PROPERTY);

@@ -27,9 +27,9 @@ COPY --from=build /src/hub.jar hub.jar
 # the shipped interfaces and profiles; mount over routes/ or mappings/ to run your own
 COPY routes routes
 COPY mappings mappings
-# data/out: where the file destinations write (a volume in docker-compose.yml; a named volume takes
-# this directory's owner when first created)
-RUN mkdir -p data/out && chown -R hub:hub data
+# data/out: where the file destinations write, data/checkpoints: the signed audit checkpoints (volumes
+# in docker-compose.yml; a named volume takes this directory's owner when first created)
+RUN mkdir -p data/out data/checkpoints && chown -R hub:hub data
 USER 10001:10001
 
 # Container-aware heap: 60 % of the container's memory limit. The rest is needed: a hub that had

@@ -9,6 +9,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Service;
 import org.supplyhub.journal.AuditEvent;
 import org.supplyhub.journal.AuditLog;
+import org.supplyhub.journal.crypto.JournalKeys;
 
 import javax.sql.DataSource;
 import java.io.IOException;
@@ -41,7 +42,9 @@ import java.util.regex.Pattern;
 public class AuditChainService implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(AuditChainService.class);
-    static final Path DEFAULT_KEY = Path.of("data", "audit-signing-key.pem");
+    public static final String SIGNING_KEY_PROPERTY = "hub.audit.signing-key";
+    /** The generated key's file name in the data folder ({@link JournalKeys#dataDirectory}). */
+    public static final String DEFAULT_KEY_FILE = "audit-signing-key.pem";
     private static final Pattern RETENTION = Pattern.compile("(\\d+)\\s*(y|d|h|m|s)");
 
     private final AuditChain chain;
@@ -62,15 +65,16 @@ public class AuditChainService implements SmartLifecycle {
     private volatile boolean running;
 
     public AuditChainService(DataSource dataSource, AuditLog audit, MeterRegistry meters,
-                             @Value("${hub.audit.signing-key:}") String signingKey,
+                             @Value("${" + SIGNING_KEY_PROPERTY + ":}") String signingKey,
                              @Value("${hub.audit.verify-keys:}") String verifyKeys,
-                             @Value("${hub.audit.checkpoint-export:file:data}") String checkpointExport,
+                             @Value("${hub.audit.checkpoint-export:}") String checkpointExport,
                              @Value("${hub.audit.node:}") String node,
                              @Value("${hub.audit.seal-interval:1s}") Duration sealInterval,
                              @Value("${hub.audit.checkpoint-interval:5m}") Duration checkpointInterval,
                              @Value("${hub.audit.retention:6y}") String retention,
                              @Value("${hub.audit.prune-interval:1h}") Duration pruneInterval,
-                             @Value("${hub.audit.prune-batch:1000}") int pruneBatch) {
+                             @Value("${hub.audit.prune-batch:1000}") int pruneBatch,
+                             @Value("${spring.datasource.url:}") String databaseUrl) {
         this.dataSource = dataSource;
         this.audit = audit;
         this.sealInterval = sealInterval;
@@ -79,13 +83,16 @@ public class AuditChainService implements SmartLifecycle {
         this.retention = retention;
         this.pruneBatch = pruneBatch;
         cutoff(Instant.now(), retention); // a malformed retention fails the start
-        SigningKeys.Signer signer = signer(signingKey);
+        Path dataDir = JournalKeys.dataDirectory(databaseUrl);
+        SigningKeys.Signer signer = signer(signingKey, databaseUrl, dataDir);
         List<PublicKey> extra = new ArrayList<>();
         Arrays.stream(verifyKeys.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .forEach(f -> extra.add(SigningKeys.readPublicKey(file(f))));
         this.trusted = new ArrayList<>(extra);
         this.trusted.add(signer.publicKey());
-        this.exportDir = checkpointExport.isBlank() || checkpointExport.equals("none") ? null : file(checkpointExport);
+        // by default beside the journal's other local files (a volume in the compose topology)
+        this.exportDir = checkpointExport.equals("none") ? null
+                : checkpointExport.isBlank() ? dataDir : file(checkpointExport);
         this.chain = new AuditChain(dataSource, new AuditChain.Settings(signer, exportDir,
                 node.isBlank() ? hostName() : node, 1000, extra), clock);
         this.sealed = Counter.builder("hub_audit_sealed").description("audit rows sealed into the hash chain")
@@ -96,17 +103,28 @@ public class AuditChainService implements SmartLifecycle {
                 .description("checkpoints or prunes refused because the chain did not verify").register(meters);
     }
 
-    /** The signing key: the file named, or in the default run one made under ./data (said once in the log). */
-    private static SigningKeys.Signer signer(String signingKey) {
-        if (signingKey.isBlank()) {
-            if (SigningKeys.generateIfMissing(DEFAULT_KEY)) {
-                log.warn("Made an audit signing key (Ed25519) at {}, owner-only; give auditors its public key {}."
-                                + " Set hub.audit.signing-key to keep the key elsewhere (a secret all nodes share).",
-                        DEFAULT_KEY.toAbsolutePath(), SigningKeys.publicKeyFile(DEFAULT_KEY).toAbsolutePath());
-            }
-            return SigningKeys.load(DEFAULT_KEY);
+    /**
+     * The signing key: the file named; without one, in the default run (an H2 journal) one made in the data
+     * folder (said once in the log). Nodes sharing a database must share the key, so there it must be given.
+     */
+    static SigningKeys.Signer signer(String signingKey, String databaseUrl, Path dataDir) {
+        if (!signingKey.isBlank()) {
+            return SigningKeys.load(file(signingKey));
         }
-        return SigningKeys.load(file(signingKey));
+        if (!JournalKeys.isH2File(databaseUrl) && !JournalKeys.isH2Memory(databaseUrl)) {
+            throw new SigningKeys.AuditKeyException(SIGNING_KEY_PROPERTY + " is not set. A signing key is generated"
+                    + " only for the default H2 journal; with " + JournalKeys.databaseKind(databaseUrl) + " every node"
+                    + " must sign checkpoints with the same key, or /api/audit/verify calls the other nodes'"
+                    + " checkpoints untrusted (" + SIGNING_KEY_PROPERTY + ": file:/run/secrets/audit-signing-key.pem,"
+                    + " its public key beside it as audit-signing-key.pub.pem).");
+        }
+        Path key = dataDir.resolve(DEFAULT_KEY_FILE);
+        if (SigningKeys.generateIfMissing(key)) {
+            log.warn("Made an audit signing key (Ed25519) at {}, owner-only; give auditors its public key {}."
+                            + " Set {} to keep the key elsewhere (a secret all nodes share).",
+                    key.toAbsolutePath(), SigningKeys.publicKeyFile(key).toAbsolutePath(), SIGNING_KEY_PROPERTY);
+        }
+        return SigningKeys.load(key);
     }
 
     static Path file(String location) {

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import org.supplyhub.audit.AuditChain;
+import org.supplyhub.audit.AuditChainService;
 import org.supplyhub.audit.ChainVerifier;
 import org.supplyhub.audit.Checkpoint;
 import org.supplyhub.audit.SigningKeys;
+import org.supplyhub.journal.crypto.JournalKeys;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,9 +25,6 @@ import java.util.Map;
 /** {@code verify-audit}: the audit chain checked straight from the database, without starting the hub. */
 final class AuditVerifyCommand {
 
-    static final Path DEFAULT_PUBLIC_KEY = Path.of("data", "audit-signing-key.pub.pem");
-    static final Path DEFAULT_EXPORT = Path.of("data");
-
     private AuditVerifyCommand() {
     }
 
@@ -33,6 +32,9 @@ final class AuditVerifyCommand {
         options.noArguments();
         String url = options.value("--url", env.getOrDefault("SPRING_DATASOURCE_URL",
                 "jdbc:h2:file:./data/hub;IFEXISTS=TRUE"));
+        // the hub's data folder, resolved as the hub resolves it: its generated key and exported checkpoints
+        Path dataDir = JournalKeys.dataDirectory(url);
+        Path defaultPublicKey = SigningKeys.publicKeyFile(dataDir.resolve(AuditChainService.DEFAULT_KEY_FILE));
         String user = options.value("--user", env.getOrDefault("SPRING_DATASOURCE_USERNAME", "sa"));
         String password = env.getOrDefault("SPRING_DATASOURCE_PASSWORD", "");
         List<PublicKey> keys = new ArrayList<>();
@@ -42,8 +44,8 @@ final class AuditVerifyCommand {
                 for (String f : keyFiles.split(",")) {
                     keys.add(SigningKeys.readPublicKey(Path.of(f.trim())));
                 }
-            } else if (Files.exists(DEFAULT_PUBLIC_KEY)) {
-                keys.add(SigningKeys.readPublicKey(DEFAULT_PUBLIC_KEY));
+            } else if (Files.exists(defaultPublicKey)) {
+                keys.add(SigningKeys.readPublicKey(defaultPublicKey));
             } else {
                 err.println("verify-audit: no public key (--public-key): checkpoint signatures are not checked");
             }
@@ -54,7 +56,7 @@ final class AuditVerifyCommand {
         List<Checkpoint> exported;
         try {
             String given = options.value("--checkpoints", null);
-            exported = AuditChain.readExport(given != null ? Path.of(given) : DEFAULT_EXPORT);
+            exported = AuditChain.readExport(given != null ? Path.of(given) : dataDir);
         } catch (IOException | RuntimeException e) {
             err.println("verify-audit: the exported checkpoints could not be read: " + e.getMessage());
             return Cli.FAILED;

@@ -219,10 +219,18 @@ public class DeliveryWorker {
         Instant started = Instant.now();
         long t0 = System.nanoTime();
         Connector.Payload payload;
+        String usageJson;
+        List<String> outputs;
+        try { // this row's values alone: one that cannot be opened fails its row, not the destination
+            usageJson = outbox.openUsage(row); // every row's own value is checked, even when its message is cached
+            outputs = outbox.openResources(resources.getOrDefault(row.messageId(), List.of()));
+        } catch (RuntimeException e) { // a tampered value or a missing data key stays so: dead at once, no content
+            return new Attempt(failed(d, row, started, t0, true, "DECRYPT", "cannot decrypt: "
+                    + e.getClass().getSimpleName()), null);
+        }
         try {
-            SupplyUsage usage = usages.get(row.messageId(), id -> parse(row.usageJson()));
-            payload = payloads.render(d, row.id(), row.messageId(), usage,
-                    resources.getOrDefault(row.messageId(), List.of()), row.releaseLine());
+            SupplyUsage usage = usages.get(row.messageId(), id -> parse(usageJson));
+            payload = payloads.render(d, row.id(), row.messageId(), usage, outputs, row.releaseLine());
         } catch (DeliveryException e) {
             return new Attempt(failed(d, row, started, t0, e.permanent(), e.code(), e.getMessage()), null);
         } catch (RuntimeException e) { // the same journaled usage fails the same way every time

@@ -37,12 +37,15 @@ public class OutboxRepository {
     /**
      * A leased outbox row and the usage it delivers. {@code attempt} counts this one; {@code dueSince}
      * is when it was journaled, or replayed: what the destination's maxAge is measured from.
+     * {@code storedUsage} is the usage JSON as stored (sealed when encryption is on): it is opened by the
+     * worker for this row alone ({@link #openUsage}), so one value that cannot be decrypted fails its
+     * row, never the claim.
      */
     public record Claimed(long id, long messageId, String orderingKey, int attempt, Instant dueSince,
-                          String usageJson, Integer releaseLine) {
+                          String storedUsage, Integer releaseLine) {
 
-        public Claimed(long id, long messageId, String orderingKey, int attempt, Instant dueSince, String usageJson) {
-            this(id, messageId, orderingKey, attempt, dueSince, usageJson, null);
+        public Claimed(long id, long messageId, String orderingKey, int attempt, Instant dueSince, String storedUsage) {
+            this(id, messageId, orderingKey, attempt, dueSince, storedUsage, null);
         }
     }
 
@@ -94,7 +97,7 @@ public class OutboxRepository {
     /** How many of the oldest pending rows a claim looks through first, per row it may claim. */
     private static final int WINDOW_PER_ROW = 10;
 
-    /** The claimed row with its usage decrypted (a claim's values are opened once, here). */
+    /** The claimed row with its usage as stored (opened per row by the worker, outside the claim). */
     private final RowMapper<Claimed> claimedRow;
 
     private final JdbcTemplate jdbc;
@@ -109,7 +112,7 @@ public class OutboxRepository {
         this.keys = keys;
         this.claimedRow = (rs, n) -> new Claimed(rs.getLong("id"), rs.getLong("message_id"),
                 rs.getString("ordering_key"), rs.getInt("attempts"), rs.getTimestamp("due_since").toInstant(),
-                keys.openText(Column.MESSAGE_USAGE, rs.getString("usage_json")), (Integer) rs.getObject("release_line"));
+                rs.getString("usage_json"), (Integer) rs.getObject("release_line"));
         try (Connection c = dataSource.getConnection()) {
             this.postgres = c.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
         }
@@ -234,14 +237,31 @@ public class OutboxRepository {
         });
     }
 
-    /** The FHIR resources journaled for each of these messages, in the order they were produced. */
+    /** The clear usage JSON of a claimed row; throws (tampered value, missing data key) for that row alone. */
+    public String openUsage(Claimed row) {
+        return keys.openText(Column.MESSAGE_USAGE, row.storedUsage());
+    }
+
+    /** The clear FHIR resources of one message, as {@link #resources} gave them stored. */
+    public List<String> openResources(List<String> stored) {
+        List<String> clear = new ArrayList<>(stored.size());
+        for (String resource : stored) {
+            clear.add(keys.openText(Column.OUTPUT_RESOURCE, resource));
+        }
+        return clear;
+    }
+
+    /**
+     * The FHIR resources journaled for each of these messages, in the order they were produced, as stored
+     * (sealed when encryption is on): each message's are opened with its row ({@link #openResources}).
+     */
     public Map<Long, List<String>> resources(Collection<Long> messageIds) {
         Map<Long, List<String>> byMessage = new HashMap<>();
         if (!messageIds.isEmpty()) {
             jdbc.query("select message_id, resource_json from message_output where message_id in ("
                     + placeholders(messageIds.size()) + ") order by message_id, id", rs -> {
                 byMessage.computeIfAbsent(rs.getLong(1), id -> new ArrayList<>())
-                        .add(keys.openText(Column.OUTPUT_RESOURCE, rs.getString(2)));
+                        .add(rs.getString(2));
             }, messageIds.toArray());
         }
         return byMessage;

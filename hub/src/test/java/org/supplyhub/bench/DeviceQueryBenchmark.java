@@ -81,7 +81,7 @@ public final class DeviceQueryBenchmark {
     public static void run() throws Exception {
         System.out.printf("Supply Hub traceability benchmark: %d messages, %d cores%n", MESSAGES,
                 Runtime.getRuntime().availableProcessors());
-        Map<String, String> db = TestDatabases.postgres();
+        Map<String, String> db = TestDatabases.postgresOwnKek();
         TestInterfaces interfaces = TestInterfaces.copyOfShipped();
         int httpPort = TestInterfaces.freePort();
         java.nio.file.Path kek = java.nio.file.Files.createTempFile("bench-kek", "");

@@ -78,7 +78,7 @@ public final class IntakeBenchmark {
         Map<String, Double> cpuOff = null;
         if (!"on".equals(encryption)) {
             // the same closed loop on a journal that stores everything in clear: the baseline of its CPU cost
-            Map<String, String> plainDb = TestDatabases.postgres();
+            Map<String, String> plainDb = TestDatabases.postgresOwnKek();
             TestInterfaces plain = TestInterfaces.copyOfShipped();
             Process hub = startHub(plainDb, plain, TestInterfaces.freePort(), false);
             try {
@@ -98,7 +98,7 @@ public final class IntakeBenchmark {
                 return;
             }
         }
-        Map<String, String> db = TestDatabases.postgres();
+        Map<String, String> db = TestDatabases.postgresOwnKek();
         TestInterfaces interfaces = TestInterfaces.copyOfShipped();
         int port = interfaces.ports.get("mercy-or");
         int httpPort = TestInterfaces.freePort();

@@ -127,6 +127,49 @@ class ComposeFileTest {
     }
 
     /**
+     * Both nodes share one PostgreSQL, so they must share the journal's KEK and the audit signing key
+     * (a node with keys of its own cannot read the other's data keys, and its checkpoints would be
+     * untrusted): each hub reads the same compose secrets at the same paths, and the checkpoints they
+     * sign go to one volume.
+     */
+    @Test
+    void bothHubsGetTheSameKeyFiles() {
+        Map<String, String> secretTargets = null;
+        Set<String> checkpointVolumes = new TreeSet<>();
+        for (String hub : HUBS) {
+            Map<String, Object> s = service(hub);
+            Map<String, String> targets = new LinkedHashMap<>();
+            for (Object item : list(s.get("secrets"))) {
+                if (item instanceof Map<?, ?> m) {
+                    targets.put(String.valueOf(m.get("target")), String.valueOf(m.get("source")));
+                }
+            }
+            assertThat(targets).as(hub + " key secrets").containsEntry("journal-kek", "journal_kek")
+                    .containsEntry("audit-signing-key.pem", "audit_signing_key")
+                    .containsEntry("audit-signing-key.pub.pem", "audit_signing_key_pub");
+            Map<String, String> env = environment(s);
+            assertThat(env).as(hub).containsEntry("HUB_JOURNAL_ENCRYPTION_KEY", "file:/run/secrets/journal-kek")
+                    .containsEntry("HUB_AUDIT_SIGNING_KEY", "file:/run/secrets/audit-signing-key.pem");
+            String export = env.get("HUB_AUDIT_CHECKPOINT_EXPORT");
+            assertThat(export).as(hub + " checkpoint export").startsWith("file:");
+            String exportDir = export.substring("file:".length());
+            List<String> onVolume = strings(s.get("volumes")).stream()
+                    .filter(v -> v.endsWith(":" + exportDir) && !v.startsWith(".")).toList();
+            assertThat(onVolume).as(hub + ": the checkpoint export is on a named volume").hasSize(1);
+            checkpointVolumes.add(onVolume.get(0));
+            if (secretTargets == null) {
+                secretTargets = targets;
+            } else {
+                assertThat(targets).as("hub2's secrets are hub1's").isEqualTo(secretTargets);
+            }
+        }
+        assertThat(checkpointVolumes).as("one checkpoint store for both nodes").hasSize(1);
+        assertThat(map(compose.get("volumes"))).containsKey(checkpointVolumes.iterator().next().split(":")[0]);
+        Map<String, Object> secrets = map(compose.get("secrets"));
+        assertThat(secrets).containsKeys("journal_kek", "audit_signing_key", "audit_signing_key_pub");
+    }
+
+    /**
      * The classic Keycloak mismatch: the hubs must expect exactly the {@code iss} Keycloak writes,
      * which is its fixed public URL (KC_HOSTNAME) — not the in-network address they fetch keys from.
      */
@@ -155,7 +198,7 @@ class ComposeFileTest {
         Map<String, Object> services = map(compose.get("services"));
         for (Map.Entry<String, Object> e : services.entrySet()) {
             environment(map(e.getValue())).forEach((k, v) -> {
-                boolean fromFile = k.endsWith("_FILE") || v.startsWith("/run/secrets/");
+                boolean fromFile = k.endsWith("_FILE") || v.startsWith("/run/secrets/") || v.startsWith("file:/run/secrets/");
                 if (secretish.matcher(k).matches() && !fromFile) {
                     literal.add(e.getKey() + ": " + k);
                 }

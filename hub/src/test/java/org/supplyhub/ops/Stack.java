@@ -125,6 +125,7 @@ public final class Stack implements AutoCloseable {
         }
         startDatabase();
         Path key = writeSigningKey();
+        writeDataKeys();
         if (options.keycloak()) {
             startKeycloak();
         }
@@ -466,6 +467,20 @@ public final class Stack implements AutoCloseable {
         return ports;
     }
 
+    /**
+     * One journal KEK and one audit signing key pair per stack run, given to every node: nodes on one
+     * PostgreSQL must share them (the hub generates keys only for an H2 journal, and refuses to start without).
+     */
+    private void writeDataKeys() throws IOException {
+        Path dir = Files.createDirectories(runDir.resolve("secrets"));
+        byte[] kek = new byte[32];
+        new java.security.SecureRandom().nextBytes(kek);
+        org.supplyhub.journal.crypto.OwnerOnlyFiles.createNew(dir.resolve("journal-kek"),
+                (Base64.getEncoder().encodeToString(kek) + "\n").getBytes(StandardCharsets.US_ASCII));
+        org.supplyhub.audit.SigningKeys.generateIfMissing(dir.resolve("audit-signing-key.pem"));
+        Files.createDirectories(runDir.resolve("checkpoints"));
+    }
+
     private HubNode prepareNode(int index, Path key) throws IOException {
         Path dir = Files.createDirectories(runDir.resolve("hub" + (index + 1)));
         Path routes = dir.resolve("routes");
@@ -481,6 +496,10 @@ public final class Stack implements AutoCloseable {
         env.put("HUB_MAPPINGS_DIR", repo.resolve("mappings").toString());
         // HAProxy adds X-Forwarded-For: audit and token throttling see the sender, not the balancer
         env.put("SERVER_FORWARD_HEADERS_STRATEGY", "native");
+        // the stack's shared data keys (writeDataKeys) and one checkpoint store for all nodes
+        env.put("HUB_JOURNAL_ENCRYPTION_KEY", "file:" + runDir.resolve("secrets/journal-kek"));
+        env.put("HUB_AUDIT_SIGNING_KEY", "file:" + runDir.resolve("secrets/audit-signing-key.pem"));
+        env.put("HUB_AUDIT_CHECKPOINT_EXPORT", "file:" + runDir.resolve("checkpoints"));
         if (options.keycloak()) {
             env.put("SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUER_URI", keycloakIssuer().toString());
         } else {

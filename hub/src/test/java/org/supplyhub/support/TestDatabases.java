@@ -21,8 +21,18 @@ public final class TestDatabases {
     private TestDatabases() {
     }
 
-    /** Spring properties for a fresh PostgreSQL schema. */
+    /**
+     * Spring properties for a fresh PostgreSQL schema, with the keys every node of a shared database must be
+     * given (the hub generates none there): this test run's KEK and audit signing key ({@link TestKeys}).
+     */
     public static Map<String, String> postgres() {
+        Map<String, String> props = new java.util.HashMap<>(postgresOwnKek());
+        props.put("hub.journal.encryption.key", "file:" + TestKeys.kek());
+        return Map.copyOf(props);
+    }
+
+    /** As {@link #postgres()} without the KEK, for tests that give their own (rotation, wrong keys). */
+    public static Map<String, String> postgresOwnKek() {
         String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         String base = postgresBaseUrl();
         String url = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
@@ -31,7 +41,8 @@ public final class TestDatabases {
                 "spring.datasource.username", postgresUser(),
                 "spring.datasource.password", postgresPassword(),
                 "spring.flyway.schemas", schema,
-                "spring.flyway.default-schema", schema);
+                "spring.flyway.default-schema", schema,
+                "hub.audit.signing-key", "file:" + TestKeys.signingKey());
     }
 
     /** Spring properties for a fresh in-memory H2 database. */

@@ -305,6 +305,14 @@ public class JournalKeys implements SearchKeys {
             new SecureRandom().nextBytes(key);
             return KeyRing.of(key, List.of());
         }
+        if (!isH2File(databaseUrl)) {
+            // a shared database (PostgreSQL): a key made here would be this node's alone, and the next
+            // node would find data keys it cannot unwrap
+            throw new JournalKeyException(KeyRing.KEY_PROPERTY + " is not set. A key file is generated only for"
+                    + " the default H2 file journal; with " + databaseKind(databaseUrl) + " every node must be given"
+                    + " the same key-encryption key (" + KeyRing.KEY_PROPERTY + ": file:/run/secrets/journal-kek or"
+                    + " env:NAME; HUB_JOURNAL_ENCRYPTION_KEY in the environment). Nothing was stored.");
+        }
         Path file = dataDirectory(databaseUrl).resolve("journal.kek");
         try {
             OwnerOnlyFiles.directory(file.toAbsolutePath().getParent());
@@ -327,10 +335,32 @@ public class JournalKeys implements SearchKeys {
         return KeyRing.parse("file:" + file, oldKeys, System::getenv);
     }
 
-    /** The folder of an H2 file database ({@code jdbc:h2:file:./data/hub} → ./data), else ./data. */
+    /** Whether the journal is an H2 file database: the zero-set-up default run, the one place keys are made. */
+    public static boolean isH2File(String databaseUrl) {
+        return databaseUrl != null && (databaseUrl.startsWith("jdbc:h2:file:") || databaseUrl.startsWith("jdbc:h2:./")
+                || databaseUrl.startsWith("jdbc:h2:/") || databaseUrl.startsWith("jdbc:h2:~"));
+    }
+
+    /** Whether the journal is an in-memory H2 database (tests): its keys live as long as it does. */
+    public static boolean isH2Memory(String databaseUrl) {
+        return databaseUrl != null && databaseUrl.startsWith("jdbc:h2:mem:");
+    }
+
+    /** "a PostgreSQL database" and the like, for messages (never the URL: it may carry a password). */
+    public static String databaseKind(String databaseUrl) {
+        if (databaseUrl == null || databaseUrl.isBlank()) {
+            return "no spring.datasource.url";
+        }
+        String[] parts = databaseUrl.split(":");
+        return parts.length > 1 ? "a " + parts[1] + " database" : "this database";
+    }
+
+    /**
+     * The hub's data folder, the one place local files go (generated keys, exported checkpoints, file
+     * outputs): the folder of an H2 file database ({@code jdbc:h2:file:./data/hub} → ./data), else ./data.
+     */
     public static Path dataDirectory(String databaseUrl) {
-        if (databaseUrl != null && (databaseUrl.startsWith("jdbc:h2:file:") || databaseUrl.startsWith("jdbc:h2:./")
-                || databaseUrl.startsWith("jdbc:h2:/") || databaseUrl.startsWith("jdbc:h2:~"))) {
+        if (isH2File(databaseUrl)) {
             String path = databaseUrl.substring(databaseUrl.startsWith("jdbc:h2:file:") ? 13 : 8);
             int options = path.indexOf(';');
             path = options < 0 ? path : path.substring(0, options);

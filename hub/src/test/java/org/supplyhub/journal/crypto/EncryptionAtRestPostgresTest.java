@@ -61,7 +61,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class EncryptionAtRestPostgresTest {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
-    static final Map<String, String> DB = TestDatabases.postgres();
+    static final Map<String, String> DB = TestDatabases.postgresOwnKek();
     static final Path KEYS = tempDir();
     static final Path KEK1 = kek("kek1");
     static final Path KEK2 = kek("kek2");

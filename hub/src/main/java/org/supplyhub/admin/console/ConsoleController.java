@@ -116,7 +116,8 @@ public class ConsoleController {
         audit.record(AuditEvent.of(user.actor(), "MESSAGE_READ").interfaceId(summary.get().interfaceId()).message(id)
                 .outcome("OK").detail("console page"));
         model.addAttribute("m", summary.get());
-        model.addAttribute("segments", Er7View.of(messages.raw(id).orElse("")));
+        // a purged message's raw column holds the retention tombstone, not segments
+        model.addAttribute("segments", summary.get().purged() != null ? List.of() : Er7View.of(messages.raw(id).orElse("")));
         model.addAttribute("usage", messages.usage(id).map(this::pretty).orElse(null));
         List<Map<String, String>> outputs = new ArrayList<>();
         for (MessageQueries.Output o : messages.outputs(id)) {

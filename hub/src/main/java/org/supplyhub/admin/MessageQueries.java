@@ -131,7 +131,7 @@ public class MessageQueries {
     /** The canonical usage the message was mapped to (JSON), if it was. */
     public Optional<String> usage(long id) {
         return jdbc.query("select usage_json from message where id = ? and usage_json is not null",
-                (rs, i) -> rs.getString(1), id).stream().findFirst();
+                (rs, i) -> keys.openText(Column.MESSAGE_USAGE, rs.getString(1)), id).stream().findFirst();
     }
 
     public List<Output> outputs(long id) {

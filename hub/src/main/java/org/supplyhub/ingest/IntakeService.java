@@ -320,6 +320,10 @@ public class IntakeService {
             return new Reprocessed(Reprocessed.Outcome.NOT_FOUND, id, null, "no message " + id + " in the journal");
         }
         Journal.Stored stored = found.get();
+        if (stored.purged()) {
+            return new Reprocessed(Reprocessed.Outcome.CONFLICT, id, null, "the content of message " + id
+                    + " was purged by retention: there is nothing left to map");
+        }
         if (!stored.live()) {
             return new Reprocessed(Reprocessed.Outcome.CONFLICT, id, null, "message " + id
                     + " has been superseded by a later attempt; reprocess the latest one");

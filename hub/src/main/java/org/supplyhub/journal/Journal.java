@@ -113,9 +113,12 @@ public class Journal {
     /** The row that holds a dedup key: what a resend is compared with and answered from. */
     public record Existing(long id, MessageStatus status, String ack, String contentHash) { }
 
-    /** A journaled message as needed to map it again. */
+    /**
+     * A journaled message as needed to map it again. {@code purged}: retention replaced its content with a
+     * tombstone ({@code raw} holds that tombstone, not a message).
+     */
     public record Stored(long id, String interfaceId, String sender, String controlId, MessageStatus status,
-                         String caller, String charset, byte[] raw, boolean live) { }
+                         String caller, String charset, byte[] raw, boolean live, boolean purged) { }
 
     /**
      * An entry as it is written: its PHI sealed under the journal's data key and its keyed hashes
@@ -214,11 +217,11 @@ public class Journal {
     /** A journaled message, for reprocessing. {@code live}: it still holds its key (nothing superseded it). */
     public Optional<Stored> find(long id) {
         return jdbc.query("select id, interface_id, sender, control_id, status, caller, charset, raw, dedup_key,"
-                        + " (select count(*) from message n where n.previous_id = m.id) from message m where id = ?",
+                        + " (select count(*) from message n where n.previous_id = m.id), purged_at from message m where id = ?",
                 (rs, i) -> new Stored(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
                         MessageStatus.valueOf(rs.getString(5)), rs.getString(6), rs.getString(7),
                         keys.open(Column.MESSAGE_RAW, rs.getBytes(8)),
-                        rs.getString(9) != null || rs.getInt(10) == 0), id).stream().findFirst();
+                        rs.getString(9) != null || rs.getInt(10) == 0, rs.getTimestamp(11) != null), id).stream().findFirst();
     }
 
     /**

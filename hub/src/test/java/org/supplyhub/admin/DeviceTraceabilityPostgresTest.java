@@ -1,5 +1,8 @@
 package org.supplyhub.admin;
 
+import org.supplyhub.support.JournalColumns;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.Column;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -64,6 +67,8 @@ class DeviceTraceabilityPostgresTest {
     @Autowired
     JdbcTemplate jdbc;
     @Autowired
+    JournalKeys keys;
+    @Autowired
     RecallIndex recalls;
     @Autowired
     ImplantHistory history;
@@ -119,7 +124,12 @@ class DeviceTraceabilityPostgresTest {
                 "select di, lot, serial, line_no, device_no, kind, patient_value, interface_id, item_id, expiry"
                         + " from device_use where message_id = ?", id);
         assertThat(rows).hasSize(1); // the sample's third line carries the one implant
-        assertThat(rows.get(0)).containsEntry("di", KNEE).containsEntry("lot", "LOTA1").containsEntry("serial", "SNA1")
+        JournalColumns columns = new JournalColumns(jdbc, keys);
+        java.util.Map<String, Object> row = new java.util.HashMap<>(rows.get(0));
+        row.put("lot", columns.open(Column.DEVICE_LOT, row.get("lot")));
+        row.put("serial", columns.open(Column.DEVICE_SERIAL, row.get("serial")));
+        row.put("patient_value", columns.open(Column.DEVICE_PATIENT, row.get("patient_value")));
+        assertThat(row).containsEntry("di", KNEE).containsEntry("lot", "LOTA1").containsEntry("serial", "SNA1")
                 .containsEntry("line_no", 3).containsEntry("device_no", 1).containsEntry("kind", "CHARGE")
                 .containsEntry("patient_value", "MRN448812").containsEntry("interface_id", "mercy-or")
                 .containsEntry("item_id", "INV-300412");
@@ -129,8 +139,7 @@ class DeviceTraceabilityPostgresTest {
         String rejected = "MSH|^~\\&|ORMGR|MERCY_OR|SUPPLYHUB|HUB|20261114093512||ADT^A01|R1|P|2.5.1\rZIM|1|"
                 + "(01)00889024123458(10)LOTA3\r";
         assertThat(post(rejected)).contains("MSA|AR");
-        assertThat(jdbc.queryForObject("select count(*) from device_use where lot in ('LOTA2', 'LOTA3')", Integer.class))
-                .isZero();
+        assertThat(columns.texts(Column.DEVICE_LOT, "select lot from device_use")).doesNotContain("LOTA2", "LOTA3");
     }
 
     @Test
@@ -142,7 +151,8 @@ class DeviceTraceabilityPostgresTest {
         assertThat(history.implantsOf(KNEE, "SNREV1")).isEmpty();
         assertThat(history.implantsOf(KNEE, "SNREV2")).extracting(ImplantHistory.PriorImplant::messageId)
                 .containsExactly(revision);
-        assertThat(jdbc.queryForObject("select count(*) from device_use where lot = 'LOTREV'", Integer.class)).isOne();
+        assertThat(new JournalColumns(jdbc, keys).texts(Column.DEVICE_LOT, "select lot from device_use"))
+                .filteredOn("LOTREV"::equals).hasSize(1);
     }
 
     @Test
@@ -161,8 +171,8 @@ class DeviceTraceabilityPostgresTest {
         assertThat(prior.get(0).interfaceId()).isEqualTo("mercy-or");
         assertThat(prior.get(0).serviceDate().toInstant()).isEqualTo(day1.toInstant());
         // the credit is in the index (the recall team sees it) but is not a second implant
-        assertThat(jdbc.queryForObject("select count(*) from device_use where serial = ? and kind = 'CREDIT'",
-                Integer.class, serial)).isOne();
+        assertThat(new JournalColumns(jdbc, keys).texts(Column.DEVICE_SERIAL, "select serial from device_use where kind = 'CREDIT'"))
+                .filteredOn(serial::equals).hasSize(1);
     }
 
     @Test

@@ -1,5 +1,8 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.support.JournalColumns;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.Column;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -49,6 +52,8 @@ class NothingToSendTest {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    JournalKeys keys;
 
     @Autowired
     ObjectMapper json;
@@ -68,8 +73,8 @@ class NothingToSendTest {
         assertThat(intake.receive(catalog.get("mercy-or"), er7.getBytes(StandardCharsets.UTF_8), null, "test").ackCode())
                 .isEqualTo("AA");
         long id = jdbc.queryForObject("select id from message where control_id = ?", Long.class, controlId);
-        SupplyUsage u = json.readValue(jdbc.queryForObject("select usage_json from message where id = ?", String.class, id),
-                SupplyUsage.class);
+        SupplyUsage u = json.readValue(new JournalColumns(jdbc, keys).text(Column.MESSAGE_USAGE,
+                "select usage_json from message where id = ?", id), SupplyUsage.class);
         List<Line> lines = new ArrayList<>();
         for (int i = 0; i < u.lines().size(); i++) {
             lines.add(isService.test(i) ? u.lines().get(i).toBuilder().use(Use.SERVICE).build() : u.lines().get(i));

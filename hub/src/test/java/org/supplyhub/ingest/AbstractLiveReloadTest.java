@@ -1,5 +1,8 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.support.JournalColumns;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.Column;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -58,6 +61,8 @@ abstract class AbstractLiveReloadTest {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    JournalKeys keys;
 
     @LocalServerPort
     int httpPort;
@@ -166,7 +171,7 @@ abstract class AbstractLiveReloadTest {
         assertThat(count("select count(*) from outbox o join message m on m.id = o.message_id where " + ours))
                 .isEqualTo(3 * sent);
         // and mapped whole by one set or the other: each message's three lines carry one separator
-        for (String usage : jdbc.queryForList("select usage_json from message where " + ours, String.class)) {
+        for (String usage : new JournalColumns(jdbc, keys).texts(Column.MESSAGE_USAGE, "select usage_json from message where " + ours)) {
             boolean dash = usage.contains("OR-03-A");
             boolean slash = usage.contains("OR/03/A");
             assertThat(dash ^ slash).as("one mapping per message").isTrue();
@@ -177,7 +182,7 @@ abstract class AbstractLiveReloadTest {
         try (Mllp mllp = new Mllp(mercyPort)) {
             assertThat(ackCode(mllp.send(Samples.withControlId(sample, id), StandardCharsets.UTF_8))).isEqualTo("AA");
         }
-        assertThat(jdbc.queryForObject("select usage_json from message where control_id = ?", String.class, id))
+        assertThat(new JournalColumns(jdbc, keys).text(Column.MESSAGE_USAGE, "select usage_json from message where control_id = ?", id))
                 .contains("OR/03/A").doesNotContain("OR-03-A");
         try (Mllp mllp = new Mllp(extraPort)) {
             assertThat(ackCode(mllp.send(Samples.withControlId(sample, "LRX-1"), StandardCharsets.UTF_8))).isEqualTo("AA");

@@ -1,5 +1,8 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.support.JournalColumns;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.Column;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -34,6 +37,8 @@ class ConfigWatchTest {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    JournalKeys keys;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
@@ -56,7 +61,7 @@ class ConfigWatchTest {
             String ack = mllp.send(Samples.withControlId(Samples.read(Samples.MERCY), "CW-1"), StandardCharsets.UTF_8);
             assertThat(AbstractLiveReloadTest.ackCode(ack)).isEqualTo("AA");
         }
-        assertThat(jdbc.queryForObject("select usage_json from message where control_id = 'CW-1'", String.class))
+        assertThat(new JournalColumns(jdbc, keys).text(Column.MESSAGE_USAGE, "select usage_json from message where control_id = 'CW-1'"))
                 .contains("OR/03/A");
         assertThat(jdbc.queryForObject("select actor from audit_event where action = 'CONFIG_RELOAD' and outcome = 'APPLIED'"
                 + " order by id desc fetch first 1 rows only", String.class)).isEqualTo(ConfigReloader.FILE_WATCH);

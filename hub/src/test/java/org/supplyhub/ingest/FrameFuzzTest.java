@@ -1,5 +1,8 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.support.JournalColumns;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.Column;
 import ca.uhn.fhir.context.FhirContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -158,6 +161,9 @@ class FrameFuzzTest {
 
     @Autowired
     JdbcTemplate jdbc;
+
+    @Autowired
+    JournalKeys journalKeys;
 
     @Autowired
     RunningConfig running;
@@ -535,7 +541,8 @@ class FrameFuzzTest {
     List<Outcome> checkAccepted(List<Outcome> outcomes) {
         Map<String, Map.Entry<Long, String>> accepted = new HashMap<>();
         jdbc.query("select id, control_id, ack from message where status = 'ACCEPTED'",
-                rs -> { accepted.put(ackId(rs.getString(3)), Map.entry(rs.getLong(1), String.valueOf(rs.getString(2)))); });
+                rs -> { accepted.put(ackId(journalKeys.openText(Column.MESSAGE_ACK, rs.getString(3))),
+                        Map.entry(rs.getLong(1), String.valueOf(rs.getString(2)))); });
         Map<String, String> distinct = new LinkedHashMap<>();
         Map<Outcome, List<String>> keysOf = new LinkedHashMap<>();
         List<Outcome> checked = new ArrayList<>();
@@ -549,8 +556,8 @@ class FrameFuzzTest {
             String problem = null;
             for (String ack : aa) {
                 Map.Entry<Long, String> message = accepted.get(ackId(ack));
-                List<String> outputs = message == null ? List.of() : jdbc.queryForList(
-                        "select resource_json from message_output where message_id = ?", String.class, message.getKey());
+                List<String> outputs = message == null ? List.of() : new JournalColumns(jdbc, journalKeys).texts(
+                        Column.OUTPUT_RESOURCE, "select resource_json from message_output where message_id = ?", message.getKey());
                 if (outputs.isEmpty()) {
                     problem = "AA (ACK " + ackId(ack) + ") but no ACCEPTED message with outputs answered with it";
                     continue;
@@ -631,7 +638,7 @@ class FrameFuzzTest {
                 if (rowsOut.size() != destinations.get(iface).size() || !Set.copyOf(rowsOut).equals(destinations.get(iface))) {
                     problems.add(what + "outbox rows " + rowsOut + ", its destinations are " + destinations.get(iface));
                 }
-                if (!answeredAa.contains(ackId(rs.getString(7)))) {
+                if (!answeredAa.contains(ackId(journalKeys.openText(Column.MESSAGE_ACK, rs.getString(7))))) {
                     problems.add(what + "ACCEPTED but no frame was answered AA for it");
                 }
             } else if (usage || !rowsOut.isEmpty() || outputs.containsKey(id)) {

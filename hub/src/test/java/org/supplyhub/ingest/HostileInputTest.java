@@ -1,5 +1,8 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.support.JournalColumns;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.Column;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -56,6 +59,8 @@ class HostileInputTest {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    JournalKeys keys;
 
     @MockitoSpyBean
     IntakeService intake;
@@ -238,7 +243,7 @@ class HostileInputTest {
         assertThat(ack).contains("\rMSA|AA|CS-JIS").contains("|ISO IR87");
         Map<String, Object> row = jdbc.queryForMap("select raw, charset from message where control_id = 'CS-JIS'");
         assertThat(row.get("charset")).isEqualTo("ISO-2022-JP");
-        assertThat(new String((byte[]) row.get("raw"), jis)).contains("PID|1||MRN448812^^^MERCY^MR||山田^花子|");
+        assertThat(new String(new JournalColumns(jdbc, keys).open(Column.MESSAGE_RAW, (byte[]) row.get("raw")), jis)).contains("PID|1||MRN448812^^^MERCY^MR||山田^花子|");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package org.supplyhub.ingest;
 
+import org.supplyhub.support.JournalColumns;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.Column;
 import ca.uhn.hl7v2.DefaultHapiContext;
 import ca.uhn.hl7v2.HapiContext;
 import ca.uhn.hl7v2.model.Message;
@@ -38,6 +41,8 @@ class MllpTransportTest {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    JournalKeys keys;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
@@ -112,7 +117,8 @@ class MllpTransportTest {
         }
         Map<String, Object> row = jdbc.queryForMap("select raw, charset from message where control_id = ?", controlId);
         assertThat(row.get("charset")).isEqualTo(charset.name());
-        String stored = new String((byte[]) row.get("raw"), Charset.forName((String) row.get("charset")));
+        String stored = new String(new JournalColumns(jdbc, keys).open(Column.MESSAGE_RAW, (byte[]) row.get("raw")),
+                Charset.forName((String) row.get("charset")));
         HapiContext hapi = new DefaultHapiContext();
         hapi.setValidationContext(ValidationContextFactory.noValidation());
         Message parsed = hapi.getPipeParser().parse(stored);
@@ -137,7 +143,7 @@ class MllpTransportTest {
         }
         Map<String, Object> row = jdbc.queryForMap("select status, raw from message where control_id = 'HUGE-1'");
         assertThat(row.get("status")).isEqualTo("REJECTED");
-        assertThat(((byte[]) row.get("raw")).length).as("only the head is kept").isLessThanOrEqualTo(4096);
+        assertThat(new JournalColumns(jdbc, keys).open(Column.MESSAGE_RAW, (byte[]) row.get("raw")).length).as("only the head is kept").isLessThanOrEqualTo(4096);
         System.out.printf("oversized frame: heap grew by %d KB while a 5 MiB frame was discarded%n",
                 (usedHeap() - heapBefore) / 1024);
     }

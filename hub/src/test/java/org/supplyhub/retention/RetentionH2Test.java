@@ -7,7 +7,10 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.supplyhub.admin.MessageQueries;
+import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.journal.Journal;
+import org.supplyhub.journal.crypto.Aead;
 import org.supplyhub.journal.MessageStatus;
 import org.supplyhub.journal.ReceivedMessage;
 import org.supplyhub.support.Await;
@@ -36,6 +39,10 @@ class RetentionH2Test {
     Journal journal;
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    IntakeService intake;
+    @Autowired
+    MessageQueries messages;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
@@ -59,6 +66,21 @@ class RetentionH2Test {
                 + " and usage_json is not null", Integer.class, owed, recent)).isEqualTo(2);
         assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'RETENTION_PURGE'",
                 Integer.class)).isPositive();
+
+        // encrypted like the product (the tests' default): what is owed is sealed, and reads back clear
+        assertThat(Aead.isSealed(jdbc.queryForObject("select raw from message where id = ?", byte[].class, owed))).isTrue();
+        assertThat(messages.usage(owed)).contains("{\"lines\":[]}");
+        assertThat(journal.find(owed)).hasValueSatisfying(m -> {
+            assertThat(m.purged()).isFalse();
+            assertThat(new String(m.raw(), StandardCharsets.UTF_8)).startsWith("MSH|");
+        });
+        // the tombstone is never taken for a sealed value, nor for a message to map again
+        assertThat(journal.find(done)).hasValueSatisfying(m -> assertThat(m.purged()).isTrue());
+        assertThat(messages.usage(done)).isEmpty();
+        assertThat(messages.outputs(done)).isEmpty();
+        IntakeService.Reprocessed again = intake.reprocess(done);
+        assertThat(again.outcome()).isEqualTo(IntakeService.Reprocessed.Outcome.CONFLICT);
+        assertThat(again.detail()).contains("was purged by retention");
     }
 
     static Journal.Entry entry(Instant receivedAt, List<String> destinations) {

@@ -1,5 +1,8 @@
 package org.supplyhub.safety;
 
+import org.supplyhub.support.JournalColumns;
+import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.journal.crypto.Column;
 import ca.uhn.hl7v2.DefaultHapiContext;
 import ca.uhn.hl7v2.HapiContext;
 import ca.uhn.hl7v2.app.HL7Service;
@@ -74,6 +77,8 @@ class ImplantSafetyAppTest {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    JournalKeys keys;
 
     @Autowired
     IntakeService intake;
@@ -176,7 +181,8 @@ class ImplantSafetyAppTest {
         Map<String, Object> flag = jdbc.queryForMap("select * from implant_flag where message_id = ?", id);
         assertThat(flag).containsEntry("check_name", "expired").containsEntry("line_no", 3)
                 .containsEntry("status", "OPEN").containsEntry("hold_charge", true)
-                .containsEntry("device_identifier", GTIN).containsEntry("serial", "SN00042519");
+                .containsEntry("device_identifier", GTIN);
+        assertThat(new JournalColumns(jdbc, keys).open(Column.FLAG_SERIAL, flag.get("serial"))).isEqualTo("SN00042519");
         long flagId = ((Number) flag.get("id")).longValue();
         assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'IMPLANT_FLAG'"
                 + " and target = ?", Integer.class, "message " + id + " line 3")).isEqualTo(1);
@@ -239,7 +245,7 @@ class ImplantSafetyAppTest {
         assertThat(receive(er7)).isEqualTo("AE");
         assertThat(jdbc.queryForObject("select status from message where control_id = 'SAFE-2'", String.class))
                 .isEqualTo("ERROR");
-        assertThat(jdbc.queryForObject("select error from message where control_id = 'SAFE-2'", String.class))
+        assertThat(new JournalColumns(jdbc, keys).text(Column.MESSAGE_ERROR, "select error from message where control_id = 'SAFE-2'"))
                 .contains("ZIM-2 (line 3)", "does not match the item master GTIN");
     }
 
@@ -271,7 +277,7 @@ class ImplantSafetyAppTest {
         second = second.replace("TX-88120-", "TX-99120-"); // another procedure's transactions
         assertThat(receive(second)).isEqualTo("AE");
         long firstId = jdbc.queryForObject("select id from message where control_id = 'SAFE-4'", Long.class);
-        assertThat(jdbc.queryForObject("select error from message where control_id = 'SAFE-5'", String.class))
+        assertThat(new JournalColumns(jdbc, keys).text(Column.MESSAGE_ERROR, "select error from message where control_id = 'SAFE-5'"))
                 .contains("ZIM-4 (line 3)", "was implanted earlier in another patient")
                 .doesNotContain("MRN100001", "message " + firstId, "interface");
     }

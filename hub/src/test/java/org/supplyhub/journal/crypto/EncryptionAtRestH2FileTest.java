@@ -119,10 +119,9 @@ class EncryptionAtRestH2FileTest {
                 "--spring.datasource.username=sa", "--spring.datasource.password=",
                 "--server.port=" + port,
                 "--hub.routes-dir=" + interfaces.routesDir, "--hub.mappings-dir=" + interfaces.mappingsDir,
-                "--hub.config.watch=false", "--hub.journal.encryption.enabled=true"));
-        if (key != null) {
-            args.add("--hub.journal.encryption.key=" + key);
-        }
+                "--hub.config.watch=false"));
+        // null: the generated default key beside the database (clears the test KEK of application.properties)
+        args.add("--hub.journal.encryption.key=" + (key == null ? "" : key));
         return new SpringApplicationBuilder(SupplyHubApplication.class).run(args.toArray(String[]::new));
     }
 

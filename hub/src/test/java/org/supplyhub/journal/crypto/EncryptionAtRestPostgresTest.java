@@ -97,7 +97,6 @@ class EncryptionAtRestPostgresTest {
                 """);
         registry.add("hub.routes-dir", INTERFACES.routesDir::toString);
         registry.add("hub.mappings-dir", MAPPINGS::toString);
-        registry.add("hub.journal.encryption.enabled", () -> "true");
         registry.add("hub.journal.encryption.key", () -> "file:" + KEK1);
         DB.forEach((k, v) -> registry.add(k, () -> v));
     }

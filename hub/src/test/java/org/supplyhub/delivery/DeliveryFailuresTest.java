@@ -24,6 +24,8 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.ingest.IntakeService;
+import org.supplyhub.journal.crypto.Column;
+import org.supplyhub.journal.crypto.JournalKeys;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Samples;
@@ -53,6 +55,9 @@ class DeliveryFailuresTest {
     static volatile boolean receiverDown = true;
     static volatile boolean connectorThrows = true;
     static HttpServer receiver;
+
+    @Autowired
+    JournalKeys keys;
 
     @Autowired
     JdbcTemplate jdbc;
@@ -164,8 +169,13 @@ class DeliveryFailuresTest {
         long broken = jdbc.queryForObject("insert into message (interface_id, sender, control_id, message_type,"
                 + " hl7_version, status, received_at, caller, charset, raw, ack_code, ack, usage_json, line_count)"
                 + " select interface_id, sender, 'RENDER-BROKEN', message_type, hl7_version, status, received_at, caller,"
-                + " charset, raw, ack_code, ack, regexp_replace(usage_json, '\"quantity\":-?[0-9.]+', '\"quantity\":"
-                + "1".repeat(1001) + "'), line_count from message where id = ? returning id", Long.class, first);
+                + " charset, raw, ack_code, ack, usage_json, line_count from message where id = ? returning id",
+                Long.class, first);
+        // the usage is stored sealed: open it, break it, seal it again with the hub's own keys
+        String usage = keys.openText(Column.MESSAGE_USAGE,
+                jdbc.queryForObject("select usage_json from message where id = ?", String.class, broken));
+        jdbc.update("update message set usage_json = ? where id = ?", keys.sealText(Column.MESSAGE_USAGE,
+                usage.replaceAll("\"quantity\":-?[0-9.]+", "\"quantity\":" + "1".repeat(1001))), broken);
         jdbc.update("insert into outbox (message_id, destination, ordering_key, status, attempts, created_at,"
                 + " next_attempt_at) select ?, destination, ordering_key, 'PENDING', 0, current_timestamp,"
                 + " current_timestamp from outbox where message_id = ?", broken, first);

@@ -224,6 +224,9 @@ public class DeliveryWorker {
         try { // this row's values alone: one that cannot be opened fails its row, not the destination
             usageJson = outbox.openUsage(row); // every row's own value is checked, even when its message is cached
             outputs = outbox.openResources(resources.getOrDefault(row.messageId(), List.of()));
+        } catch (org.springframework.dao.DataAccessException e) { // the key table could not be read just now
+            return new Attempt(failed(d, row, started, t0, false, "DECRYPT", "data key not readable now: "
+                    + e.getClass().getSimpleName()), null);
         } catch (RuntimeException e) { // a tampered value or a missing data key stays so: dead at once, no content
             return new Attempt(failed(d, row, started, t0, true, "DECRYPT", "cannot decrypt: "
                     + e.getClass().getSimpleName()), null);

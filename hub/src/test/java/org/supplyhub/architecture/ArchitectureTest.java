@@ -67,11 +67,11 @@ class ArchitectureTest {
                 .whereLayer("audit").mayOnlyAccessLayers("mapping", "journal")
                 .whereLayer("retention").mayOnlyAccessLayers("mapping", "config", "journal")
                 .whereLayer("report").mayOnlyAccessLayers("journal")
-                .whereLayer("cli").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "ingest", "delivery", "security", "audit")
+                .whereLayer("cli").mayOnlyAccessLayers("hl7", "mapping", "safety", "config", "journal", "ingest", "delivery", "security", "audit")
                 // the application class in the root package is the composition root: it may use any layer
 
                 .whereLayer("journal").mayOnlyBeAccessedByLayers("ingest", "delivery", "security", "admin", "health",
-                        "audit", "retention", "report")
+                        "audit", "retention", "report", "cli")
                 .whereLayer("audit").mayOnlyBeAccessedByLayers("admin", "cli")
                 .whereLayer("retention").mayNotBeAccessedByAnyLayer()
                 .whereLayer("report").mayNotBeAccessedByAnyLayer();

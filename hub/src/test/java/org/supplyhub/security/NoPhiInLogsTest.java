@@ -14,7 +14,6 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.MockMvc;
-import org.springframework.security.authentication.TestingAuthenticationToken;
 import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.support.Await;
@@ -200,8 +199,14 @@ class NoPhiInLogsTest {
         assertThat(intake.receive(catalog.get("mercy-or"), sample.getBytes(StandardCharsets.UTF_8), null, "test")
                 .ackCode()).isEqualTo("AA");
         long id = jdbc.queryForObject("select id from message where control_id = ?", Long.class, Samples.controlId(sample));
-        var operator = new TestingAuthenticationToken("phi-operator", null, "SCOPE_messages:read", "SCOPE_messages:replay",
-                "SCOPE_audit:read");
+        // a console session as the console chain makes it: an OIDC person with the role and its scopes
+        var authorities = org.springframework.security.core.authority.AuthorityUtils.createAuthorityList(
+                "SCOPE_messages:read", "SCOPE_messages:replay", "SCOPE_audit:read", "ROLE_admin");
+        var idToken = org.springframework.security.oauth2.core.oidc.OidcIdToken.withTokenValue("id-token")
+                .subject("sub-phi-operator").claim("preferred_username", "phi-operator")
+                .issuedAt(java.time.Instant.now()).expiresAt(java.time.Instant.now().plusSeconds(600)).build();
+        var operator = new org.springframework.security.oauth2.client.authentication.OAuth2AuthenticationToken(
+                new org.springframework.security.oauth2.core.oidc.user.DefaultOidcUser(authorities, idToken), authorities, "hub");
         Set<String> phi = identifiers(List.of(sample));
         String mrn = sample.split("PID\\|")[1].split("\\|")[2].split("\\^")[0];
         String account = sample.split("PID\\|")[1].split("\\|")[17].split("\\^")[0];

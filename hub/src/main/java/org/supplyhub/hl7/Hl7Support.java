@@ -1,5 +1,6 @@
 package org.supplyhub.hl7;
 
+import ca.uhn.hl7v2.AbstractHL7Exception;
 import ca.uhn.hl7v2.AcknowledgmentCode;
 import ca.uhn.hl7v2.DefaultHapiContext;
 import ca.uhn.hl7v2.ErrorCode;
@@ -14,12 +15,15 @@ import ca.uhn.hl7v2.parser.ModelClassFactory;
 import ca.uhn.hl7v2.model.v251.message.ACK;
 import ca.uhn.hl7v2.model.v251.segment.MSH;
 import ca.uhn.hl7v2.parser.PipeParser;
+import ca.uhn.hl7v2.util.StringUtil;
 import ca.uhn.hl7v2.util.Terser;
 import ca.uhn.hl7v2.util.idgenerator.IDGenerator;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
+import java.time.Clock;
+import java.util.EnumMap;
 import java.util.Calendar;
 import java.util.HashMap;
 import java.util.Map;
@@ -27,6 +31,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /** HAPI parsing and ACK building, shared by every interface. */
 @Component
@@ -42,6 +47,12 @@ public class Hl7Support {
     /** Per thread, one parser per version (same reason as {@link #parsers}). */
     private final ThreadLocal<Map<String, PipeParser>> versionParsers = ThreadLocal.withInitial(HashMap::new);
     private final Hl7Limits limits;
+    /** ACK control ids (MSH-10), shared by every version's context: HAPI's generateACK takes them from there too. */
+    private final IDGenerator ackIds;
+    /** MSH-7 of the ACKs built directly; HAPI's own path reads the system clock. */
+    private final Clock clock;
+    /** ACKs HAPI built because the direct builder could not be sure to match it, by reason. */
+    private final Map<AckFallback, LongAdder> fallbacks = new EnumMap<>(AckFallback.class);
 
     /** With the default limits (tools and tests outside Spring). */
     public Hl7Support() {
@@ -50,7 +61,17 @@ public class Hl7Support {
 
     @org.springframework.beans.factory.annotation.Autowired
     public Hl7Support(Hl7Limits limits) {
+        this(limits, new AckIds(), Hl7Timestamp.SYSTEM);
+    }
+
+    /** With a given ACK id generator and clock (tests pin both to compare ACKs byte for byte). */
+    Hl7Support(Hl7Limits limits, IDGenerator ackIds, Clock clock) {
         this.limits = limits;
+        this.ackIds = ackIds;
+        this.clock = clock;
+        for (AckFallback reason : AckFallback.values()) {
+            fallbacks.put(reason, new LongAdder());
+        }
         context = context(new SegmentClassCache());
         parsers = ThreadLocal.withInitial(() -> new PipeParser(context));
     }
@@ -60,7 +81,7 @@ public class Hl7Support {
         // Structure is checked by the mapping, which names the field; HAPI's rule checks would only
         // reject real-world variations before the profile sees them.
         made.setValidationContext(ValidationContextFactory.noValidation());
-        made.getParserConfiguration().setIdGenerator(context == null ? new AckIds() : context.getParserConfiguration().getIdGenerator());
+        made.getParserConfiguration().setIdGenerator(ackIds);
         return made;
     }
 
@@ -123,10 +144,96 @@ public class Hl7Support {
     /**
      * An ACK for a message HAPI parsed. It always uses the standard delimiters, whatever the sender
      * chose, so MSA-1 reads AA/AE/AR to any receiver (letters as delimiters would escape it).
+     * Written directly ({@link AckBuilder}), byte for byte what HAPI's {@code generateACK} + encode
+     * would send; HAPI builds it when a cheap check finds a case the builder does not reproduce
+     * ({@link AckFallback}, counted in {@link #ackFallbacks()}).
      */
     public String ack(Message inbound, AcknowledgmentCode code, HL7Exception error, String charsetField) {
+        HL7Exception cleaned = clean(error);
+        Direct direct = direct(inbound, code, cleaned);
+        if (direct.fallback() != null) {
+            fallbacks.get(direct.fallback()).increment();
+            return hapiAck(inbound, code, cleaned, error, charsetField);
+        }
         try {
-            Message ack = inbound.generateACK(code, clean(error));
+            return directAck(inbound, direct.model(), code, cleaned, charsetField);
+        } catch (HL7Exception | IOException e) {
+            // as on HAPI's path: only a broken inbound MSH or id generator gets here
+            return nack(null, code, error);
+        }
+    }
+
+    /** Why HAPI, not {@link AckBuilder}, writes an ACK. */
+    public enum AckFallback {
+        /** The message has no parser, or one made outside this class: its ACK model is not known. */
+        FOREIGN_PARSER,
+        /** HAPI would not instantiate one of the standard v2.3–v2.8 ACK classes (e.g. a generic message). */
+        UNKNOWN_ACK_MODEL,
+        /** No acknowledgment code: HAPI's own failure is kept as it is. */
+        NO_CODE,
+        /** The error already holds a response message (HAPI answers with that one). */
+        ERROR_HAS_RESPONSE,
+        /** The error has no error code, or is a class that changes how HAPI fills ERR. */
+        UNUSUAL_ERROR
+    }
+
+    /** How many ACKs HAPI wrote instead of {@link AckBuilder}, by reason (all zero in normal operation). */
+    public Map<AckFallback, Long> ackFallbacks() {
+        Map<AckFallback, Long> counts = new EnumMap<>(AckFallback.class);
+        fallbacks.forEach((reason, count) -> counts.put(reason, count.sum()));
+        return counts;
+    }
+
+    /** Either the version of the ACK model HAPI would fill, or why the builder must not be used. */
+    record Direct(Version model, AckFallback fallback) {
+    }
+
+    /** The explicit check that decides the path: cheap lookups only, no exception is relied on. */
+    Direct direct(Message inbound, AcknowledgmentCode code, HL7Exception cleaned) {
+        if (code == null) {
+            return new Direct(null, AckFallback.NO_CODE);
+        }
+        if (cleaned != null) {
+            if (cleaned.getResponseMessage() != null) {
+                return new Direct(null, AckFallback.ERROR_HAS_RESPONSE);
+            }
+            if (cleaned.getError() == null || !STANDARD_POPULATE.get(cleaned.getClass())) {
+                return new Direct(null, AckFallback.UNUSUAL_ERROR);
+            }
+        }
+        if (!(inbound.getParser() != null && inbound.getParser().getFactory() instanceof AckModels models)) {
+            return new Direct(null, AckFallback.FOREIGN_PARSER);
+        }
+        Version model = models.ackModel(inbound.getVersion());
+        return model == null ? new Direct(null, AckFallback.UNKNOWN_ACK_MODEL) : new Direct(model, null);
+    }
+
+    /** What {@link #ack} writes when {@link #direct} allows it. */
+    String directAck(Message inbound, Version model, AcknowledgmentCode code, HL7Exception cleaned,
+                     String charsetField) throws HL7Exception, IOException {
+        // the same reads of the inbound MSH as AbstractMessage.fillResponseHeader, in its order
+        Segment mshIn = (Segment) inbound.get("MSH");
+        String processingId = Terser.get(mshIn, 11, 0, 1, 1);
+        String timestamp = Hl7Timestamp.now(clock);
+        String triggerEvent = Terser.get(mshIn, 9, 0, 2, 1);
+        String controlId = inbound.getParser().getParserConfiguration().getIdGenerator().getID();
+        String version = Terser.get(mshIn, 12, 0, 1, 1);
+        if (StringUtil.isBlank(version)) {
+            version = Version.highestAvailableVersionOrDefault().getVersion();
+        }
+        AckBuilder.Header header = new AckBuilder.Header(Terser.get(mshIn, 5, 0, 1, 1), Terser.get(mshIn, 6, 0, 1, 1),
+                Terser.get(mshIn, 3, 0, 1, 1), Terser.get(mshIn, 4, 0, 1, 1), timestamp, triggerEvent, controlId,
+                processingId, version, charsetField);
+        String acknowledged = Terser.get(mshIn, 10, 0, 1, 1);
+        return escapeControls(new AckBuilder(parsers.get().getParserConfiguration().getEscaping())
+                .build(model, header, code, acknowledged, cleaned));
+    }
+
+    /** HAPI's way, the reference {@link AckBuilder} is checked against and the fallback. */
+    String hapiAck(Message inbound, AcknowledgmentCode code, HL7Exception cleaned, HL7Exception error,
+                   String charsetField) {
+        try {
+            Message ack = inbound.generateACK(code, cleaned);
             Terser terser = new Terser(ack);
             terser.set("/MSH-1", "|");
             terser.set("/MSH-2", "^~\\&");
@@ -139,6 +246,24 @@ public class Hl7Support {
             return nack(null, code, error);
         }
     }
+
+    /**
+     * Whether an exception class fills ERR the way HAPI's {@code AbstractHL7Exception} does (no
+     * subclass overrides {@code populateResponse} or the getters it is read back with).
+     */
+    private static final ClassValue<Boolean> STANDARD_POPULATE = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            try {
+                return type.getMethod("populateResponse", Message.class, AcknowledgmentCode.class, int.class)
+                        .getDeclaringClass() == AbstractHL7Exception.class
+                        && type.getMethod("getLocation").getDeclaringClass() == AbstractHL7Exception.class
+                        && type.getMethod("getError").getDeclaringClass() == AbstractHL7Exception.class;
+            } catch (NoSuchMethodException e) {
+                return false;
+            }
+        }
+    };
 
     /**
      * A NACK for a message HAPI could not parse (or that never got that far), built from the header
@@ -223,11 +348,52 @@ public class Hl7Support {
     }
 
     /**
+     * The HL7 version of the ACK class HAPI's {@code generateACK} instantiates for a message of a
+     * given model version, if it is one of the standard ACK classes {@link AckBuilder} writes; null
+     * otherwise. Remembered per factory and version: HAPI looks it up (through a synchronized
+     * {@code Version.available()}) for every ACK.
+     */
+    interface AckModels {
+        Version ackModel(String messageVersion);
+    }
+
+    /** The standard ACK classes (MSH, [SFT], [UAC], MSA, [ERR]) and their versions. */
+    private static final Map<String, Version> ACK_CLASSES = Map.of(
+            ca.uhn.hl7v2.model.v23.message.ACK.class.getName(), Version.V23,
+            ca.uhn.hl7v2.model.v24.message.ACK.class.getName(), Version.V24,
+            ca.uhn.hl7v2.model.v25.message.ACK.class.getName(), Version.V25,
+            ca.uhn.hl7v2.model.v251.message.ACK.class.getName(), Version.V251,
+            ca.uhn.hl7v2.model.v26.message.ACK.class.getName(), Version.V26,
+            ca.uhn.hl7v2.model.v27.message.ACK.class.getName(), Version.V27,
+            ca.uhn.hl7v2.model.v28.message.ACK.class.getName(), Version.V28);
+
+    /** As {@code AbstractMessage.instantiateACK} resolves the class; null where it would not find a standard one. */
+    private static Optional<Version> resolveAckModel(ModelClassFactory factory, String messageVersion) {
+        Version version = Version.versionOf(messageVersion);
+        if (version == null || !version.available()) {
+            return Optional.empty();
+        }
+        try {
+            Class<? extends Message> type = factory.getMessageClass("ACK", version.getVersion(), false);
+            return Optional.ofNullable(type == null ? null : ACK_CLASSES.get(type.getName()));
+        } catch (HL7Exception e) {
+            return Optional.empty(); // HAPI's path meets the same failure and answers it
+        }
+    }
+
+    /**
      * HAPI looks up a class for every z-segment (ZIM…) of every message and fails, through the class
      * loader each time; remembering the answer, including "none", takes that off the hot path.
      */
-    static final class SegmentClassCache extends DefaultModelClassFactory {
+    static final class SegmentClassCache extends DefaultModelClassFactory implements AckModels {
         private final Map<String, Optional<Class<? extends Segment>>> segments = new ConcurrentHashMap<>();
+        private final Map<String, Optional<Version>> ackModels = new ConcurrentHashMap<>();
+
+        @Override
+        public Version ackModel(String messageVersion) {
+            return messageVersion == null ? null
+                    : ackModels.computeIfAbsent(messageVersion, v -> resolveAckModel(this, v)).orElse(null);
+        }
 
         @Override
         public Class<? extends Segment> getSegmentClass(String name, String version) throws HL7Exception {
@@ -236,8 +402,15 @@ public class Hl7Support {
     }
 
     /** {@link SegmentClassCache} for a context that parses every message into one version's model. */
-    static final class CanonicalSegmentClassCache extends CanonicalModelClassFactory {
+    static final class CanonicalSegmentClassCache extends CanonicalModelClassFactory implements AckModels {
         private final Map<String, Optional<Class<? extends Segment>>> segments = new ConcurrentHashMap<>();
+        private final Map<String, Optional<Version>> ackModels = new ConcurrentHashMap<>();
+
+        @Override
+        public Version ackModel(String messageVersion) {
+            return messageVersion == null ? null
+                    : ackModels.computeIfAbsent(messageVersion, v -> resolveAckModel(this, v)).orElse(null);
+        }
 
         CanonicalSegmentClassCache(String version) {
             super(version);

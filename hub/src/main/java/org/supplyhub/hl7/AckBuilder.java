@@ -4,7 +4,8 @@ import ca.uhn.hl7v2.AcknowledgmentCode;
 import ca.uhn.hl7v2.ErrorCode;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.Location;
-import ca.uhn.hl7v2.Version;
+import ca.uhn.hl7v2.model.DataTypeException;
+import org.supplyhub.hl7.AckModel.Slot;
 import ca.uhn.hl7v2.parser.EncodingCharacters;
 import ca.uhn.hl7v2.parser.Escaping;
 
@@ -17,8 +18,8 @@ import ca.uhn.hl7v2.parser.Escaping;
  * through {@code Terser} and walking it to encode were about 8 % of the CPU per message in the JFR
  * profile of issue 16. The equivalence with HAPI is checked byte for byte by {@code AckBuilderTest}.
  *
- * <p>The ACK's model version (which decides MSH-9-3 and the ERR layout) is the one HAPI would
- * instantiate the ACK class in; the caller resolves it (see {@link Hl7Support}).
+ * <p>The ACK's model (its version decides MSH-9-3 and the ERR layout; its field types which values
+ * HAPI trims) is the ACK class HAPI would instantiate; the caller resolves it (see {@link Hl7Support}).
  */
 final class AckBuilder {
 
@@ -26,6 +27,7 @@ final class AckBuilder {
     static final EncodingCharacters STANDARD = new EncodingCharacters('|', "^~\\&");
 
     private final Escaping escaping;
+    private AckModel model;
     private final StringBuilder out = new StringBuilder(256);
     private int segmentStart;
     private int fieldStart;
@@ -43,43 +45,48 @@ final class AckBuilder {
 
     /**
      * The ACK: MSH from {@code header}, MSA-1 {@code code} and MSA-2 {@code acknowledgedId}, and the
-     * ERR (or MSA-3 + ERR-1 before v2.5) of {@code error}, laid out for {@code model}, the HL7 version
-     * of the ACK class HAPI would fill. The error must be one whose {@code populateResponse} is HAPI's.
+     * ERR (or MSA-3 + ERR-1 before v2.5) of {@code error}, laid out for {@code model}, the ACK class
+     * HAPI would fill. The error must be one whose {@code populateResponse} is HAPI's. Each value goes
+     * through the model's primitive rules, as {@code setValue} does, and only where HAPI sets one.
      */
-    String build(Version model, Header header, AcknowledgmentCode code, String acknowledgedId, HL7Exception error) {
-        boolean asOf25 = !Version.V25.isGreaterThan(model);
+    String build(AckModel model, Header header, AcknowledgmentCode code, String acknowledgedId, HL7Exception error)
+            throws DataTypeException {
+        this.model = model;
+        boolean asOf25 = model.asOf25;
         out.setLength(0);
 
         startSegment("MSH");
         out.append("^~\\&").append('|'); // MSH-2 is written as it is, not escaped
-        field(header.sendingApplication());
-        field(header.sendingFacility());
-        field(header.receivingApplication());
-        field(header.receivingFacility());
-        field(header.timestamp());
+        field(Slot.MSH_3, header.sendingApplication());
+        field(Slot.MSH_4, header.sendingFacility());
+        field(Slot.MSH_5, header.receivingApplication());
+        field(Slot.MSH_6, header.receivingFacility());
+        field(Slot.MSH_7, header.timestamp());
         emptyField(); // MSH-8
         startField();
-        component("ACK");
-        component(header.triggerEvent());
+        component(Slot.MSH_9_1, "ACK");
+        component(Slot.MSH_9_2, header.triggerEvent());
         if (asOf25) {
-            component("ACK");
+            component(Slot.MSH_9_3, "ACK");
         }
         endField();
-        field(header.controlId());
-        field(header.processingId());
-        field(header.version());
+        field(Slot.MSH_10, header.controlId());
+        field(Slot.MSH_11, header.processingId());
+        field(Slot.MSH_12, header.version());
         for (int i = 13; i <= 17; i++) {
             emptyField();
         }
-        field(header.charsetField());
+        if (header.charsetField() != null) {
+            field(Slot.MSH_18, header.charsetField());
+        }
         endSegment();
 
         ErrorCode errorCode = error == null ? null : error.getError();
         startSegment("MSA");
-        field(code.name());
-        field(acknowledgedId);
+        field(Slot.MSA_1, code.name());
+        field(Slot.MSA_2, acknowledgedId);
         if (error != null && !asOf25) {
-            field(errorCode.getMessage()); // MSA-3, before v2.5
+            field(Slot.MSA_3, errorCode.getMessage());
         }
         endSegment();
 
@@ -90,41 +97,55 @@ final class AckBuilder {
                 emptyField(); // ERR-1 (withdrawn)
                 startField(); // ERR-2: error location
                 if (location != null) {
-                    component(location.getSegmentName());
-                    component(location.getSegmentRepetition() > 0 ? Integer.toString(location.getSegmentRepetition()) : null);
-                    component(location.getField() > 0 ? Integer.toString(location.getField()) : null);
-                    component(location.getFieldRepetition() > 0 ? Integer.toString(location.getFieldRepetition()) : null);
-                    component(location.getComponent() > 0 ? Integer.toString(location.getComponent()) : null);
-                    component(location.getSubcomponent() > 0 ? Integer.toString(location.getSubcomponent()) : null);
+                    component(location.getSegmentName() != null ? Slot.ERR_2_1 : null, location.getSegmentName());
+                    number(Slot.ERR_2_2, location.getSegmentRepetition());
+                    number(Slot.ERR_2_3, location.getField());
+                    number(Slot.ERR_2_4, location.getFieldRepetition());
+                    number(Slot.ERR_2_5, location.getComponent());
+                    number(Slot.ERR_2_6, location.getSubcomponent());
                 }
                 endField();
                 startField(); // ERR-3: HL7 error code (CWE), its text in component 9 (original text)
-                component(Integer.toString(errorCode.getCode()));
-                component(errorCode.getMessage());
-                component(ErrorCode.codeTable());
+                component(Slot.ERR_3_1, Integer.toString(errorCode.getCode()));
+                component(Slot.ERR_3_2, errorCode.getMessage());
+                component(Slot.ERR_3_3, ErrorCode.codeTable());
                 for (int i = 4; i <= 8; i++) {
-                    component(null);
+                    component(null, null);
                 }
-                component(error.getMessage());
+                component(Slot.ERR_3_9, error.getMessage());
                 endField();
-                field("E"); // ERR-4: severity, always E in HAPI
+                field(Slot.ERR_4, "E"); // ERR-4: severity, always E in HAPI
             } else {
                 startField(); // ERR-1 (ELD): segment, sequence (unset), field, code as CE in subcomponents
-                component(location == null ? null : location.getSegmentName());
-                component(null);
-                component(location != null && location.getField() > 0 ? Integer.toString(location.getField()) : null);
+                component(location != null && location.getSegmentName() != null ? Slot.ERR_1_1 : null,
+                        location == null ? null : location.getSegmentName());
+                component(null, null);
+                if (location != null && location.getField() > 0) {
+                    component(Slot.ERR_1_3, Integer.toString(location.getField()));
+                } else {
+                    component(null, null);
+                }
                 startComponent();
-                subcomponent(Integer.toString(errorCode.getCode()));
-                subcomponent(errorCode.getMessage());
-                subcomponent(ErrorCode.codeTable());
-                subcomponent(null);
-                subcomponent(error.getMessage());
+                subcomponent(Slot.ERR_1_4_1, Integer.toString(errorCode.getCode()));
+                subcomponent(Slot.ERR_1_4_2, errorCode.getMessage());
+                subcomponent(Slot.ERR_1_4_3, ErrorCode.codeTable());
+                subcomponent(null, null);
+                subcomponent(Slot.ERR_1_4_5, error.getMessage());
                 endComponent();
                 endField();
             }
             endSegment();
         }
         return out.toString();
+    }
+
+    /** A location number HAPI sets only when positive. */
+    private void number(Slot slot, int value) throws DataTypeException {
+        if (value > 0) {
+            component(slot, Integer.toString(value));
+        } else {
+            component(null, null);
+        }
     }
 
     // PipeParser.encode: each subcomponent is followed by '&', each component by '^', each field by
@@ -144,9 +165,9 @@ final class AckBuilder {
         }
     }
 
-    private void field(String value) {
+    private void field(Slot slot, String value) throws DataTypeException {
         startField();
-        component(value);
+        component(slot, value);
         endField();
     }
 
@@ -163,9 +184,9 @@ final class AckBuilder {
         out.append('|');
     }
 
-    private void component(String value) {
+    private void component(Slot slot, String value) throws DataTypeException {
         startComponent();
-        subcomponent(value);
+        subcomponent(slot, value);
         endComponent();
     }
 
@@ -178,7 +199,11 @@ final class AckBuilder {
         out.append('^');
     }
 
-    private void subcomponent(String value) {
+    /** A value HAPI sets in {@code slot} (null: a position HAPI leaves alone). */
+    private void subcomponent(Slot slot, String value) throws DataTypeException {
+        if (slot != null) {
+            value = model.set(slot, value);
+        }
         if (value != null) {
             appendEscaped(value);
         }

@@ -18,6 +18,7 @@ import ca.uhn.hl7v2.parser.PipeParser;
 import ca.uhn.hl7v2.util.StringUtil;
 import ca.uhn.hl7v2.util.Terser;
 import ca.uhn.hl7v2.util.idgenerator.IDGenerator;
+import ca.uhn.hl7v2.validation.ValidationContext;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import org.springframework.stereotype.Component;
 
@@ -38,6 +39,12 @@ import java.util.concurrent.atomic.LongAdder;
 public class Hl7Support {
 
     private static final Set<String> VERSIONS = Set.of("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8");
+
+    /**
+     * Shared by every context, so an ACK's model (which values its rules trim) is known from the
+     * parser alone; it has no state but its rule caches.
+     */
+    private static final ValidationContext NO_VALIDATION = ValidationContextFactory.noValidation();
 
     private final HapiContext context;
     /** One parser per thread: PipeParser fills a structure-definition cache (a plain HashMap) as it goes. */
@@ -80,7 +87,7 @@ public class Hl7Support {
         HapiContext made = new DefaultHapiContext(models);
         // Structure is checked by the mapping, which names the field; HAPI's rule checks would only
         // reject real-world variations before the profile sees them.
-        made.setValidationContext(ValidationContextFactory.noValidation());
+        made.setValidationContext(NO_VALIDATION);
         made.getParserConfiguration().setIdGenerator(ackIds);
         return made;
     }
@@ -184,8 +191,8 @@ public class Hl7Support {
         return counts;
     }
 
-    /** Either the version of the ACK model HAPI would fill, or why the builder must not be used. */
-    record Direct(Version model, AckFallback fallback) {
+    /** Either the ACK model HAPI would fill, or why the builder must not be used. */
+    record Direct(AckModel model, AckFallback fallback) {
     }
 
     /** The explicit check that decides the path: cheap lookups only, no exception is relied on. */
@@ -201,15 +208,16 @@ public class Hl7Support {
                 return new Direct(null, AckFallback.UNUSUAL_ERROR);
             }
         }
-        if (!(inbound.getParser() != null && inbound.getParser().getFactory() instanceof AckModels models)) {
+        if (!(inbound.getParser() != null && inbound.getParser().getFactory() instanceof AckModels models)
+                || inbound.getParser().getValidationContext() != NO_VALIDATION) {
             return new Direct(null, AckFallback.FOREIGN_PARSER);
         }
-        Version model = models.ackModel(inbound.getVersion());
+        AckModel model = models.ackModel(inbound.getVersion());
         return model == null ? new Direct(null, AckFallback.UNKNOWN_ACK_MODEL) : new Direct(model, null);
     }
 
     /** What {@link #ack} writes when {@link #direct} allows it. */
-    String directAck(Message inbound, Version model, AcknowledgmentCode code, HL7Exception cleaned,
+    String directAck(Message inbound, AckModel model, AcknowledgmentCode code, HL7Exception cleaned,
                      String charsetField) throws HL7Exception, IOException {
         // the same reads of the inbound MSH as AbstractMessage.fillResponseHeader, in its order
         Segment mshIn = (Segment) inbound.get("MSH");
@@ -336,7 +344,7 @@ public class Hl7Support {
     }
 
     /** The error with its text on one line (a CR in ERR text would end the segment). */
-    private static HL7Exception clean(HL7Exception error) {
+    static HL7Exception clean(HL7Exception error) {
         String text = error == null ? null : error.getMessageWithoutLocation();
         if (text == null || text.chars().noneMatch(c -> c < 0x20 || c == 0x7f)) {
             return error;
@@ -354,7 +362,7 @@ public class Hl7Support {
      * {@code Version.available()}) for every ACK.
      */
     interface AckModels {
-        Version ackModel(String messageVersion);
+        AckModel ackModel(String messageVersion);
     }
 
     /** The standard ACK classes (MSH, [SFT], [UAC], MSA, [ERR]) and their versions. */
@@ -368,14 +376,15 @@ public class Hl7Support {
             ca.uhn.hl7v2.model.v28.message.ACK.class.getName(), Version.V28);
 
     /** As {@code AbstractMessage.instantiateACK} resolves the class; null where it would not find a standard one. */
-    private static Optional<Version> resolveAckModel(ModelClassFactory factory, String messageVersion) {
+    private static Optional<AckModel> resolveAckModel(ModelClassFactory factory, String messageVersion) {
         Version version = Version.versionOf(messageVersion);
         if (version == null || !version.available()) {
             return Optional.empty();
         }
         try {
             Class<? extends Message> type = factory.getMessageClass("ACK", version.getVersion(), false);
-            return Optional.ofNullable(type == null ? null : ACK_CLASSES.get(type.getName()));
+            Version model = type == null ? null : ACK_CLASSES.get(type.getName());
+            return model == null ? Optional.empty() : Optional.of(AckModel.of(model, type, factory, NO_VALIDATION));
         } catch (HL7Exception e) {
             return Optional.empty(); // HAPI's path meets the same failure and answers it
         }
@@ -387,10 +396,10 @@ public class Hl7Support {
      */
     static final class SegmentClassCache extends DefaultModelClassFactory implements AckModels {
         private final Map<String, Optional<Class<? extends Segment>>> segments = new ConcurrentHashMap<>();
-        private final Map<String, Optional<Version>> ackModels = new ConcurrentHashMap<>();
+        private final Map<String, Optional<AckModel>> ackModels = new ConcurrentHashMap<>();
 
         @Override
-        public Version ackModel(String messageVersion) {
+        public AckModel ackModel(String messageVersion) {
             return messageVersion == null ? null
                     : ackModels.computeIfAbsent(messageVersion, v -> resolveAckModel(this, v)).orElse(null);
         }
@@ -404,10 +413,10 @@ public class Hl7Support {
     /** {@link SegmentClassCache} for a context that parses every message into one version's model. */
     static final class CanonicalSegmentClassCache extends CanonicalModelClassFactory implements AckModels {
         private final Map<String, Optional<Class<? extends Segment>>> segments = new ConcurrentHashMap<>();
-        private final Map<String, Optional<Version>> ackModels = new ConcurrentHashMap<>();
+        private final Map<String, Optional<AckModel>> ackModels = new ConcurrentHashMap<>();
 
         @Override
-        public Version ackModel(String messageVersion) {
+        public AckModel ackModel(String messageVersion) {
             return messageVersion == null ? null
                     : ackModels.computeIfAbsent(messageVersion, v -> resolveAckModel(this, v)).orElse(null);
         }

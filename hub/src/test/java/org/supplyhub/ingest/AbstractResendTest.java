@@ -259,7 +259,7 @@ abstract class AbstractResendTest {
         long original = journal.accept(new Journal.Entry(ReceivedMessage.received("mercy-or", Instant.now(), "test",
                         "UTF-8", er7.getBytes(StandardCharsets.UTF_8))
                 .header("ORMGR^MERCY_OR", controlId, "DFT^P03", "2.5.1").contentHash(IntakeService.contentHash(er7))
-                .answered(MessageStatus.ACCEPTED, "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null), "{}", 3, List.of(), List.of("parked-a", "parked-b"), "mercy-or|x"));
+                .answered(MessageStatus.ACCEPTED, "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null), "{}", 3, List.of("parked-a", "parked-b"), "mercy-or|x"));
 
         HttpResponse<String> done = reprocess(original, "messages:replay");
         assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
@@ -297,7 +297,7 @@ abstract class AbstractResendTest {
                         er7.getBytes(StandardCharsets.UTF_8))
                 .header("ORMGR^MERCY_OR", controlId, "DFT^P03", "2.5.1").contentHash(IntakeService.contentHash(er7))
                 .answered(MessageStatus.ACCEPTED, "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null),
-                "{}", 3, List.of(), List.of("parked-a"), orderingKey));
+                "{}", 3, List.of("parked-a"), orderingKey));
     }
 
     @Test

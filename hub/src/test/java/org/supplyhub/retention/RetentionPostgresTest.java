@@ -317,7 +317,7 @@ class RetentionPostgresTest {
                         ("MSH|^~\\&|T|T|H|H|1||DFT^P03|" + controlId + "|P|2.5.1").getBytes(StandardCharsets.UTF_8))
                 .header("T^T", controlId, "DFT^P03", "2.5.1").contentHash("h" + controlId)
                 .answered(MessageStatus.ACCEPTED, "AA", "MSA|AA|" + controlId, null);
-        return new Journal.Entry(m, "{\"lines\":[]}", 0, List.of(), List.of("parked-nowhere"), null);
+        return new Journal.Entry(m, "{\"lines\":[]}", 0, List.of("parked-nowhere"), null);
     }
 
     /** A fresh control id and a device serial of its own, so no implant check flags a reuse. */

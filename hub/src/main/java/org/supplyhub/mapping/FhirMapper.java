@@ -143,7 +143,7 @@ public final class FhirMapper {
                 issue.setIdentified(new DateTimeType(Date.from(flag.identified().toInstant()), TemporalPrecisionEnum.MILLI,
                         TimeZone.getTimeZone(flag.identified().getOffset())));
             }
-            Device device = flag.device() < devices.size() ? devices.get(flag.device()) : null;
+            Device device = flag.device() >= 0 && flag.device() < devices.size() ? devices.get(flag.device()) : null;
             issue.addImplicated(device != null
                     ? new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device")
                     : new Reference().setType("Device").setIdentifier(new Identifier().setSystem(txSystem)

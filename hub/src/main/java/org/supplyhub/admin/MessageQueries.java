@@ -5,6 +5,7 @@ import org.springframework.stereotype.Repository;
 import org.supplyhub.journal.SearchKeys;
 import org.supplyhub.journal.crypto.Column;
 import org.supplyhub.journal.crypto.JournalKeys;
+import org.supplyhub.mapping.FhirRenderer;
 
 import java.nio.charset.Charset;
 import java.sql.ResultSet;
@@ -17,8 +18,9 @@ import java.util.Optional;
 
 /**
  * Read side of the journal for the admin API, and the replay of a message's outbox rows. The
- * journal's PHI columns are decrypted here (raw, error, outputs); patients and accounts are searched
- * through their keyed hashes.
+ * journal's PHI columns are decrypted here (raw, error, usage, stored outputs); patients and accounts
+ * are searched through their keyed hashes. A message's FHIR outputs are rendered from its usage, or
+ * read as stored for a message journaled before issue 16.
  */
 @Repository
 public class MessageQueries {
@@ -43,11 +45,13 @@ public class MessageQueries {
     private final JdbcTemplate jdbc;
     private final SearchKeys searchKeys;
     private final JournalKeys keys;
+    private final FhirRenderer renderer;
 
-    public MessageQueries(JdbcTemplate jdbc, JournalKeys keys) {
+    public MessageQueries(JdbcTemplate jdbc, JournalKeys keys, FhirRenderer renderer) {
         this.jdbc = jdbc;
         this.searchKeys = keys;
         this.keys = keys;
+        this.renderer = renderer;
     }
 
     /** The keyed hash a patient identifier is searched and audited by. */
@@ -134,11 +138,21 @@ public class MessageQueries {
                 (rs, i) -> keys.openText(Column.MESSAGE_USAGE, rs.getString(1)), id).stream().findFirst();
     }
 
+    /**
+     * The message's FHIR resources: the ones journaled with it by a hub before issue 16 (what was
+     * rendered then), else rendered from its usage as its render spec says; none without a usage
+     * (not mapped, or purged).
+     */
     public List<Output> outputs(long id) {
-        return jdbc.query("select line_no, resource_type, resource_id, resource_json from message_output"
+        List<Output> stored = jdbc.query("select line_no, resource_type, resource_id, resource_json from message_output"
                         + " where message_id = ? order by id",
                 (rs, i) -> new Output(rs.getInt(1), rs.getString(2), rs.getString(3),
                         keys.openText(Column.OUTPUT_RESOURCE, rs.getString(4))), id);
+        if (!stored.isEmpty()) {
+            return stored;
+        }
+        return usage(id).map(usage -> renderer.render(usage).stream()
+                .map(r -> new Output(r.line(), r.resourceType(), r.resourceId(), r.json())).toList()).orElse(List.of());
     }
 
     public List<Delivery> deliveries(long id) {

@@ -1,14 +1,15 @@
 package org.supplyhub.cli;
 
 import ca.uhn.fhir.parser.IParser;
+import org.supplyhub.mapping.FhirRenderer;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.hl7.fhir.r4.model.Resource;
 import org.springframework.http.converter.json.Jackson2ObjectMapperBuilder;
+import ca.uhn.fhir.context.FhirContext;
 import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.config.InterfaceCatalog;
 import org.supplyhub.config.InterfaceDefinition;
@@ -56,10 +57,13 @@ final class DryRun {
     private final MessageTranslator translator = new MessageTranslator(hl7);
     private final Payloads payloads = new Payloads(hl7, JSON);
     private final IParser fhirJson;
+    private final FhirRenderer renderer;
 
     DryRun(InterfaceCatalog catalog) {
         this.catalog = catalog;
-        this.fhirJson = FhirConfiguration.newContext().newJsonParser(); // encoded as the journal encodes
+        FhirContext fhir = FhirConfiguration.newContext();
+        this.fhirJson = fhir.newJsonParser();
+        this.renderer = new FhirRenderer(fhir, JSON); // rendered as the hub renders for delivery and the admin API
     }
 
     /**
@@ -103,12 +107,13 @@ final class DryRun {
         if (parts.contains(Part.USAGE)) {
             out.set("usage", read(usageJson));
         }
-        List<String> resources = a.resources().stream().map(r -> fhirJson.encodeResourceToString(r)).toList();
-        if (parts.contains(Part.FHIR)) {
-            out.set("fhir", fhir(a.resources(), resources));
-        }
-        // delivery renders from the journaled JSON, so the payloads are rendered from it too
+        // delivery renders from the journaled JSON, so the resources and payloads are rendered from it too
         SupplyUsage journaled = readUsage(usageJson);
+        List<FhirRenderer.Rendered> rendered = renderer.render(journaled, a.render());
+        List<String> resources = rendered.stream().map(FhirRenderer.Rendered::json).toList();
+        if (parts.contains(Part.FHIR)) {
+            out.set("fhir", fhir(rendered));
+        }
         if (parts.contains(Part.BILLING)) {
             out.set("billing", deliveries(iface, DestinationDefinition.Output.CHARGES, journaled, resources, normalise));
         }
@@ -118,19 +123,18 @@ final class DryRun {
         return out;
     }
 
-    private ObjectNode fhir(List<Resource> resources, List<String> encoded) {
+    private ObjectNode fhir(List<FhirRenderer.Rendered> rendered) {
         ObjectNode fhir = JSON.createObjectNode();
         ArrayNode list = fhir.putArray("resources");
         ArrayNode issues = JSON.createArrayNode();
         int errors = 0;
         int warnings = 0;
-        for (int i = 0; i < encoded.size(); i++) {
-            list.add(read(encoded.get(i)));
-            for (R4Validation.Issue issue : R4Validation.check(fhirJson.parseResource(encoded.get(i)))) {
+        for (FhirRenderer.Rendered r : rendered) {
+            list.add(read(r.json()));
+            for (R4Validation.Issue issue : R4Validation.check(fhirJson.parseResource(r.json()))) {
                 if (issue.error()) {
                     errors++;
-                    issues.add(resources.get(i).fhirType() + "/" + resources.get(i).getIdElement().getIdPart() + " "
-                            + issue);
+                    issues.add(r.resourceType() + "/" + r.resourceId() + " " + issue);
                 } else {
                     warnings++; // counted only: base R4 warns about every local code system and missing narrative
                 }

@@ -16,6 +16,8 @@ import org.supplyhub.delivery.OutboxRepository.Claimed;
 import org.supplyhub.delivery.OutboxRepository.Outcome;
 import org.supplyhub.delivery.OutboxRepository.Settlement;
 import org.supplyhub.mapping.ConfigurationException;
+import org.supplyhub.mapping.FhirRenderer;
+import org.supplyhub.mapping.RenderSpec;
 import org.supplyhub.mapping.SupplyUsage;
 
 import java.io.IOException;
@@ -77,11 +79,20 @@ public class DeliveryWorker {
      */
     private final Cache<Long, SupplyUsage> usages = Caffeine.newBuilder()
             .maximumSize(5_000).expireAfterAccess(Duration.ofMinutes(1)).build();
+    private final FhirRenderer renderer;
+    /**
+     * A message's FHIR resources, rendered once for the FHIR destinations that claim it within moments
+     * of each other (an interface may have several). Small: ~10 kB a message, and rendering again
+     * after a miss costs ~0.3 ms.
+     */
+    private final Cache<Long, List<String>> rendered = Caffeine.newBuilder()
+            .maximumSize(256).expireAfterWrite(Duration.ofSeconds(30)).build();
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
                           MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters,
-                          DeliveryHealth health, DestinationPauses pauses,
+                          DeliveryHealth health, DestinationPauses pauses, FhirRenderer renderer,
                           @Value("${hub.delivery.senders:8}") int sendersPerDestination) {
+        this.renderer = renderer;
         this.pauses = pauses;
         this.sendersPerDestination = sendersPerDestination;
         this.outbox = outbox;
@@ -233,6 +244,10 @@ public class DeliveryWorker {
         }
         try {
             SupplyUsage usage = usages.get(row.messageId(), id -> parse(usageJson));
+            if (d.output() == DestinationDefinition.Output.FHIR && !resources.containsKey(row.messageId())) {
+                // journaled without resources (issue 16): rendered from the usage as its spec says
+                outputs = rendered.get(row.messageId(), id -> renderer.json(usage, spec(usageJson)));
+            }
             payload = payloads.render(d, row.id(), row.messageId(), usage, outputs, row.releaseLine());
         } catch (DeliveryException e) {
             return new Attempt(failed(d, row, started, t0, e.permanent(), e.code(), e.getMessage()), null);
@@ -274,6 +289,12 @@ public class DeliveryWorker {
             s.append(" ← ").append(cause.getClass().getName());
         }
         return s.toString();
+    }
+
+    /** The spec the usage was journaled with; one journaled before versioned rendering has stored resources. */
+    private static RenderSpec spec(String usageJson) {
+        RenderSpec spec = RenderSpec.read(usageJson);
+        return spec == null ? RenderSpec.UNVERSIONED : spec;
     }
 
     private SupplyUsage parse(String usageJson) {

@@ -242,7 +242,7 @@ public class OutboxRepository {
         return keys.openText(Column.MESSAGE_USAGE, row.storedUsage());
     }
 
-    /** The clear FHIR resources of one message, as {@link #resources} gave them stored. */
+    /** The clear FHIR resources of one message, as {@link #resources} gave them stored (none: render them). */
     public List<String> openResources(List<String> stored) {
         List<String> clear = new ArrayList<>(stored.size());
         for (String resource : stored) {
@@ -254,6 +254,8 @@ public class OutboxRepository {
     /**
      * The FHIR resources journaled for each of these messages, in the order they were produced, as stored
      * (sealed when encryption is on): each message's are opened with its row ({@link #openResources}).
+     * Only messages journaled before issue 16 have any: they are delivered as they were rendered then;
+     * a message missing from the map is rendered from its usage ({@link org.supplyhub.mapping.FhirRenderer}).
      */
     public Map<Long, List<String>> resources(Collection<Long> messageIds) {
         Map<Long, List<String>> byMessage = new HashMap<>();

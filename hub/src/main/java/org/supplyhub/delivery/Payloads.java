@@ -8,7 +8,9 @@ import ca.uhn.hl7v2.model.Segment;
 import ca.uhn.hl7v2.model.v251.message.DFT_P03;
 import ca.uhn.hl7v2.util.Terser;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -344,8 +346,9 @@ public class Payloads {
 
     /**
      * A transaction Bundle whose entries are conditional creates on the resources' identifiers. The
-     * journaled resources are HAPI-encoded JSON already: they go in verbatim, only their type, id and
-     * first identifier are read.
+     * resources are HAPI-encoded JSON already (rendered for this delivery, or journaled by a hub before
+     * issue 16): they go in verbatim, and only their type, id and first identifier are read, by a
+     * streaming scan that skips everything else (a tree per resource cost more than the scan).
      */
     byte[] transaction(List<String> resources) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(resources.size() * 2048);
@@ -355,19 +358,17 @@ public class Payloads {
             g.writeStringField("type", "transaction");
             g.writeArrayFieldStart("entry");
             for (String text : resources) {
-                JsonNode r = json.readTree(text);
-                String type = r.path("resourceType").asText();
+                Head r = head(text);
                 g.writeStartObject();
-                g.writeStringField("fullUrl", "urn:uuid:" + r.path("id").asText());
+                g.writeStringField("fullUrl", "urn:uuid:" + r.id());
                 g.writeFieldName("resource");
                 g.writeRawValue(text);
                 g.writeObjectFieldStart("request");
                 g.writeStringField("method", "POST");
-                g.writeStringField("url", type);
-                JsonNode id = r.path("identifier").path(0);
-                if (id.hasNonNull("value")) {
-                    g.writeStringField("ifNoneExist", FhirConnector.identifierCondition(id.path("system").asText(""),
-                            id.get("value").asText()));
+                g.writeStringField("url", r.type());
+                if (r.identifierValue() != null) {
+                    g.writeStringField("ifNoneExist", FhirConnector.identifierCondition(r.identifierSystem(),
+                            r.identifierValue()));
                 }
                 g.writeEndObject();
                 g.writeEndObject();
@@ -376,5 +377,65 @@ public class Payloads {
             g.writeEndObject();
         }
         return out.toByteArray();
+    }
+
+    /** What a Bundle entry reads of its resource: "" for an absent type, id or identifier system. */
+    record Head(String type, String id, String identifierSystem, String identifierValue) { }
+
+    /** The resource's top-level resourceType, id and first identifier; every other value is skipped unread. */
+    Head head(String resource) throws IOException {
+        String type = "";
+        String id = "";
+        String system = "";
+        String value = null;
+        boolean identifierRead = false;
+        try (JsonParser p = json.getFactory().createParser(resource)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new JsonParseException(p, "a resource is a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken token = p.nextToken();
+                switch (name) {
+                    case "resourceType" -> type = scalar(p, token, "");
+                    case "id" -> id = scalar(p, token, "");
+                    case "identifier" -> {
+                        identifierRead = true;
+                        if (token == JsonToken.START_ARRAY && p.nextToken() == JsonToken.START_OBJECT) {
+                            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                                String field = p.currentName();
+                                JsonToken v = p.nextToken();
+                                if ("system".equals(field)) {
+                                    system = scalar(p, v, "");
+                                } else if ("value".equals(field)) {
+                                    value = scalar(p, v, null);
+                                } else {
+                                    p.skipChildren();
+                                }
+                            }
+                            while (p.nextToken() != JsonToken.END_ARRAY) { // the other identifiers
+                                p.skipChildren();
+                            }
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+                if (identifierRead && !type.isEmpty() && !id.isEmpty()) {
+                    break; // HAPI writes these first: the rest of the resource is not looked at
+                }
+            }
+        }
+        return new Head(type, id, system, value);
+    }
+
+    /** A scalar's text (as Jackson's asText gives it), or {@code absent} for null, an object or an array. */
+    private static String scalar(JsonParser p, JsonToken token, String absent) throws IOException {
+        if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
+            p.skipChildren();
+            return absent;
+        }
+        return token == JsonToken.VALUE_NULL ? absent : p.getText();
     }
 }

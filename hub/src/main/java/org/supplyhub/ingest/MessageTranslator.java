@@ -11,9 +11,10 @@ import org.supplyhub.hl7.Hl7Charsets;
 import org.supplyhub.hl7.Hl7Header;
 import org.supplyhub.hl7.Hl7Support;
 import org.supplyhub.journal.Journal;
-import org.supplyhub.mapping.FhirMapper;
+import org.supplyhub.mapping.FhirRenderer;
 import org.supplyhub.mapping.MappingException;
 import org.supplyhub.mapping.MappingProfile;
+import org.supplyhub.mapping.RenderSpec;
 import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.UsageMapper;
 import org.supplyhub.safety.ImplantChecks;
@@ -23,7 +24,8 @@ import java.util.List;
 
 /**
  * What intake makes of one message before anything is stored: shape check → header checks → parse →
- * message-type check → map → FHIR → ACK. Pure (no journal, no audit, no metrics), so intake and the
+ * message-type check → map → ACK. FHIR resources are not built here: they are rendered from the journaled
+ * usage when needed ({@link FhirRenderer}). Pure (no journal, no audit, no metrics), so intake and the
  * command line's {@code try} answer the same message the same way.
  */
 public final class MessageTranslator {
@@ -80,12 +82,17 @@ public final class MessageTranslator {
         String ack();
     }
 
-    /** AA: mapped; the usage and FHIR resources intake journals. */
+    /** AA: mapped; the usage intake journals, and how its FHIR resources are rendered ({@code render}). */
     public record Accepted(String text, Charset charset, Hl7Header header, Message message, String charsetField,
-                           String ack, SupplyUsage usage, List<Resource> resources) implements Translation {
+                           String ack, SupplyUsage usage, RenderSpec render) implements Translation {
         @Override
         public String ackCode() {
             return "AA";
+        }
+
+        /** The FHIR resources the usage renders to (built on each call: nothing on the ACK path asks). */
+        public List<Resource> resources() {
+            return FhirRenderer.resources(usage, render);
         }
     }
 
@@ -153,11 +160,9 @@ public final class MessageTranslator {
         }
         String charsetField = msh18(message);
         SupplyUsage usage;
-        List<Resource> resources;
         try {
             usage = mapper.map(message, header.sender(), header.controlId(), type);
             usage = checks.check(usage, mapper.profile().safetyPolicy(), null, mapper::devicePath);
-            resources = FhirMapper.toFhir(usage, mapper.profile().systems());
         } catch (MappingException e) {
             HL7Exception error = new HL7Exception(e.getMessage(), e.errorCode());
             error.setLocation(location(e));
@@ -169,7 +174,9 @@ public final class MessageTranslator {
             return reject(text, charset, header, Refusal.ACK_TOO_LONG, error("the MSH fields echoed in the ACK are"
                     + " longer than " + Journal.MAX_ACK + " characters", ErrorCode.DATA_TYPE_ERROR, 5));
         }
-        return new Accepted(text, charset, header, message, charsetField, ack, usage, resources);
+        // rendering is total on what the mapper produces (FhirRenderingTotalityTest), so an AA never
+        // meets a usage that cannot be rendered at delivery
+        return new Accepted(text, charset, header, message, charsetField, ack, usage, RenderSpec.current(mapper.profile()));
     }
 
     private Rejected reject(String text, Charset charset, Hl7Header header, Refusal refusal, HL7Exception error) {

@@ -35,8 +35,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The message journal. Each message is written with everything it produced (its FHIR resources
+ * The message journal. Each message is written with everything it produced (its canonical usage
  * and one outbox row per destination) atomically, and the caller answers AA only after the commit.
+ * FHIR resources are not journaled: they are rendered from the usage when needed
+ * ({@link org.supplyhub.mapping.FhirRenderer}); messages journaled before that keep their
+ * {@code message_output} rows, which readers prefer.
  *
  * <p>Writes go through a group commit: messages that arrive while a transaction is in flight are
  * written together in the next one (one batch per table, one commit), which is what lets a
@@ -59,8 +62,6 @@ public class Journal {
                                  received_at, caller, charset, raw, ack_code, ack, error, usage_json, line_count,
                                  content_hash, previous_id, patient_key, account_key)
             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
-    private static final String INSERT_OUTPUT =
-            "insert into message_output (message_id, line_no, resource_type, resource_id, resource_json) values (?, ?, ?, ?, ?)";
     private static final String INSERT_OUTBOX = "insert into outbox (message_id, destination, ordering_key, status,"
             + " attempts, created_at, next_attempt_at) values (?, ?, ?, 'PENDING', 0, ?, ?)";
     private static final String FIND_BY_KEY = "select id, status, ack, content_hash from message where dedup_key = ?";
@@ -80,7 +81,7 @@ public class Journal {
      * index rows; {@code usage} (the mapped form of {@code usageJson}, null when nothing was mapped)
      * gives its implant safety flags.
      */
-    public record Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
+    public record Entry(ReceivedMessage message, String usageJson, int lineCount,
                         List<String> destinations, String orderingKey, List<DeviceUse> devices, SupplyUsage usage) {
 
         public Entry {
@@ -88,20 +89,20 @@ public class Journal {
         }
 
         /** An entry without flags. */
-        public Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
+        public Entry(ReceivedMessage message, String usageJson, int lineCount,
                      List<String> destinations, String orderingKey, List<DeviceUse> devices) {
-            this(message, usageJson, lineCount, outputs, destinations, orderingKey, devices, null);
+            this(message, usageJson, lineCount, destinations, orderingKey, devices, null);
         }
 
         /** An entry without devices to index. */
-        public Entry(ReceivedMessage message, String usageJson, int lineCount, List<JournalOutput> outputs,
+        public Entry(ReceivedMessage message, String usageJson, int lineCount,
                      List<String> destinations, String orderingKey) {
-            this(message, usageJson, lineCount, outputs, destinations, orderingKey, List.of());
+            this(message, usageJson, lineCount, destinations, orderingKey, List.of());
         }
 
         /** The same entry as a new attempt superseding message {@code previous}. */
         Entry superseding(long previous) {
-            return new Entry(message.superseding(previous), usageJson, lineCount, outputs, destinations, orderingKey,
+            return new Entry(message.superseding(previous), usageJson, lineCount, destinations, orderingKey,
                     devices, usage);
         }
 
@@ -126,12 +127,12 @@ public class Journal {
      * {@code message} carries the keyed content hash; {@code contentHash} is the caller's plain one.
      */
     record Sealed(Entry entry, ReceivedMessage message, String contentHash, byte[] raw, String ack, String error,
-                  String usageJson, List<String> outputs, String patientKey, String accountKey,
+                  String usageJson, String patientKey, String accountKey,
                   List<DeviceIndex.Row> devices, List<ImplantFlagRows.Row> flags) {
 
         Sealed superseding(long previous) {
             return new Sealed(entry.superseding(previous), message.superseding(previous), contentHash, raw, ack, error,
-                    usageJson, outputs, patientKey, accountKey, devices, flags);
+                    usageJson, patientKey, accountKey, devices, flags);
         }
 
         /** The holder as the caller compares it: its own plain hash when the content is the same. */
@@ -205,7 +206,7 @@ public class Journal {
 
     /** Journals a message that produced nothing (ERROR or REJECTED). */
     public long record(ReceivedMessage m) {
-        return accept(new Entry(m, null, 0, List.of(), List.of(), null));
+        return accept(new Entry(m, null, 0, List.of(), null));
     }
 
     /** The row that holds this dedup key, if any. Only asked on a key conflict, never per message. */
@@ -493,18 +494,14 @@ public class Journal {
             account = pid.account();
         }
         String patientKey = keys.of(patient);
-        List<String> outputs = new ArrayList<>(e.outputs().size());
-        for (JournalOutput o : e.outputs()) {
-            outputs.add(keys.sealText(Column.OUTPUT_RESOURCE, bounded(o.json(), Integer.MAX_VALUE)));
-        }
         // the account number is PHI: outbox rows are ordered by its keyed hash (equal accounts, equal keys)
-        Entry keyed = e.orderingKey() == null ? e : new Entry(m, e.usageJson(), e.lineCount(), e.outputs(),
+        Entry keyed = e.orderingKey() == null ? e : new Entry(m, e.usageJson(), e.lineCount(),
                 e.destinations(), keys.keyOf("order", e.orderingKey()), e.devices(), e.usage());
         return new Sealed(keyed, m.withContentHash(m.contentHash() == null ? null : keys.keyOf("content", m.contentHash())),
                 m.contentHash(), keys.seal(Column.MESSAGE_RAW, m.raw()),
                 keys.sealText(Column.MESSAGE_ACK, bounded(m.ack(), MAX_ACK)),
                 keys.sealText(Column.MESSAGE_ERROR, bounded(m.error(), 2000)),
-                keys.sealText(Column.MESSAGE_USAGE, bounded(e.usageJson(), Integer.MAX_VALUE)), outputs, patientKey,
+                keys.sealText(Column.MESSAGE_USAGE, bounded(e.usageJson(), Integer.MAX_VALUE)), patientKey,
                 keys.of(account), DeviceIndex.seal(e, keys, patientKey), ImplantFlagRows.seal(e, keys));
     }
 
@@ -536,22 +533,10 @@ public class Journal {
                 }
             }
         }
-        boolean anyOutputs = false;
         boolean anyOutbox = false;
-        try (PreparedStatement outputs = con.prepareStatement(INSERT_OUTPUT);
-             PreparedStatement outbox = con.prepareStatement(INSERT_OUTBOX)) {
+        try (PreparedStatement outbox = con.prepareStatement(INSERT_OUTBOX)) {
             for (int i = 0; i < ids.length; i++) {
                 Entry e = entries.get(i).entry();
-                for (int o = 0; o < e.outputs().size(); o++) {
-                    JournalOutput output = e.outputs().get(o);
-                    outputs.setLong(1, ids[i]);
-                    outputs.setInt(2, output.lineNo());
-                    outputs.setString(3, output.resourceType());
-                    outputs.setString(4, output.resourceId());
-                    outputs.setString(5, entries.get(i).outputs().get(o));
-                    outputs.addBatch();
-                    anyOutputs = true;
-                }
                 Timestamp received = Timestamp.from(e.message().receivedAt());
                 for (String destination : e.destinations()) {
                     outbox.setLong(1, ids[i]);
@@ -562,9 +547,6 @@ public class Journal {
                     outbox.addBatch();
                     anyOutbox = true;
                 }
-            }
-            if (anyOutputs) {
-                outputs.executeBatch();
             }
             if (anyOutbox) {
                 outbox.executeBatch();

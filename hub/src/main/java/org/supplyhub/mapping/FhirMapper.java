@@ -51,12 +51,30 @@ public final class FhirMapper {
     private FhirMapper() {
     }
 
+    /** The resources of {@code usage} with the profile's systems as they are now (see {@link RenderSpec}). */
     public static List<Resource> toFhir(SupplyUsage usage, MappingProfile.Systems systems) {
+        return toFhir(usage, RenderSpec.Systems.of(systems));
+    }
+
+    public static List<Resource> toFhir(SupplyUsage usage, RenderSpec.Systems systems) {
         List<Resource> out = new ArrayList<>();
+        toFhirByLine(usage, systems).forEach(out::addAll);
+        return out;
+    }
+
+    /**
+     * The resources of each of the usage's lines, in the order of {@link SupplyUsage#lines()}.
+     * Version 1 of {@link FhirRenderer}: journaled messages are rendered by it later, so what it
+     * produces for a given usage and systems must not change; a different rendering is a new version.
+     */
+    static List<List<Resource>> toFhirByLine(SupplyUsage usage, RenderSpec.Systems systems) {
+        List<List<Resource>> byLine = new ArrayList<>(usage.lines().size());
         String txSystem = systems.transaction() != null ? systems.transaction()
                 : "urn:supplyhub:" + usage.interfaceId() + ":transaction";
         String source = source(usage.interfaceId(), usage.controlId());
         for (Line line : usage.lines()) {
+            List<Resource> out = new ArrayList<>();
+            byLine.add(out);
             // a service (the profile's classify, or an item master row with stock=false) is billed but
             // taken from no stock: nothing was supplied
             if (!line.movesStock()) {
@@ -82,7 +100,7 @@ public final class FhirMapper {
             out.add(chargeItem(usage, line, txSystem, source, systems, deviceRef, delivery));
             out.addAll(detectedIssues(usage, line, txSystem, source, devices));
         }
-        return out;
+        return byLine;
     }
 
     /** Code system of the hub's implant safety findings: one code per check, one per reason. */
@@ -125,7 +143,7 @@ public final class FhirMapper {
                 issue.setIdentified(new DateTimeType(Date.from(flag.identified().toInstant()), TemporalPrecisionEnum.MILLI,
                         TimeZone.getTimeZone(flag.identified().getOffset())));
             }
-            Device device = flag.device() < devices.size() ? devices.get(flag.device()) : null;
+            Device device = flag.device() >= 0 && flag.device() < devices.size() ? devices.get(flag.device()) : null;
             issue.addImplicated(device != null
                     ? new Reference("urn:uuid:" + device.getIdElement().getIdPart()).setType("Device")
                     : new Reference().setType("Device").setIdentifier(new Identifier().setSystem(txSystem)
@@ -140,6 +158,9 @@ public final class FhirMapper {
     }
 
     private static String reasonDisplay(String reason) {
+        if (reason == null) {
+            return null;
+        }
         return switch (reason) {
             case "expired" -> "Implant expired at use";
             case "recalled" -> "Implant under recall";
@@ -195,7 +216,7 @@ public final class FhirMapper {
     }
 
     private static SupplyDelivery supplyDelivery(SupplyUsage usage, Line line, String txSystem, String source,
-                                                 MappingProfile.Systems systems, Reference device) {
+                                                 RenderSpec.Systems systems, Reference device) {
         SupplyDelivery sd = new SupplyDelivery();
         sd.setId(resourceId(usage.interfaceId(), line.transactionId(), "SupplyDelivery"));
         sd.getMeta().setSource(source);
@@ -284,7 +305,7 @@ public final class FhirMapper {
     }
 
     private static ChargeItem chargeItem(SupplyUsage usage, Line line, String txSystem, String source,
-                                         MappingProfile.Systems systems, Reference device, SupplyDelivery delivery) {
+                                         RenderSpec.Systems systems, Reference device, SupplyDelivery delivery) {
         SupplyUsage.Item master = line.master(); // null for a service line the item master does not know
         ChargeItem ci = new ChargeItem();
         ci.setId(resourceId(usage.interfaceId(), line.transactionId(), "ChargeItem"));
@@ -299,7 +320,7 @@ public final class FhirMapper {
             code.addCoding(new Coding(HCPCS, master.hcpcs(), null));
         }
         if (code.getCoding().isEmpty()) {
-            code.addCoding(new Coding(itemSystem(usage, line, systems), line.item().value(), line.itemText()));
+            code.addCoding(new Coding(itemSystem(usage, line, systems), itemCode(line), line.itemText()));
         }
         code.setText(master != null ? master.description() : line.itemText());
         ci.setCode(code);
@@ -360,7 +381,7 @@ public final class FhirMapper {
         return ci;
     }
 
-    private static String chargeCodeSystem(SupplyUsage usage, MappingProfile.Systems systems) {
+    private static String chargeCodeSystem(SupplyUsage usage, RenderSpec.Systems systems) {
         return systems.chargeCode() != null ? systems.chargeCode() : "urn:supplyhub:" + usage.interfaceId() + ":charge-code";
     }
 
@@ -369,16 +390,16 @@ public final class FhirMapper {
      * the coding system sent), else the profile's item system; a coding system named in the message
      * (FT1-7-3) is no URI.
      */
-    private static String itemSystem(SupplyUsage usage, Line line, MappingProfile.Systems systems) {
+    private static String itemSystem(SupplyUsage usage, Line line, RenderSpec.Systems systems) {
         if (line.itemSystemUri() != null) {
             return line.itemSystemUri();
         }
         return systems.item() != null ? systems.item() : "urn:supplyhub:" + usage.interfaceId() + ":item";
     }
 
-    private static CodeableConcept itemConcept(SupplyUsage usage, Line line, MappingProfile.Systems systems) {
+    private static CodeableConcept itemConcept(SupplyUsage usage, Line line, RenderSpec.Systems systems) {
         CodeableConcept cc = new CodeableConcept();
-        cc.addCoding(new Coding(itemSystem(usage, line, systems), line.item().value(), line.itemText()));
+        cc.addCoding(new Coding(itemSystem(usage, line, systems), itemCode(line), line.itemText()));
         if (line.master() != null) {
             cc.addCoding(new Coding(ITEM_MASTER, line.master().itemId(), line.master().description()));
         }
@@ -387,6 +408,11 @@ public final class FhirMapper {
         }
         cc.setText(line.itemText() != null ? line.itemText() : line.master() == null ? null : line.master().description());
         return cc;
+    }
+
+    /** The mapper requires an item code; a usage without one still renders (total: see FhirRenderer). */
+    private static String itemCode(Line line) {
+        return line.item() == null ? null : line.item().value();
     }
 
     private static Coding ndc(Line line) {

@@ -308,7 +308,7 @@ class DeviceTraceabilityPostgresTest {
                 .answered(MessageStatus.ACCEPTED, "AA", "MSA|AA", null);
         DeviceUse use = new DeviceUse(1, 1, kind, KNEE, lot, serial, null, LocalDate.of(2030, 1, 1),
                 null, "urn:mrn", patient, null, usedAt);
-        return new Journal.Entry(m, "{}", 1, List.of(), List.of(), null, List.of(use));
+        return new Journal.Entry(m, "{}", 1, List.of(), null, List.of(use));
     }
 
     static Path copyOfMappings() {

@@ -9,7 +9,10 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.ingest.IntakeService;
+import org.supplyhub.admin.MessageQueries;
 import org.supplyhub.journal.crypto.Aead;
+import org.supplyhub.journal.crypto.Column;
+import org.supplyhub.journal.crypto.JournalKeys;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestDatabases;
@@ -43,6 +46,12 @@ class UndecryptableValueTest {
 
     @Autowired
     DestinationPauses pauses;
+
+    @Autowired
+    MessageQueries queries;
+
+    @Autowired
+    JournalKeys keys;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {
@@ -81,6 +90,7 @@ class UndecryptableValueTest {
         long ok = accept("ENC-OK");
         long usageTampered = accept("ENC-USAGE");
         long resourceTampered = accept("ENC-FHIR");
+        storedAsBefore(resourceTampered); // a message journaled with its resources, before issue 16
 
         String usage = jdbc.queryForObject("select usage_json from message where id = ?", String.class, usageTampered);
         assertThat(usage).as("encryption is on").startsWith(Aead.TEXT_PREFIX);
@@ -112,6 +122,15 @@ class UndecryptableValueTest {
         // one attempt each: nothing was claimed again and rolled back, nothing left leased
         assertThat(jdbc.queryForObject("select count(*) from outbox where message_id in (?, ?, ?) and attempts <> 1",
                 Integer.class, ok, usageTampered, resourceTampered)).isZero();
+    }
+
+    /** The message's resources stored with it, sealed, as a hub before issue 16 journaled them. */
+    void storedAsBefore(long messageId) {
+        for (MessageQueries.Output o : queries.outputs(messageId)) {
+            jdbc.update("insert into message_output (message_id, line_no, resource_type, resource_id, resource_json)"
+                    + " values (?, ?, ?, ?, ?)", messageId, o.lineNo(), o.resourceType(), o.resourceId(),
+                    keys.sealText(Column.OUTPUT_RESOURCE, o.resource()));
+        }
     }
 
     /** One base64 character of the ciphertext changed (the prefix kept: still a sealed value). */

@@ -1,6 +1,7 @@
 package org.supplyhub.ingest;
 
 import org.supplyhub.support.JournalColumns;
+import org.supplyhub.admin.MessageQueries;
 import org.supplyhub.journal.crypto.JournalKeys;
 import org.supplyhub.journal.crypto.Column;
 import ca.uhn.fhir.context.FhirContext;
@@ -55,6 +56,8 @@ abstract class AbstractIntakeTest {
     JdbcTemplate jdbc;
     @Autowired
     JournalKeys keys;
+    @Autowired
+    MessageQueries queries;
 
     @LocalServerPort
     int httpPort;
@@ -127,10 +130,12 @@ abstract class AbstractIntakeTest {
         return n == null ? 0 : n;
     }
 
+    /** The message's FHIR resources as the admin API and the console show them: rendered from its usage. */
     List<Resource> outputs(String controlId) {
-        return new JournalColumns(jdbc, keys).texts(Column.OUTPUT_RESOURCE, "select o.resource_json from message_output o"
-                        + " join message m on m.id = o.message_id where m.control_id = ? order by o.id", controlId).stream()
-                .map(json -> (Resource) FhirContext.forR4Cached().newJsonParser().parseResource(json))
+        long id = jdbc.queryForObject("select id from message where control_id = ? and status = 'ACCEPTED'", Long.class,
+                controlId);
+        return queries.outputs(id).stream()
+                .map(o -> (Resource) FhirContext.forR4Cached().newJsonParser().parseResource(o.resource()))
                 .toList();
     }
 
@@ -155,6 +160,11 @@ abstract class AbstractIntakeTest {
         assertThat(jdbc.queryForList("select o.destination from outbox o join message m on m.id = o.message_id"
                 + " where m.control_id = ? order by o.destination", String.class, "OR20261114093512001"))
                 .containsExactly("fhir-server", "mercy-billing", "mercy-inventory");
+        // the journal holds the usage and how to render it; the resources are rendered when asked for
+        assertThat(count("select count(*) from message_output o join message m on m.id = o.message_id"
+                + " where m.control_id = ?", "OR20261114093512001")).isZero();
+        assertThat(columns.open(Column.MESSAGE_USAGE, row.get("usage_json"))).startsWith("{\"render\":{\"version\":1,"
+                + "\"systems\":{\"transaction\":\"https://fhir.mercy.example.org/sid/or-transaction\"");
 
         List<Resource> resources = outputs("OR20261114093512001");
         resources.forEach(R4Validator::assertValid);
@@ -285,7 +295,6 @@ abstract class AbstractIntakeTest {
         String er7 = fresh(Samples.MERCY);
         String first = sendMllp("mercy-or", er7);
         int messages = count("select count(*) from message");
-        int outputs = count("select count(*) from message_output");
         int outbox = count("select count(*) from outbox");
 
         String again = sendMllp("mercy-or", er7);
@@ -296,7 +305,6 @@ abstract class AbstractIntakeTest {
         assertThat(overHttp.statusCode()).isEqualTo(200);
         assertThat(overHttp.body()).isEqualTo(first);
         assertThat(count("select count(*) from message")).isEqualTo(messages);
-        assertThat(count("select count(*) from message_output")).isEqualTo(outputs);
         assertThat(count("select count(*) from outbox")).isEqualTo(outbox);
     }
 
@@ -347,8 +355,8 @@ abstract class AbstractIntakeTest {
         Map<String, Object> row = jdbc.queryForMap("select status, error from message where control_id = ?",
                 Samples.controlId(er7));
         assertThat(row.get("status")).isEqualTo("ERROR");
-        assertThat(count("select count(*) from message_output o join message m on m.id = o.message_id"
-                + " where m.control_id = ?", Samples.controlId(er7))).isZero();
+        assertThat(jdbc.queryForObject("select usage_json from message where control_id = ?", String.class,
+                Samples.controlId(er7))).as("nothing mapped, nothing to render").isNull();
         assertThat(count("select count(*) from outbox o join message m on m.id = o.message_id"
                 + " where m.control_id = ?", Samples.controlId(er7))).isZero();
     }

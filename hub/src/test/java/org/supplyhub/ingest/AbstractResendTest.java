@@ -19,6 +19,7 @@ import org.supplyhub.journal.MessageStatus;
 import org.supplyhub.journal.ReceivedMessage;
 import org.supplyhub.support.Await;
 import org.supplyhub.support.Mllp;
+import org.supplyhub.support.R4Validator;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestInterfaces;
 import org.supplyhub.support.Tokens;
@@ -230,7 +231,10 @@ abstract class AbstractResendTest {
         assertThat(done.body()).contains("\"revision\":" + revision);
         assertThat(jdbc.queryForObject("select status from message where id = ?", String.class, revision)).isEqualTo("ACCEPTED");
         assertThat(count("select count(*) from outbox where message_id = ?", revision)).isEqualTo(3);
-        assertThat(count("select count(*) from message_output where message_id = ?", revision)).isEqualTo(7);
+        // its FHIR resources render from the revision's usage, each valid R4
+        List<MessageQueries.Output> outputs = queries.outputs(revision);
+        assertThat(outputs).hasSize(7);
+        outputs.forEach(o -> R4Validator.assertValid(o.resource()));
         assertThat(count("select count(*) from audit_event where action = 'REPROCESS' and target = ?",
                 "message " + errorId)).isEqualTo(1);
         // the sender's resend is now answered with the revision's AA
@@ -259,7 +263,7 @@ abstract class AbstractResendTest {
         long original = journal.accept(new Journal.Entry(ReceivedMessage.received("mercy-or", Instant.now(), "test",
                         "UTF-8", er7.getBytes(StandardCharsets.UTF_8))
                 .header("ORMGR^MERCY_OR", controlId, "DFT^P03", "2.5.1").contentHash(IntakeService.contentHash(er7))
-                .answered(MessageStatus.ACCEPTED, "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null), "{}", 3, List.of(), List.of("parked-a", "parked-b"), "mercy-or|x"));
+                .answered(MessageStatus.ACCEPTED, "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null), "{}", 3, List.of("parked-a", "parked-b"), "mercy-or|x"));
 
         HttpResponse<String> done = reprocess(original, "messages:replay");
         assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
@@ -297,7 +301,7 @@ abstract class AbstractResendTest {
                         er7.getBytes(StandardCharsets.UTF_8))
                 .header("ORMGR^MERCY_OR", controlId, "DFT^P03", "2.5.1").contentHash(IntakeService.contentHash(er7))
                 .answered(MessageStatus.ACCEPTED, "AA", "MSH|^~\\&|HUB\rMSA|AA|" + controlId, null),
-                "{}", 3, List.of(), List.of("parked-a"), orderingKey));
+                "{}", 3, List.of("parked-a"), orderingKey));
     }
 
     @Test

@@ -1,6 +1,6 @@
 package org.supplyhub.ingest;
 
-import org.supplyhub.support.JournalColumns;
+import org.supplyhub.admin.MessageQueries;
 import org.supplyhub.journal.crypto.JournalKeys;
 import org.supplyhub.journal.crypto.Column;
 import ca.uhn.fhir.context.FhirContext;
@@ -164,6 +164,9 @@ class FrameFuzzTest {
 
     @Autowired
     JournalKeys journalKeys;
+
+    @Autowired
+    MessageQueries queries;
 
     @Autowired
     RunningConfig running;
@@ -537,7 +540,11 @@ class FrameFuzzTest {
 
     // checks -----------------------------------------------------------------------------------
 
-    /** Every AA: an ACCEPTED message with outputs that pass the R4 validator (once per distinct shape). */
+    /**
+     * Every AA: an ACCEPTED message whose usage renders (as delivery and the admin API render it) to
+     * resources that pass the R4 validator (once per distinct shape): no message is answered AA that
+     * fails to render later.
+     */
     List<Outcome> checkAccepted(List<Outcome> outcomes) {
         Map<String, Map.Entry<Long, String>> accepted = new HashMap<>();
         jdbc.query("select id, control_id, ack from message where status = 'ACCEPTED'",
@@ -556,8 +563,14 @@ class FrameFuzzTest {
             String problem = null;
             for (String ack : aa) {
                 Map.Entry<Long, String> message = accepted.get(ackId(ack));
-                List<String> outputs = message == null ? List.of() : new JournalColumns(jdbc, journalKeys).texts(
-                        Column.OUTPUT_RESOURCE, "select resource_json from message_output where message_id = ?", message.getKey());
+                List<String> outputs;
+                try {
+                    outputs = message == null ? List.of()
+                            : queries.outputs(message.getKey()).stream().map(MessageQueries.Output::resource).toList();
+                } catch (RuntimeException e) {
+                    problem = "AA (ACK " + ackId(ack) + ") but its usage does not render: " + e;
+                    continue;
+                }
                 if (outputs.isEmpty()) {
                     problem = "AA (ACK " + ackId(ack) + ") but no ACCEPTED message with outputs answered with it";
                     continue;
@@ -596,8 +609,9 @@ class FrameFuzzTest {
     }
 
     /**
-     * No half-written message, by SQL over every row: an ACCEPTED message has its usage, its outputs and
-     * exactly one outbox row per destination of its interface; ERROR and REJECTED ones have none of
+     * No half-written message, by SQL over every row: an ACCEPTED message has its usage and exactly one
+     * outbox row per destination of its interface, and no message has stored outputs (FHIR resources are
+     * rendered from the usage, never journaled); ERROR and REJECTED ones have none of
      * these; every message has exactly one INGEST audit row with its ACK code; no two live rows share
      * a key; and every ACCEPTED message was answered AA (none accepted behind a close or a timeout).
      */
@@ -632,8 +646,8 @@ class FrameFuzzTest {
             List<String> rowsOut = outbox.getOrDefault(id, List.of());
             String what = "message " + id + " (" + iface + ", " + status + ", control id " + rs.getString(3) + "): ";
             if ("ACCEPTED".equals(status)) {
-                if (!usage || outputs.getOrDefault(id, 0) == 0) {
-                    problems.add(what + "ACCEPTED without its usage or outputs");
+                if (!usage) {
+                    problems.add(what + "ACCEPTED without its usage");
                 }
                 if (rowsOut.size() != destinations.get(iface).size() || !Set.copyOf(rowsOut).equals(destinations.get(iface))) {
                     problems.add(what + "outbox rows " + rowsOut + ", its destinations are " + destinations.get(iface));
@@ -641,8 +655,11 @@ class FrameFuzzTest {
                 if (!answeredAa.contains(ackId(journalKeys.openText(Column.MESSAGE_ACK, rs.getString(7))))) {
                     problems.add(what + "ACCEPTED but no frame was answered AA for it");
                 }
-            } else if (usage || !rowsOut.isEmpty() || outputs.containsKey(id)) {
-                problems.add(what + "not ACCEPTED but has usage, outputs or outbox rows");
+            } else if (usage || !rowsOut.isEmpty()) {
+                problems.add(what + "not ACCEPTED but has usage or outbox rows");
+            }
+            if (outputs.containsKey(id)) {
+                problems.add(what + "has message_output rows: intake journals no FHIR resources");
             }
             List<String> audit = audits.getOrDefault("message " + id, List.of());
             if (audit.size() != 1 || !audit.get(0).equals(rs.getString(6))) {

@@ -1,6 +1,5 @@
 package org.supplyhub.journal;
 
-import ca.uhn.fhir.parser.IParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.flywaydb.core.Flyway;
 import org.springframework.http.converter.json.Jackson2ObjectMapperBuilder;
@@ -13,7 +12,6 @@ import org.supplyhub.ingest.MessageTranslator;
 import org.supplyhub.journal.crypto.Column;
 import org.supplyhub.journal.crypto.JournalKeys;
 import org.supplyhub.journal.crypto.KeyRing;
-import org.supplyhub.mapping.FhirConfiguration;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestInterfaces;
 
@@ -24,15 +22,15 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
  * What encryption at rest costs per message, in CPU time of the thread doing it (a command, not a test;
  * robust to a machine whose other cores are busy): the journal's preparation of the Mercy sample as
- * intake journals it — raw, ACK, usage JSON, its FHIR resources, device row, keyed hashes — with
- * encryption on and off, and the reads delivery and the admin API do (usage, resources, raw).
+ * intake journals it — raw, ACK, usage JSON, device row, keyed hashes (FHIR resources are rendered
+ * on demand since issue 16, not journaled) — with encryption on and off, and the reads delivery and
+ * the admin API do (usage, raw).
  *
  * <pre>java -cp hub/target/test-classes:hub/target/classes:$(cat cp.txt) org.supplyhub.journal.EncryptionCostBenchmark [messages]</pre>
  */
@@ -46,11 +44,7 @@ public final class EncryptionCostBenchmark {
         MessageTranslator.Accepted a = (MessageTranslator.Accepted) new MessageTranslator(new Hl7Support())
                 .translate(iface, raw, null);
         ObjectMapper json = Jackson2ObjectMapperBuilder.json().build();
-        String usageJson = json.writeValueAsString(a.usage());
-        IParser fhir = FhirConfiguration.newContext().newJsonParser();
-        List<JournalOutput> outputs = new ArrayList<>();
-        a.resources().forEach(r -> outputs.add(new JournalOutput(1, r.fhirType(), r.getIdElement().getIdPart(),
-                fhir.encodeResourceToString(r))));
+        String usageJson = a.render().journal(json.writeValueAsString(a.usage()));
 
         DriverManagerDataSource ds = new DriverManagerDataSource("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "");
         Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
@@ -62,32 +56,32 @@ public final class EncryptionCostBenchmark {
         Journal sealingOn = new Journal(jdbc, on, 0, Duration.ofSeconds(30));
         Journal sealingOff = new Journal(jdbc, off, 0, Duration.ofSeconds(30));
 
-        int bytes = raw.length + a.ack().length() + usageJson.length() + outputs.stream().mapToInt(o -> o.json().length()).sum();
-        System.out.printf("Encryption cost: the Mercy sample, %d resources, %d bytes of PHI columns per message, %d messages%n",
-                outputs.size(), bytes, n);
+        int bytes = raw.length + a.ack().length() + usageJson.length();
+        System.out.printf("Encryption cost: the Mercy sample, %d bytes of PHI columns per message, %d messages%n",
+                bytes, n);
         for (int round = 0; round < 3; round++) { // the first rounds warm the JIT up
-            double plain = prepare(sealingOff, a, raw, usageJson, outputs, n);
-            double sealed = prepare(sealingOn, a, raw, usageJson, outputs, n);
-            Journal.Sealed one = sealingOn.seal(entry(a, raw, usageJson, outputs));
+            double plain = prepare(sealingOff, a, raw, usageJson, n);
+            double sealed = prepare(sealingOn, a, raw, usageJson, n);
+            Journal.Sealed one = sealingOn.seal(entry(a, raw, usageJson));
             double open = open(on, one, n);
             System.out.printf("round %d: journal preparation %.1f µs plain, %.1f µs encrypted (+%.1f µs); reading it back"
-                    + " (usage, resources, raw) %.1f µs CPU per message%n", round + 1, plain, sealed, sealed - plain, open);
+                    + " (usage, raw) %.1f µs CPU per message%n", round + 1, plain, sealed, sealed - plain, open);
         }
     }
 
-    static Journal.Entry entry(MessageTranslator.Accepted a, byte[] raw, String usageJson, List<JournalOutput> outputs) {
+    static Journal.Entry entry(MessageTranslator.Accepted a, byte[] raw, String usageJson) {
         ReceivedMessage m = ReceivedMessage.received("mercy-or", Instant.now(), "bench", "UTF-8", raw)
                 .header(a.header().sender(), a.header().controlId(), a.header().type(), a.header().version())
                 .contentHash(Journal.sha256(a.text())).answered(MessageStatus.ACCEPTED, "AA", a.ack(), null);
-        return new Journal.Entry(m, usageJson, a.usage().lines().size(), outputs, List.of("mercy-billing", "mercy-inventory"),
+        return new Journal.Entry(m, usageJson, a.usage().lines().size(), List.of("mercy-billing", "mercy-inventory"),
                 "mercy-or|ACCT90017733", DeviceUse.of(a.usage()), a.usage());
     }
 
     /** CPU µs per message of {@link Journal#seal}: encryption (when on) and every keyed hash. */
     static double prepare(Journal journal, MessageTranslator.Accepted a, byte[] raw, String usageJson,
-                          List<JournalOutput> outputs, int n) {
+                          int n) {
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
-        Journal.Entry e = entry(a, raw, usageJson, outputs);
+        Journal.Entry e = entry(a, raw, usageJson);
         long start = cpu.getCurrentThreadCpuTime();
         long sink = 0;
         for (int i = 0; i < n; i++) {
@@ -106,9 +100,6 @@ public final class EncryptionCostBenchmark {
         long sink = 0;
         for (int i = 0; i < n; i++) {
             sink += keys.openText(Column.MESSAGE_USAGE, s.usageJson()).length();
-            for (String o : s.outputs()) {
-                sink += keys.openText(Column.OUTPUT_RESOURCE, o).length();
-            }
             sink += keys.open(Column.MESSAGE_RAW, s.raw()).length;
         }
         long used = cpu.getCurrentThreadCpuTime() - start;

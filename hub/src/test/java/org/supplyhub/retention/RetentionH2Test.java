@@ -89,6 +89,6 @@ class RetentionH2Test {
                         ("MSH|^~\\&|T|T|H|H|1||DFT^P03|" + controlId + "|P|2.5.1").getBytes(StandardCharsets.UTF_8))
                 .header("T^T", controlId, "DFT^P03", "2.5.1").contentHash("h" + controlId)
                 .answered(MessageStatus.ACCEPTED, "AA", "MSA|AA|" + controlId, null);
-        return new Journal.Entry(m, "{\"lines\":[]}", 0, List.of(), destinations, null);
+        return new Journal.Entry(m, "{\"lines\":[]}", 0, destinations, null);
     }
 }

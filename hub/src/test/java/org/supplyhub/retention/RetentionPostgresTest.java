@@ -21,6 +21,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.supplyhub.admin.MessageQueries;
 import org.supplyhub.journal.Journal;
 import org.supplyhub.journal.MessageStatus;
 import org.supplyhub.journal.ReceivedMessage;
@@ -84,6 +85,8 @@ class RetentionPostgresTest {
     MutableClock clock;
     @Autowired
     Journal journal;
+    @Autowired
+    MessageQueries queries;
     @LocalServerPort
     int port;
 
@@ -140,7 +143,15 @@ class RetentionPostgresTest {
                 delivered, lakesideId);
         int devices = count("select count(*) from device_use where message_id = ?", delivered);
         assertThat(devices).isOne();
-        assertThat(count("select count(*) from message_output where message_id = ?", delivered)).isPositive();
+        // delivered's FHIR resources are rendered from its usage; fixed's were stored with it, as a hub
+        // before issue 16 journaled them: the purge leaves neither
+        assertThat(queries.outputs(delivered)).hasSize(7);
+        for (MessageQueries.Output o : queries.outputs(fixedId)) {
+            jdbc.update("insert into message_output (message_id, line_no, resource_type, resource_id, resource_json)"
+                    + " values (?, ?, ?, ?, ?)", fixedId, o.lineNo(), o.resourceType(), o.resourceId(),
+                    keys.sealText(Column.OUTPUT_RESOURCE, o.resource()));
+        }
+        assertThat(count("select count(*) from message_output where message_id = ?", fixedId)).isEqualTo(7);
 
         // 8 days on: only lakeside (7 days) is due; mercy keeps 30
         clock.advance(Duration.ofDays(8));
@@ -160,6 +171,7 @@ class RetentionPostgresTest {
             assertThat(r.get("usage_json")).isNull();
             assertThat(r.get("error")).isNull();
             assertThat(count("select count(*) from message_output where message_id = ?", id)).isZero();
+            assertThat(queries.outputs(id)).as("nothing left to render").isEmpty();
         }
         for (long id : List.of(pending, dead, liveError)) {
             assertThat(purged(id)).as("message %d", id).isFalse();
@@ -317,7 +329,7 @@ class RetentionPostgresTest {
                         ("MSH|^~\\&|T|T|H|H|1||DFT^P03|" + controlId + "|P|2.5.1").getBytes(StandardCharsets.UTF_8))
                 .header("T^T", controlId, "DFT^P03", "2.5.1").contentHash("h" + controlId)
                 .answered(MessageStatus.ACCEPTED, "AA", "MSA|AA|" + controlId, null);
-        return new Journal.Entry(m, "{\"lines\":[]}", 0, List.of(), List.of("parked-nowhere"), null);
+        return new Journal.Entry(m, "{\"lines\":[]}", 0, List.of("parked-nowhere"), null);
     }
 
     /** A fresh control id and a device serial of its own, so no implant check flags a reuse. */

@@ -14,6 +14,16 @@ public interface Connector {
     String send(DestinationDefinition destination, Payload payload) throws DeliveryException;
 
     /**
+     * Makes the sends that returned so far durable, once for a group of them, before they are
+     * settled DELIVERED (a file destination syncs its directory). Sends over the network are
+     * durable when the receiver answers: nothing to do.
+     *
+     * @throws DeliveryException when that cannot be promised: the group is retried
+     */
+    default void flush(DestinationDefinition destination) throws DeliveryException {
+    }
+
+    /**
      * What to send; {@code idempotencyKey} is the same on every retry of the same outbox row.
      * {@code hl7} is the HAPI message of an ER7 payload (else null): an MLLP send takes it as is, and
      * its {@code body} is then left null rather than encoded for nothing.

@@ -74,10 +74,13 @@ public class DeliveryWorker {
     /** Set before the senders are interrupted at shutdown. */
     private volatile boolean stopping;
     /**
-     * Parsed usage by message id. A message's usage never changes once journaled, and its
-     * destinations claim it within moments of each other, so one parse serves all of them.
+     * Opened and parsed usage by message id, with the value as stored that it came from. A message's
+     * usage never changes once journaled, and its destinations claim it within moments of each
+     * other, so one decrypt and parse serves all of them. Each row's own stored value is still
+     * checked: only a value identical to the one that was authenticated and opened is served from
+     * here; any other (a tampered one, say) is opened on its own and fails its row alone.
      */
-    private final Cache<Long, SupplyUsage> usages = Caffeine.newBuilder()
+    private final Cache<Long, Opened> usages = Caffeine.newBuilder()
             .maximumSize(5_000).expireAfterAccess(Duration.ofMinutes(1)).build();
     private final FhirRenderer renderer;
     /**
@@ -87,6 +90,9 @@ public class DeliveryWorker {
      */
     private final Cache<Long, List<String>> rendered = Caffeine.newBuilder()
             .maximumSize(256).expireAfterWrite(Duration.ofSeconds(30)).build();
+
+    /** A usage as stored (sealed when encryption is on), what it opened and parsed to, and how it renders. */
+    private record Opened(String stored, SupplyUsage usage, RenderSpec spec) { }
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
                           MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters,
@@ -136,18 +142,34 @@ public class DeliveryWorker {
      * transaction when the sends finish together.
      */
     public int poll(DestinationDefinition destination) {
+        return pollOnce(destination).claimed();
+    }
+
+    /**
+     * How a poll went: how many rows it claimed, and whether more are due right away (the claim was
+     * full, or rows of its accounts queue behind the ones it took). Without more, the rows still to
+     * come are the ones intake adds meanwhile: the next tick takes them together.
+     */
+    public record Polled(int claimed, boolean more) {
+        static final Polled NONE = new Polled(0, false);
+    }
+
+    /** As {@link #poll}, telling whether to poll again at once. */
+    public Polled pollOnce(DestinationDefinition destination) {
         if (pauses.paused(destination.name())) { // an operator paused it (on any node): its rows stay PENDING
-            return 0;
+            return Polled.NONE;
         }
-        List<Claimed> rows = outbox.claim(destination.name(), destination.batchSize(), destination.lease());
+        OutboxRepository.Claim claim = outbox.claimDue(destination.name(), destination.batchSize(), destination.lease());
+        List<Claimed> rows = claim.rows();
         if (rows.isEmpty()) {
-            return 0;
+            return Polled.NONE;
         }
+        Polled polled = new Polled(rows.size(), claim.more());
         Map<Long, List<String>> resources = destination.output() == DestinationDefinition.Output.FHIR
                 ? outbox.resources(rows.stream().map(Claimed::messageId).collect(Collectors.toSet())) : Map.of();
         if (rows.size() == 1) {
             settle(destination, List.of(deliver(destination, rows.get(0), resources)));
-            return 1;
+            return polled;
         }
         ExecutorService pool = senders.computeIfAbsent(destination.name(), this::newSenders);
         CompletionService<Attempt> sends = new ExecutorCompletionService<>(pool);
@@ -178,7 +200,7 @@ public class DeliveryWorker {
         } finally {
             settle(destination, done);
         }
-        return rows.size();
+        return polled;
     }
 
     /** How one attempt ended, and what it says about the receiver: up, failing, or nothing (not sent). */
@@ -193,6 +215,7 @@ public class DeliveryWorker {
         if (attempts.isEmpty()) {
             return;
         }
+        attempts = flushed(d, attempts);
         int stale = outbox.settle(attempts.stream().map(Attempt::settlement).toList());
         if (stale > 0) {
             // the lease ran out mid-send and another claim owns these rows now (see OutboxRepository.settle)
@@ -209,6 +232,35 @@ public class DeliveryWorker {
         }
         health.receiver(d.name(), attempts.stream().anyMatch(a -> Boolean.TRUE.equals(a.receiverUp())),
                 attempts.stream().filter(a -> Boolean.FALSE.equals(a.receiverUp())).map(Attempt::settlement).toList());
+    }
+
+    /**
+     * The attempts, after the connector made the sent ones durable in one go (a file destination
+     * syncs its directory): only then may they be settled DELIVERED. If it cannot, they are retried
+     * (the same files are written again under the same names).
+     */
+    private List<Attempt> flushed(DestinationDefinition d, List<Attempt> attempts) {
+        if (attempts.stream().noneMatch(DeliveryWorker::sent)) {
+            return attempts;
+        }
+        try {
+            connectors.get(d.connector()).flush(d);
+            return attempts;
+        } catch (DeliveryException | RuntimeException e) {
+            String code = e instanceof DeliveryException de ? de.code() : "ERROR";
+            String detail = e instanceof DeliveryException ? e.getMessage() : "flush failed: " + reason(e);
+            List<Attempt> out = new ArrayList<>(attempts.size());
+            for (Attempt a : attempts) {
+                Settlement s = a.settlement();
+                out.add(!sent(a) ? a : new Attempt(failedAfter(d, s.row(), s.started(), s.durationMs(), false, code, detail), false));
+            }
+            return out;
+        }
+    }
+
+    /** Whether the attempt handed something to the connector that took it. */
+    private static boolean sent(Attempt a) {
+        return a.settlement().outcome() == Outcome.DELIVERED && Boolean.TRUE.equals(a.receiverUp());
     }
 
     private ExecutorService newSenders(String destination) {
@@ -232,8 +284,11 @@ public class DeliveryWorker {
         Connector.Payload payload;
         String usageJson;
         List<String> outputs;
+        Opened cached = usages.getIfPresent(row.messageId());
+        // every row's own value is checked: served from the cache only if it is, byte for byte, the value opened there
+        boolean known = cached != null && cached.stored().equals(row.storedUsage());
         try { // this row's values alone: one that cannot be opened fails its row, not the destination
-            usageJson = outbox.openUsage(row); // every row's own value is checked, even when its message is cached
+            usageJson = known ? null : outbox.openUsage(row);
             outputs = outbox.openResources(resources.getOrDefault(row.messageId(), List.of()));
         } catch (org.springframework.dao.DataAccessException e) { // the key table could not be read just now
             return new Attempt(failed(d, row, started, t0, false, "DECRYPT", "data key not readable now: "
@@ -243,10 +298,17 @@ public class DeliveryWorker {
                     + e.getClass().getSimpleName()), null);
         }
         try {
-            SupplyUsage usage = usages.get(row.messageId(), id -> parse(usageJson));
+            Opened opened;
+            if (known) {
+                opened = cached;
+            } else {
+                opened = new Opened(row.storedUsage(), parse(usageJson), spec(usageJson));
+                usages.put(row.messageId(), opened);
+            }
+            SupplyUsage usage = opened.usage();
             if (d.output() == DestinationDefinition.Output.FHIR && !resources.containsKey(row.messageId())) {
                 // journaled without resources (issue 16): rendered from the usage as its spec says
-                outputs = rendered.get(row.messageId(), id -> renderer.json(usage, spec(usageJson)));
+                outputs = rendered.get(row.messageId(), id -> renderer.json(usage, opened.spec()));
             }
             payload = payloads.render(d, row.id(), row.messageId(), usage, outputs, row.releaseLine());
         } catch (DeliveryException e) {
@@ -307,9 +369,14 @@ public class DeliveryWorker {
 
     private static Settlement failed(DestinationDefinition d, Claimed row, Instant started, long t0, boolean permanent,
                                      String code, String detail) {
+        return failedAfter(d, row, started, elapsedMs(t0), permanent, code, detail);
+    }
+
+    private static Settlement failedAfter(DestinationDefinition d, Claimed row, Instant started, long durationMs,
+                                     boolean permanent, String code, String detail) {
         String limit = permanent ? null : giveUp(d, row, Instant.now());
         boolean dead = permanent || limit != null;
-        return new Settlement(row, started, elapsedMs(t0), dead ? Outcome.DEAD : Outcome.RETRY, code,
+        return new Settlement(row, started, durationMs, dead ? Outcome.DEAD : Outcome.RETRY, code,
                 limit == null ? detail : detail + " (" + limit + ")",
                 dead ? null : Instant.now().plus(backoff(d, row.attempt())));
     }

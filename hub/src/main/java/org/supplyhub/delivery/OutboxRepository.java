@@ -124,11 +124,68 @@ public class OutboxRepository {
      * whole backlog searched, so a failing account never holds up the others.
      */
     public List<Claimed> claim(String destination, int max, Duration lease) {
-        List<Claimed> claimed = claim(HEADS_IN_WINDOW, List.of(destination, max * WINDOW_PER_ROW), max, lease);
-        return claimed.isEmpty() ? claim(ALL_HEADS, List.of(destination), max, lease) : claimed;
+        return claimDue(destination, max, lease).rows();
     }
 
-    private List<Claimed> claim(String heads, List<Object> headArgs, int max, Duration lease) {
+    /**
+     * A claim's rows, and whether more rows are due at once: the claim was full, or rows of its
+     * accounts wait behind the ones it took (among the oldest pending rows it looked through).
+     * Without more, a worker lets new rows gather for a moment instead of claiming them one by one
+     * as intake adds them.
+     */
+    public record Claim(List<Claimed> rows, boolean more) { }
+
+    /** As {@link #claim}, telling whether more rows are due right away. */
+    public Claim claimDue(String destination, int max, Duration lease) {
+        Claim claimed = postgres ? claimWindowPostgres(destination, max, lease)
+                : claim(HEADS_IN_WINDOW, List.of(destination, max * WINDOW_PER_ROW), max, lease, destination);
+        if (!claimed.rows().isEmpty()) {
+            return claimed;
+        }
+        List<Claimed> all = claim(ALL_HEADS, List.of(destination), max, lease, null).rows();
+        return new Claim(all, all.size() >= max);
+    }
+
+    /**
+     * The window claim on PostgreSQL in one statement, which also counts the window's rows of the
+     * accounts it claimed: more than it took means those accounts have rows due next.
+     */
+    private Claim claimWindowPostgres(String destination, int max, Duration lease) {
+        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        int[] queued = {0};
+        List<Claimed> rows = jdbc.query("with w as (select h.id, h.ordering_key from outbox h where h.destination = ?"
+                + " and h.status = 'PENDING' order by h.id limit ?),"
+                + " heads as (select r.id from (select w.id, row_number() over (partition by w.ordering_key order by w.id)"
+                + " as rn from w) r where r.rn = 1),"
+                + " c as (select o.id, o.attempts, o.lease_until from outbox o where o.id in (select id from heads) and "
+                + DUE + " order by o.id limit ? for update of o skip locked),"
+                + LOST_INSERT + ","
+                + " u as (" + LEASE_UPDATE + ")"
+                + " select u.*, (select count(*) from w where exists (select 1 from u u2"
+                + " where u2.ordering_key is not distinct from w.ordering_key)) as queued"
+                + " from u", (rs, n) -> {
+                    queued[0] = rs.getInt("queued");
+                    return claimedRow.mapRow(rs, n);
+                }, destination, max * WINDOW_PER_ROW, now, now, max, lease.toMillis(), until);
+        rows = new ArrayList<>(rows);
+        rows.sort(java.util.Comparator.comparingLong(Claimed::id));
+        return new Claim(rows, rows.size() >= max || queued[0] > rows.size());
+    }
+
+    /** Journals the attempts that were lost with an expired lease (CTE {@code lost} over {@code c}). */
+    private static final String LOST_INSERT = " lost as (insert into delivery_attempt (outbox_id, attempt, started_at,"
+            + " duration_ms, outcome, code, detail) select c.id, c.attempts, c.lease_until - ? * interval '1 millisecond', 0, '"
+            + LOST + "', 'LEASE', '" + LOST_DETAIL + "' from c where c.lease_until is not null and c.attempts > 0)";
+
+    /** Leases the rows of CTE {@code c} and brings their usage. */
+    private static final String LEASE_UPDATE = "update outbox set lease_until = ?, attempts = outbox.attempts + 1 from c, message m"
+            + " where outbox.id = c.id and m.id = outbox.message_id and outbox.status = 'PENDING'"
+            + " returning outbox.id, outbox.message_id, outbox.ordering_key, outbox.attempts,"
+            + " coalesce(outbox.replayed_at, outbox.created_at) as due_since, m.usage_json, outbox.release_line";
+
+    /** {@code windowOf}: the destination whose window to count on H2 (null for the whole-backlog claim). */
+    private Claim claim(String heads, List<Object> headArgs, int max, Duration lease, String windowOf) {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         List<Object> args = new ArrayList<>(headArgs);
@@ -138,16 +195,10 @@ public class OutboxRepository {
             // lease, lease the rows, and bring their usage
             args.add(lease.toMillis());
             args.add(until);
-            return jdbc.query("with c as (select o.id, o.attempts, o.lease_until from outbox o where o.id in (" + heads
-                    + ") and " + DUE + " order by o.id limit ? for update of o skip locked),"
-                    + " lost as (insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome,"
-                    + " code, detail) select c.id, c.attempts, c.lease_until - ? * interval '1 millisecond', 0, '"
-                    + LOST + "', 'LEASE', '" + LOST_DETAIL + "' from c where c.lease_until is not null and c.attempts > 0)"
-                    + " update outbox set lease_until = ?, attempts = outbox.attempts + 1 from c, message m"
-                    + " where outbox.id = c.id and m.id = outbox.message_id and outbox.status = 'PENDING'"
-                    + " returning outbox.id, outbox.message_id, outbox.ordering_key, outbox.attempts,"
-                    + " coalesce(outbox.replayed_at, outbox.created_at) as due_since, m.usage_json, outbox.release_line", claimedRow,
-                    args.toArray());
+            List<Claimed> rows = jdbc.query("with c as (select o.id, o.attempts, o.lease_until from outbox o where o.id in ("
+                    + heads + ") and " + DUE + " order by o.id limit ? for update of o skip locked)," + LOST_INSERT + " "
+                    + LEASE_UPDATE, claimedRow, args.toArray());
+            return new Claim(rows, rows.size() >= max);
         }
         // H2 (embedded, one node): pick candidates, then lease each with a guarded update
         String candidates = "select o.id, o.attempts, o.lease_until from outbox o where o.id in (" + heads + ") and "
@@ -169,10 +220,23 @@ public class OutboxRepository {
                     }
                 }
             }
-            return leased.isEmpty() ? List.<Claimed>of() : jdbc.query("select o.id, o.message_id, o.ordering_key,"
+            if (leased.isEmpty()) {
+                return new Claim(List.of(), false);
+            }
+            List<Claimed> rows = jdbc.query("select o.id, o.message_id, o.ordering_key,"
                     + " o.attempts, coalesce(o.replayed_at, o.created_at) as due_since, m.usage_json, o.release_line"
                     + " from outbox o join message m on m.id = o.message_id"
                     + " where o.id in (" + placeholders(leased.size()) + ") order by o.id", claimedRow, leased.toArray());
+            boolean more = rows.size() >= max;
+            if (!more && windowOf != null) { // rows of the claimed accounts queued in the window behind the claimed ones
+                java.util.Set<String> accounts = new java.util.HashSet<>();
+                rows.forEach(r -> accounts.add(r.orderingKey()));
+                long queued = jdbc.queryForList("select h.ordering_key from outbox h where h.destination = ?"
+                        + " and h.status = 'PENDING' order by h.id limit ?", String.class, windowOf, max * WINDOW_PER_ROW)
+                        .stream().filter(accounts::contains).count();
+                more = queued > rows.size();
+            }
+            return new Claim(rows, more);
         });
     }
 

@@ -130,11 +130,11 @@ abstract class AbstractIntakeTest {
         return n == null ? 0 : n;
     }
 
-    /** The message's FHIR resources as the admin API and the console show them: rendered from its usage. */
+    /** The FHIR resources of the messages with this control id as the admin API and the console show them. */
     List<Resource> outputs(String controlId) {
-        long id = jdbc.queryForObject("select id from message where control_id = ? and status = 'ACCEPTED'", Long.class,
-                controlId);
-        return queries.outputs(id).stream()
+        return jdbc.queryForList("select id from message where control_id = ? and status = 'ACCEPTED' order by id",
+                        Long.class, controlId).stream()
+                .flatMap(id -> queries.outputs(id).stream())
                 .map(o -> (Resource) FhirContext.forR4Cached().newJsonParser().parseResource(o.resource()))
                 .toList();
     }

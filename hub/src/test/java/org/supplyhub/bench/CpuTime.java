@@ -68,7 +68,7 @@ final class CpuTime {
         Set<Long> background = new HashSet<>();
         try (Connection c = DriverManager.getConnection(jdbcUrl, user, password);
              ResultSet rs = c.createStatement().executeQuery(
-                     "select pid, backend_type, application_name from pg_stat_activity")) {
+                     "select pid, backend_type, application_name from pg_stat_activity where pid <> pg_backend_pid()")) {
             while (rs.next()) {
                 if (applicationName.equals(rs.getString(3))) {
                     own.add(rs.getLong(1));

@@ -80,7 +80,7 @@ final class EndToEndBenchmark {
             System.out.printf("Supply Hub end-to-end benchmark: %d rounds of %d messages, %d MLLP connections, %d cores;"
                             + " hub (encryption on) → billing (MLLP), inventory (HTTP), FHIR server, receivers in their own JVM%n",
                     ROUNDS, IntakeBenchmark.MESSAGES, IntakeBenchmark.CONNECTIONS, Runtime.getRuntime().availableProcessors());
-            try (IntakeBenchmark.Hub hub = IntakeBenchmark.Hub.start(true, true, Map.of("destinations.yaml", destinations))) {
+            try (IntakeBenchmark.Hub hub = IntakeBenchmark.Hub.start(true, true, shipped -> replaceMercy(shipped, destinations))) {
                 hub.warm();
                 hub.parts = new ArrayList<>(hub.parts);
                 hub.parts.add(hub.parts.size() - 1, CpuTime.Part.of("receivers", receivers.pid()));
@@ -115,6 +115,20 @@ final class EndToEndBenchmark {
         }
     }
 
+    /**
+     * The shipped destinations with Mercy's three (mercy-billing, mercy-inventory, fhir-server) replaced
+     * by the receivers; the other interfaces' destinations stay files, as shipped.
+     */
+    static String replaceMercy(String shipped, String receivers) {
+        StringBuilder out = new StringBuilder();
+        for (String block : shipped.split("(?m)^(?=- templatedRoute:)")) {
+            if (!block.matches("(?s).*value: (mercy-billing|mercy-inventory|fhir-server)\\s.*")) {
+                out.append(block);
+            }
+        }
+        return out.append(receivers).toString();
+    }
+
     /** What the receivers got against what the hub ACKed: every message once at each of the three. */
     static void receiverCounts(int inventoryPort, long sent) throws Exception {
         String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
@@ -134,7 +148,8 @@ final class EndToEndBenchmark {
 
     /** Per message received after {@code sinceMillis}: last delivery minus receipt, p50/p99 in ms. */
     static String latencies(Map<String, String> db, long sinceMillis) {
-        try (Connection c = DriverManager.getConnection(IntakeBenchmark.jdbcUrl(db), TestDatabases.postgresUser(),
+        try (Connection c = DriverManager.getConnection(IntakeBenchmark.jdbcUrl(db).replaceAll("ApplicationName=[^&]*",
+                "ApplicationName=bench-watcher"), TestDatabases.postgresUser(),
                 TestDatabases.postgresPassword());
              ResultSet rs = c.createStatement().executeQuery("select extract(epoch from max(o.delivered_at) - m.received_at)"
                      + " * 1000 from message m join outbox o on o.message_id = m.id where m.received_at >= to_timestamp("

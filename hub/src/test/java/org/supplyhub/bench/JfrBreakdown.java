@@ -70,6 +70,7 @@ public final class JfrBreakdown {
         Map<String, Integer> byCategory = new HashMap<>();
         Map<String, Integer> hubMethods = new HashMap<>();
         Map<String, Integer> leaves = new HashMap<>();
+        Map<String, Integer> callers = new HashMap<>();
         int samples = 0;
         try (RecordingFile file = new RecordingFile(recording)) {
             while (file.hasMoreEvents()) {
@@ -86,6 +87,7 @@ public final class JfrBreakdown {
                 leaves.merge(name(frames.get(0).getMethod()), 1, Integer::sum);
                 String category = null;
                 String hubMethod = null;
+                String caller = null;
                 for (RecordedFrame frame : frames) {
                     RecordedMethod m = frame.getMethod();
                     if (m == null) {
@@ -94,15 +96,18 @@ public final class JfrBreakdown {
                     String c = category(m.getType().getName());
                     if (category == null && c != null) {
                         category = c;
+                    } else if (caller == null && c != null && !c.equals(category)) {
+                        caller = c; // who called into the category: Jackson under HAPI FHIR is FHIR encoding
                     }
                     if (hubMethod == null && m.getType().getName().startsWith("org.supplyhub.")) {
                         hubMethod = name(m);
                     }
-                    if (category != null && hubMethod != null) {
+                    if (category != null && caller != null && hubMethod != null) {
                         break;
                     }
                 }
                 byCategory.merge(category == null ? "JDK/other" : category, 1, Integer::sum);
+                callers.merge((category == null ? "JDK/other" : category) + "  ← " + (caller == null ? "-" : caller), 1, Integer::sum);
                 if (hubMethod != null) {
                     hubMethods.merge(hubMethod, 1, Integer::sum);
                 }
@@ -114,6 +119,8 @@ public final class JfrBreakdown {
         }
         out.println("  by category (first known frame from the top of each stack):");
         top(byCategory, Integer.MAX_VALUE, samples, out);
+        out.println("  the same by caller (category ← the next other category below it on the stack), top 15:");
+        top(callers, 15, samples, out);
         out.println("  top 15 hub methods (first org.supplyhub frame from the top; share of all samples):");
         top(hubMethods, 15, samples, out);
         out.println("  top 15 leaf methods:");

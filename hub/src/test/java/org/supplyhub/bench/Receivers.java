@@ -11,6 +11,7 @@ import ca.uhn.hl7v2.app.HL7Service;
 import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.protocol.ReceivingApplication;
 import ca.uhn.hl7v2.util.Terser;
+import ca.uhn.hl7v2.util.idgenerator.InMemoryIDGenerator;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import com.sun.net.httpserver.HttpServer;
 import org.apache.catalina.Context;
@@ -58,6 +59,7 @@ public final class Receivers {
 
         HapiContext hapi = new DefaultHapiContext();
         hapi.setValidationContext(ValidationContextFactory.noValidation());
+        hapi.getParserConfiguration().setIdGenerator(new InMemoryIDGenerator()); // not HAPI's id_file in the working directory
         HL7Service billing = hapi.newServer(billingPort, false);
         billing.registerApplication("*", "*", new ReceivingApplication<Message>() {
             @Override

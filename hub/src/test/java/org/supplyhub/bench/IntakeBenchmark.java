@@ -1,6 +1,5 @@
 package org.supplyhub.bench;
 
-import org.supplyhub.support.Mllp;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestDatabases;
 import org.supplyhub.support.TestInterfaces;
@@ -12,11 +11,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -24,168 +27,527 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Stream;
 
 /**
- * Intake benchmark (a command, not a test): starts the hub on PostgreSQL in its own JVM (-Xmx512m),
- * sends unique DFT^P03 (3 FT1 lines, one implant) over K MLLP connections and prints sustained msg/s
- * and ACK latency percentiles; then the same at a fixed offered rate; then the bare baseline (a
- * camel-mllp listener that only parses and ACKs) with the same client, and the ratio.
+ * Intake benchmark (a command, not a test), as issue 16 asks.
  *
- * <pre>./mvnw -pl hub -Pbench verify  [-Dbench.messages=20000 -Dbench.connections=8 -Dbench.rate=1000]</pre>
- * {@code -Dbench.mode=devices} runs {@link DeviceQueryBenchmark} instead.
+ * <p>Headline: the hub in its default configuration — delivery on, to the shipped file destinations
+ * (written below a temp directory), PostgreSQL, journal encryption on — in its own JVM (-Xmx512m),
+ * against the plain bare limit ({@link PlainBareServer}, own JVM), driven by the same client over K
+ * MLLP connections with unique Mercy messages. After warm-ups, {@link #ROUNDS} alternating rounds
+ * bare/hub; a hub round ends when its outbox has drained, so its delivery backlog never runs during
+ * the next bare round. Per round and as medians: msg/s taken (ACKs), msg/s delivered (round start to
+ * outbox drained), ACK p50/p95/p99, CPU ms per message from /proc for every process involved, and
+ * the ratios hub/bare. Then ACK p99 at a fixed offered rate (open loop), the hub's heap, and a second
+ * line: intake only ({@code hub.delivery.enabled=false}) against the bare.
  *
- * <p>Encryption at rest: {@code BENCH_ENCRYPTION=both} (the default; or {@code on}, {@code off}, as an
- * environment variable or {@code -Dbench.encryption}) first runs the closed loop with the journal's
- * encryption off, then the whole benchmark with it on (the product's default), and prints the hub's CPU
- * per message for each: what encrypting every PHI column costs.
+ * <pre>./mvnw -pl hub -Pbench verify  [-Dbench.messages=10000 -Dbench.connections=8 -Dbench.rate=1000]</pre>
+ * {@code -Dbench.mode=e2e} runs {@link EndToEndBenchmark}, {@code -Dbench.mode=devices}
+ * {@link DeviceQueryBenchmark}; {@code -Dbench.jfr=true} records the hub with JFR during the measured
+ * rounds and prints {@link JfrBreakdown}; {@code -Dbench.camelBare=true} adds the camel-mllp bare
+ * ({@link BareMllpServer}) as a second reference; {@code -Dbench.encryption=off|both} runs the
+ * headline with the journal's encryption off too (default {@code on}, the product's default).
  */
 public final class IntakeBenchmark {
 
-    static final int MESSAGES = Integer.getInteger("bench.messages", 20_000);
+    static final int MESSAGES = Integer.getInteger("bench.messages", 10_000);
+    static final int BARE_MESSAGES = Integer.getInteger("bench.bareMessages", 2 * MESSAGES);
+    static final int WARMUP = Integer.getInteger("bench.warmup", 4_000);
     static final int CONNECTIONS = Integer.getInteger("bench.connections", 8);
+    static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+    static final int INTAKE_ROUNDS = Integer.getInteger("bench.intakeRounds", 1);
     static final int RATE = Integer.getInteger("bench.rate", 1000);
     static final int RATE_SECONDS = Integer.getInteger("bench.rateSeconds", 15);
+    static final int DRAIN_SECONDS = Integer.getInteger("bench.drainSeconds", 600);
+    static final boolean JFR = Boolean.getBoolean("bench.jfr");
+    static final boolean CAMEL_BARE = Boolean.getBoolean("bench.camelBare");
     static final String TEMPLATE = Samples.read(Samples.MERCY);
     static final AtomicLong SEQUENCE = new AtomicLong();
     static final String RUN = Long.toString(System.currentTimeMillis(), 36).toUpperCase();
+    /** The destinations a Mercy message owes (routes/mercy-or.yaml): billing, inventory, fhir-server. */
+    static final int MERCY_DESTINATIONS = 3;
+    /** The JVM options of every server JVM the benchmark starts: the product's heap bound, the JVM's default GC. */
+    static final List<String> SERVER_JVM = List.of("-Xmx512m", "-Xms512m");
 
     public static void main(String[] args) throws Exception {
-        if ("devices".equals(System.getProperty("bench.mode"))) {
+        String mode = System.getProperty("bench.mode", "");
+        if ("devices".equals(mode)) {
             DeviceQueryBenchmark.run(); // the traceability query over 100,000 messages
             return;
         }
-        if ("e2e".equals(System.getProperty("bench.mode"))) {
-            int barePort = TestInterfaces.freePort();
-            Process bare = startJvm(List.of("-Xmx512m", "-XX:+UseParallelGC", BareMllpServer.class.getName(),
-                    String.valueOf(barePort)), "bare");
-            double bareThroughput;
-            try {
-                waitForPort(barePort, 60);
-                closedLoop(barePort, Math.min(10_000, MESSAGES / 2), CONNECTIONS);
-                Result bareRun = closedLoop(barePort, MESSAGES, CONNECTIONS);
-                print("bare (parse + ACK)", bareRun);
-                bareThroughput = bareRun.throughput();
-            } finally {
-                bare.destroy();
-                bare.waitFor(30, TimeUnit.SECONDS);
-            }
-            EndToEndBenchmark.run(bareThroughput);
+        if ("e2e".equals(mode)) {
+            EndToEndBenchmark.run();
             return;
         }
-        System.out.printf("Supply Hub intake benchmark: %d messages, %d MLLP connections, %d cores%n",
-                MESSAGES, CONNECTIONS, Runtime.getRuntime().availableProcessors());
-        String encryption = System.getProperty("bench.encryption", System.getenv().getOrDefault("BENCH_ENCRYPTION", "both"));
-        Map<String, Double> cpuOff = null;
-        if (!"on".equals(encryption)) {
-            // the same closed loop on a journal that stores everything in clear: the baseline of its CPU cost
-            Map<String, String> plainDb = TestDatabases.postgresOwnKek();
-            TestInterfaces plain = TestInterfaces.copyOfShipped();
-            Process hub = startHub(plainDb, plain, TestInterfaces.freePort(), false);
-            try {
-                int port = plain.ports.get("mercy-or");
-                waitForPort(port, 120);
-                closedLoop(port, Math.min(10_000, MESSAGES / 2), CONNECTIONS);
-                Map<String, Double> before = CpuTime.snapshot(hub.pid());
-                Result run = closedLoop(port, MESSAGES, CONNECTIONS);
-                cpuOff = cpuPerMessage(before, CpuTime.snapshot(hub.pid()), run.count());
-                print("hub, encryption off", run);
-                System.out.printf("  CPU per message   %s%n", CpuTime.perMessage(before, CpuTime.snapshot(hub.pid()), run.count()));
-            } finally {
-                hub.destroy();
-                hub.waitFor(30, TimeUnit.SECONDS);
-            }
-            if ("off".equals(encryption)) {
-                return;
-            }
+        String encryption = System.getProperty("bench.encryption", "");
+        if (encryption.isBlank()) {
+            encryption = System.getenv().getOrDefault("BENCH_ENCRYPTION", "on");
         }
-        Map<String, String> db = TestDatabases.postgresOwnKek();
-        TestInterfaces interfaces = TestInterfaces.copyOfShipped();
-        int port = interfaces.ports.get("mercy-or");
-        int httpPort = TestInterfaces.freePort();
-        Process hub = startHub(db, interfaces, httpPort, true);
+        System.out.printf("Supply Hub intake benchmark: %d rounds of %d hub / %d bare messages, %d MLLP connections,"
+                        + " %d cores, journal encryption %s%n", ROUNDS, MESSAGES, BARE_MESSAGES, CONNECTIONS,
+                Runtime.getRuntime().availableProcessors(), encryption);
+        Bare bare = Bare.start(PlainBareServer.class, "plain bare");
+        Bare camel = CAMEL_BARE ? Bare.start(BareMllpServer.class, "camel bare") : null;
         try {
-            waitForPort(port, 120);
-            Result warm = closedLoop(port, Math.min(10_000, MESSAGES / 2), CONNECTIONS); // let the JIT settle
-            System.out.printf("hub warm-up         %8.0f msg/s%n", warm.throughput());
-            Map<String, Double> cpuBefore = CpuTime.snapshot(hub.pid());
-            Result hubRun = closedLoop(port, MESSAGES, CONNECTIONS);
-            Map<String, Double> cpuAfter = CpuTime.snapshot(hub.pid());
-            print("hub (PostgreSQL)", hubRun);
-            System.out.printf("  CPU per message   %s%n", CpuTime.perMessage(cpuBefore, cpuAfter, hubRun.count()));
-            Map<String, Double> cpuOn = cpuPerMessage(cpuBefore, cpuAfter, hubRun.count());
-            if (cpuOff != null && !cpuOn.isEmpty() && !cpuOff.isEmpty()) {
-                System.out.printf("encryption cost     hub %.3f -> %.3f CPU ms per message (%+.3f), PostgreSQL %.3f -> %.3f%n",
-                        cpuOff.get("hub"), cpuOn.get("hub"), cpuOn.get("hub") - cpuOff.get("hub"),
-                        cpuOff.get("PostgreSQL"), cpuOn.get("PostgreSQL"));
+            bare.warm();
+            if (camel != null) {
+                camel.warm();
             }
-            runRest(db, port, httpPort, hub, hubRun);
+            List<Boolean> encryptions = switch (encryption) {
+                case "off" -> List.of(false);
+                case "both" -> List.of(false, true);
+                default -> List.of(true);
+            };
+            for (boolean encrypted : encryptions) {
+                headline(bare, camel, encrypted);
+            }
+            intakeOnly(bare);
         } finally {
-            hub.destroy();
-        }
-    }
-
-    static Map<String, Double> cpuPerMessage(Map<String, Double> before, Map<String, Double> after, int messages) {
-        Map<String, Double> per = new java.util.LinkedHashMap<>();
-        after.forEach((part, ms) -> per.put(part, Math.max(0, ms - before.getOrDefault(part, 0.0)) / messages));
-        return per;
-    }
-
-    /** The hub in its own JVM on PostgreSQL, intake alone, with the journal's encryption on or off. */
-    static Process startHub(Map<String, String> db, TestInterfaces interfaces, int httpPort, boolean encrypted)
-            throws IOException {
-        List<String> hubArgs = new ArrayList<>(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC"));
-        java.nio.file.Path kek = java.nio.file.Files.createTempFile("bench-kek", "");
-        byte[] key = new byte[32];
-        new java.security.SecureRandom().nextBytes(key);
-        java.nio.file.Files.writeString(kek, java.util.Base64.getEncoder().encodeToString(key));
-        String extra = System.getProperty("bench.hubJvmArgs", ""); // e.g. a JFR recording
-        if (!extra.isBlank()) {
-            hubArgs.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        hubArgs.addAll(List.of(
-                "org.supplyhub.SupplyHubApplication", "--server.port=" + httpPort, "--logging.level.root=WARN",
-                "--hub.delivery.enabled=false")); // intake alone; deliveries are the end-to-end benchmark's
-        hubArgs.add("--hub.journal.encryption.enabled=" + encrypted);
-        hubArgs.add("--hub.journal.encryption.key=file:" + kek);
-        db.forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
-        interfaces.properties().forEach((k, v) -> hubArgs.add("--" + k + "=" + v));
-        return startJvm(hubArgs, encrypted ? "hub" : "hub-plain");
-    }
-
-    /** The paced runs, heap and journal figures of the (encrypted) hub, then the bare baseline. */
-    static void runRest(Map<String, String> db, int port, int httpPort, Process hub, Result hubRun) throws Exception {
-        {
-            Result half = openLoop(port, RATE / 2, RATE_SECONDS, CONNECTIONS);
-            print("hub @ " + RATE / 2 + " msg/s offered", half);
-            Result paced = openLoop(port, RATE, RATE_SECONDS, CONNECTIONS);
-            print("hub @ " + RATE + " msg/s offered", paced);
-            long heapMax = heap(httpPort, "max");
-            long heapUsed = heap(httpPort, "used");
-            System.out.printf("hub heap            used %d MB of max %d MB (-Xmx512m)%n", heapUsed >> 20, heapMax >> 20);
-            // resources are encrypted: the check of their control id is the integration tests' (they decrypt)
-            System.out.printf("journal rows        %d messages, %d resources, %d raw messages stored in clear%n",
-                    journaled(db, "select count(*) from message"), journaled(db, "select count(*) from message_output"),
-                    journaled(db, "select count(*) from message where substring(raw from 1 for 3) = 'MSH'::bytea"));
-
-            hub.destroy();
-            hub.waitFor(30, TimeUnit.SECONDS);
-
-            int barePort = TestInterfaces.freePort();
-            Process bare = startJvm(List.of("-Xmx512m", "-Xms512m", "-XX:+UseParallelGC",
-                    BareMllpServer.class.getName(), String.valueOf(barePort)), "bare");
-            try {
-                waitForPort(barePort, 60);
-                closedLoop(barePort, Math.min(10_000, MESSAGES / 2), CONNECTIONS);
-                Result bareRun = closedLoop(barePort, MESSAGES, CONNECTIONS);
-                print("bare (parse + ACK)", bareRun);
-                System.out.printf("%nratio hub / bare    %.2f   (target >= 0.5)%n", hubRun.throughput() / bareRun.throughput());
-                System.out.printf("p99 at %d msg/s     %.1f ms (target <= 20 ms); at %d msg/s %.1f ms%n", RATE,
-                        paced.percentile(99), RATE / 2, half.percentile(99));
-            } finally {
-                bare.destroy();
+            bare.stop();
+            if (camel != null) {
+                camel.stop();
             }
         }
     }
+
+    /** The default configuration, alternating with the bare server(s); then the paced run and the heap. */
+    static void headline(Bare bare, Bare camel, boolean encrypted) throws Exception {
+        System.out.printf("%n== headline: hub default configuration (delivery on to the shipped file destinations,"
+                + " PostgreSQL, encryption %s) vs plain bare ==%n", encrypted ? "on" : "off");
+        try (Hub hub = Hub.start(true, encrypted, null)) {
+            hub.warm();
+            List<Round> bareRounds = new ArrayList<>();
+            List<Round> camelRounds = new ArrayList<>();
+            List<Round> hubRounds = new ArrayList<>();
+            Path jfr = JFR ? Jfr.start(hub.process.pid(), "intake") : null;
+            for (int r = 1; r <= ROUNDS; r++) {
+                bareRounds.add(bare.round(r));
+                if (camel != null) {
+                    camelRounds.add(camel.round(r));
+                }
+                hubRounds.add(hub.round(r));
+            }
+            if (jfr != null) {
+                Jfr.stopAndPrint(hub.process.pid(), jfr);
+            }
+            System.out.printf("%nmedians of %d rounds%n", ROUNDS);
+            printMedians("plain bare", bareRounds);
+            if (camel != null) {
+                printMedians("camel bare", camelRounds);
+            }
+            printMedians("hub", hubRounds);
+            ratios("hub / plain bare", hubRounds, bareRounds);
+            if (camel != null) {
+                ratios("hub / camel bare", hubRounds, camelRounds);
+            }
+            System.out.println("  (target: hub delivered / plain bare >= 0.5 in the default configuration)");
+
+            Result paced = openLoop(hub.port, RATE, RATE_SECONDS, CONNECTIONS);
+            hub.sent += paced.count();
+            print("hub @ " + RATE + " msg/s offered", paced);
+            System.out.printf("  ACK p99 at %d msg/s offered: %.1f ms (target <= 20 ms); taken %.0f msg/s of %d offered%n",
+                    RATE, paced.percentile(99), paced.throughput(), RATE);
+            long drain = hub.drain();
+            System.out.printf("  outbox drained %.1f s after the paced run; %s%n", drain / 1000.0, hub.integrity());
+            long heapMax = heap(hub.httpPort, "max");
+            long heapUsed = heap(hub.httpPort, "used");
+            System.out.printf("hub heap            used %d MB of max %d MB (-Xmx512m; target <= 512 MB)%n",
+                    heapUsed >> 20, heapMax >> 20);
+        }
+    }
+
+    /** The second line: the same hub with delivery off, against the plain bare. */
+    static void intakeOnly(Bare bare) throws Exception {
+        System.out.printf("%n== second line: hub intake only (hub.delivery.enabled=false), encryption on, vs plain bare ==%n");
+        try (Hub hub = Hub.start(false, true, null)) {
+            hub.warm();
+            List<Round> bareRounds = new ArrayList<>();
+            List<Round> hubRounds = new ArrayList<>();
+            for (int r = 1; r <= INTAKE_ROUNDS; r++) {
+                bareRounds.add(bare.round(r));
+                hubRounds.add(hub.round(r));
+            }
+            if (INTAKE_ROUNDS > 1) {
+                printMedians("plain bare", bareRounds);
+                printMedians("hub intake only", hubRounds);
+            }
+            System.out.printf("ratio intake only / plain bare   taken %.2f (median of rounds)%n",
+                    median(ratiosOf(hubRounds, bareRounds, Round::taken)));
+        }
+    }
+
+    // ---------------------------------------------------------------- rounds and their figures
+
+    /** One measured round: what was taken, delivered, how fast the ACKs came, and the CPU it cost. */
+    record Round(String name, int round, Result result, double delivered, Map<String, Double> cpuPerMessage) {
+        double taken() {
+            return result.throughput();
+        }
+
+        double cpuTotal() {
+            return cpuPerMessage.values().stream().mapToDouble(Double::doubleValue).sum();
+        }
+
+        double cpu(String part) {
+            return cpuPerMessage.getOrDefault(part, Double.NaN);
+        }
+    }
+
+    static void printRound(Round r) {
+        System.out.printf("round %d %-11s taken %6.0f msg/s  delivered %s  ACK p50 %6.2f  p95 %6.2f  p99 %6.2f ms  (%d msgs, %d not AA)%n",
+                r.round(), r.name(), r.taken(), Double.isNaN(r.delivered()) ? "     -     " : String.format("%6.0f msg/s", r.delivered()),
+                r.result().percentile(50), r.result().percentile(95), r.result().percentile(99), r.result().count(), r.result().failures());
+        System.out.printf("        CPU  %s  (sum %.3f)%n", CpuTime.format(r.cpuPerMessage()), r.cpuTotal());
+    }
+
+    static void printMedians(String name, List<Round> rounds) {
+        System.out.printf("%-16s taken %6.0f msg/s  delivered %s  ACK p50 %6.2f  p95 %6.2f  p99 %6.2f ms%n", name,
+                median(rounds, Round::taken),
+                Double.isNaN(rounds.get(0).delivered()) ? "     -     " : String.format("%6.0f msg/s", median(rounds, Round::delivered)),
+                median(rounds, r -> r.result().percentile(50)), median(rounds, r -> r.result().percentile(95)),
+                median(rounds, r -> r.result().percentile(99)));
+        StringBuilder cpu = new StringBuilder();
+        for (String part : rounds.get(0).cpuPerMessage().keySet()) {
+            cpu.append(String.format("%s %.3f  ", part, median(rounds, r -> r.cpu(part))));
+        }
+        System.out.printf("%16s CPU  %sCPU ms per message  (sum %.3f)%n", "", cpu, median(rounds, Round::cpuTotal));
+    }
+
+    static void ratios(String name, List<Round> hub, List<Round> bare) {
+        System.out.printf("ratio %-18s taken     %.2f (median of per-round ratios %s)  %.2f (ratio of medians)%n", name,
+                median(ratiosOf(hub, bare, Round::taken)), fmt(ratiosOf(hub, bare, Round::taken)),
+                median(hub, Round::taken) / median(bare, Round::taken));
+        System.out.printf("ratio %-18s delivered %.2f (median of per-round ratios %s)  %.2f (ratio of medians; bare delivers what it takes)%n",
+                name, median(ratiosOf(hub, bare, Round::delivered)), fmt(ratiosOf(hub, bare, Round::delivered)),
+                median(hub, Round::delivered) / median(bare, Round::taken));
+        System.out.printf("CPU per message    hub JVM %.3f ms vs %s JVM %.3f ms (%.1f ×); with PostgreSQL and the load generator"
+                        + " %.3f vs %.3f ms (%.1f ×)%n", median(hub, r -> r.cpu("hub")), bare.get(0).name(),
+                median(bare, r -> r.cpu(bare.get(0).name())), median(hub, r -> r.cpu("hub")) / median(bare, r -> r.cpu(bare.get(0).name())),
+                median(hub, Round::cpuTotal), median(bare, Round::cpuTotal), median(hub, Round::cpuTotal) / median(bare, Round::cpuTotal));
+    }
+
+    /** Hub's figure over bare's taken msg/s, round by round (bare delivers nothing: what it takes is its limit). */
+    static double[] ratiosOf(List<Round> hub, List<Round> bare, ToDoubleFunction<Round> figure) {
+        double[] out = new double[Math.min(hub.size(), bare.size())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = figure.applyAsDouble(hub.get(i)) / bare.get(i).taken();
+        }
+        return out;
+    }
+
+    static String fmt(double[] values) {
+        return Arrays.stream(values).mapToObj(v -> String.format("%.2f", v)).toList().toString();
+    }
+
+    static double median(List<Round> rounds, ToDoubleFunction<Round> figure) {
+        return median(rounds.stream().mapToDouble(figure).toArray());
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    // ---------------------------------------------------------------- the servers
+
+    /** A bare server in its own JVM. */
+    static final class Bare {
+        final String name;
+        final Process process;
+        final int port;
+
+        private Bare(String name, Process process, int port) {
+            this.name = name;
+            this.process = process;
+            this.port = port;
+        }
+
+        static Bare start(Class<?> main, String name) throws Exception {
+            int port = TestInterfaces.freePort();
+            List<String> jvm = new ArrayList<>(SERVER_JVM);
+            jvm.addAll(List.of(main.getName(), String.valueOf(port)));
+            Process p = startJvm(jvm, name.replace(' ', '-'));
+            waitForPort(port, 60);
+            return new Bare(name, p, port);
+        }
+
+        void warm() throws Exception {
+            Result warm = closedLoop(port, BARE_MESSAGES, CONNECTIONS); // the JIT settles
+            System.out.printf("%-11s warm-up  %6.0f msg/s%n", name, warm.throughput());
+        }
+
+        Round round(int n) throws Exception {
+            List<CpuTime.Part> parts = List.of(CpuTime.Part.of(name, process.pid()), CpuTime.load());
+            Map<String, Double> before = CpuTime.snapshot(parts);
+            Result result = closedLoop(port, BARE_MESSAGES, CONNECTIONS);
+            Round round = new Round(name, n, result, Double.NaN,
+                    CpuTime.perMessage(before, CpuTime.snapshot(parts), result.count()));
+            printRound(round);
+            return round;
+        }
+
+        void stop() throws InterruptedException {
+            process.destroy();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The hub in its own JVM on a fresh PostgreSQL schema, with the shipped interfaces and destinations. */
+    static final class Hub implements AutoCloseable {
+        final Process process;
+        final Map<String, String> db;
+        final TestInterfaces interfaces;
+        final int port;
+        final int httpPort;
+        final boolean delivery;
+        final String applicationName;
+        final Connection watcher;
+        /** The shipped destinations (files), not ones the caller put in their place. */
+        boolean fileDestinations;
+        List<CpuTime.Part> parts;
+        /** Messages ACKed AA so far (every one owes a file per destination when delivery is on). */
+        long sent;
+
+        private Hub(Process process, Map<String, String> db, TestInterfaces interfaces, int httpPort, boolean delivery,
+                    String applicationName) throws Exception {
+            this.process = process;
+            this.db = db;
+            this.interfaces = interfaces;
+            this.port = interfaces.ports.get("mercy-or");
+            this.httpPort = httpPort;
+            this.delivery = delivery;
+            this.applicationName = applicationName;
+            waitForPort(port, 600); // a Spring Boot start took over 4 minutes on the shared 2-core machine
+            // the benchmark's own connection: not named as the hub's, so its backend's CPU is not counted as the hub's
+            this.watcher = DriverManager.getConnection(jdbcUrl(db).replace(applicationName, "bench-watcher"),
+                    TestDatabases.postgresUser(), TestDatabases.postgresPassword());
+        }
+
+        /**
+         * Starts the hub. {@code destinations} (null: as shipped) rewrites the copy of the shipped
+         * routes/destinations.yaml, e.g. for the end-to-end mode; the shipped ones write below a temp directory.
+         */
+        static Hub start(boolean delivery, boolean encrypted, java.util.function.UnaryOperator<String> destinations)
+                throws Exception {
+            Map<String, String> db = new HashMap<>(TestDatabases.postgresOwnKek());
+            String applicationName = "bench-hub-" + RUN + "-" + SEQUENCE.incrementAndGet();
+            db.put("spring.datasource.url", db.get("spring.datasource.url") + "&ApplicationName=" + applicationName);
+            TestInterfaces interfaces = TestInterfaces.copyOfShipped();
+            String shipped = Files.readString(interfaces.routesDir.resolve("destinations.yaml"));
+            if (shipped.contains("value: data/out")) {
+                throw new IllegalStateException("a shipped destination would write into the repository's data/out");
+            }
+            if (destinations != null) {
+                Files.writeString(interfaces.routesDir.resolve("destinations.yaml"), destinations.apply(shipped));
+            }
+            int httpPort = TestInterfaces.freePort();
+            Path kek = Files.createTempFile("bench-kek", "");
+            byte[] key = new byte[32];
+            new java.security.SecureRandom().nextBytes(key);
+            Files.writeString(kek, java.util.Base64.getEncoder().encodeToString(key));
+            List<String> args = new ArrayList<>(SERVER_JVM);
+            String extra = System.getProperty("bench.hubJvmArgs", "");
+            if (!extra.isBlank()) {
+                args.addAll(List.of(extra.trim().split("\\s+")));
+            }
+            args.addAll(List.of("org.supplyhub.SupplyHubApplication", "--server.port=" + httpPort, "--logging.level.root=WARN",
+                    "--hub.journal.encryption.enabled=" + encrypted, "--hub.journal.encryption.key=file:" + kek));
+            if (!delivery) {
+                args.add("--hub.delivery.enabled=false");
+            }
+            db.forEach((k, v) -> args.add("--" + k + "=" + v));
+            interfaces.properties().forEach((k, v) -> args.add("--" + k + "=" + v));
+            Process p = startJvm(args, "hub-" + (delivery ? "delivery" : "intake") + (encrypted ? "" : "-plain"));
+            Hub hub = new Hub(p, db, interfaces, httpPort, delivery, applicationName);
+            hub.fileDestinations = destinations == null;
+            return hub;
+        }
+
+        void warm() throws Exception {
+            Result warm = closedLoop(port, WARMUP, CONNECTIONS);
+            sent += warm.count();
+            long drain = drain();
+            System.out.printf("hub warm-up        %6.0f msg/s  (%d messages; outbox drained %.1f s after)%n",
+                    warm.throughput(), warm.count(), drain / 1000.0);
+            // after traffic the pool holds its connections: their backends are the hub's share of PostgreSQL
+            List<CpuTime.Part> all = new ArrayList<>();
+            all.add(CpuTime.Part.of("hub", process.pid()));
+            all.addAll(CpuTime.postgres(jdbcUrl(db), TestDatabases.postgresUser(), TestDatabases.postgresPassword(), applicationName));
+            all.add(CpuTime.load());
+            parts = all;
+        }
+
+        /** A closed-loop round; with delivery on it lasts until the outbox has drained. */
+        Round round(int n) throws Exception {
+            Map<String, Double> before = CpuTime.snapshot(parts);
+            long started = System.nanoTime();
+            Result result = closedLoop(port, MESSAGES, CONNECTIONS);
+            sent += result.count();
+            long backlog = delivery ? pendingOrMinusOne() : 0;
+            long drainMillis = drain();
+            double delivered = delivery ? result.count() / ((System.nanoTime() - started) / 1e9) : Double.NaN;
+            Round round = new Round(delivery ? "hub" : "hub intake", n, result, delivered,
+                    CpuTime.perMessage(before, CpuTime.snapshot(parts), result.count()));
+            printRound(round);
+            if (delivery) {
+                System.out.printf("        outbox: %d rows pending when intake ended, drained %.1f s later%s%n",
+                        backlog, drainMillis / 1000.0, fileDestinations ? "; " + integrity() : "");
+            }
+            return round;
+        }
+
+        long pendingOrMinusOne() {
+            try {
+                return pending();
+            } catch (Exception e) {
+                return -1;
+            }
+        }
+
+        /** Outbox rows not delivered yet (PENDING: the status a row keeps until delivery settles it). */
+        long pending() throws Exception {
+            try (ResultSet rs = watcher.createStatement().executeQuery("select count(*) from outbox where status = 'PENDING'")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+
+        /**
+         * Waits until the outbox has no pending row and, with the shipped file destinations, every
+         * ACKed message's files are there (so a changed outbox schema or status cannot end a round
+         * early: without the outbox query the files alone decide); returns how long it took, in ms.
+         */
+        long drain() throws Exception {
+            long started = System.nanoTime();
+            if (!delivery) {
+                return 0;
+            }
+            long deadline = started + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
+            boolean outboxReadable = true;
+            while (true) {
+                if (outboxReadable) {
+                    try {
+                        if (pending() > 0) {
+                            check(deadline);
+                            Thread.sleep(100);
+                            continue;
+                        }
+                    } catch (java.sql.SQLException e) {
+                        outboxReadable = false;
+                        System.out.println("        (outbox not readable: " + e.getMessage() + "; waiting for the files)");
+                    }
+                }
+                if (!fileDestinations || files() >= sent * MERCY_DESTINATIONS) {
+                    return (System.nanoTime() - started) / 1_000_000;
+                }
+                check(deadline);
+                Thread.sleep(200);
+            }
+        }
+
+        private static void check(long deadline) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the outbox did not drain in " + DRAIN_SECONDS + " s");
+            }
+        }
+
+        /** Delivered files in the destination folders, temp files left out. */
+        long files() throws IOException {
+            return filesByFolder().values().stream().mapToLong(Long::longValue).sum();
+        }
+
+        Map<String, Long> filesByFolder() throws IOException {
+            Map<String, Long> files = new LinkedHashMap<>();
+            if (Files.isDirectory(interfaces.outDir)) {
+                try (Stream<Path> dirs = Files.list(interfaces.outDir)) {
+                    for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
+                        try (Stream<Path> in = Files.list(dir)) {
+                            files.put(dir.getFileName().toString(), in.filter(f -> !f.getFileName().toString().startsWith(".")).count());
+                        }
+                    }
+                }
+            }
+            return files;
+        }
+
+        /**
+         * Every message ACKed owes one file per destination: the files in each destination folder
+         * against the messages sent. A file is named by its row's idempotency key, so a redelivery
+         * rewrites it; rows delivered more than once show in the outbox's attempts, counted too.
+         */
+        String integrity() throws Exception {
+            if (!delivery) {
+                return "";
+            }
+            Map<String, Long> files = filesByFolder();
+            long expected = sent * MERCY_DESTINATIONS;
+            long total = files.values().stream().mapToLong(Long::longValue).sum();
+            long lost = 0;
+            long extra = 0;
+            for (long count : files.values()) {
+                lost += Math.max(0, sent - count);
+                extra += Math.max(0, count - sent);
+            }
+            lost += (long) Math.max(0, MERCY_DESTINATIONS - files.size()) * sent;
+            long retried;
+            try (ResultSet rs = watcher.createStatement().executeQuery("select count(*) from outbox where attempts > 1")) {
+                rs.next();
+                retried = rs.getLong(1);
+            } catch (Exception e) {
+                retried = -1;
+            }
+            String verdict = lost == 0 && extra == 0 ? "0 lost, 0 duplicates" : lost + " lost, " + extra + " duplicates";
+            return String.format("files %s = %d of %d (%d messages × %d destinations): %s; outbox rows sent more than once: %d",
+                    files, total, expected, sent, MERCY_DESTINATIONS, verdict, retried);
+        }
+
+        @Override
+        public void close() throws Exception {
+            watcher.close();
+            process.destroy();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    static String jdbcUrl(Map<String, String> db) {
+        return db.get("spring.datasource.url");
+    }
+
+    /** A JFR recording of the hub during the measured rounds, started and stopped with jcmd. */
+    static final class Jfr {
+        private Jfr() {
+        }
+
+        static Path start(long pid, String name) throws Exception {
+            Path file = Path.of(System.getProperty("java.io.tmpdir"), "supplyhub-bench-" + name + "-" + RUN + ".jfr");
+            jcmd(pid, "JFR.start", "name=bench", "settings=profile", "filename=" + file);
+            return file;
+        }
+
+        static void stopAndPrint(long pid, Path file) throws Exception {
+            jcmd(pid, "JFR.stop", "name=bench");
+            System.out.println();
+            System.out.println("hub JFR recording (profile settings; a JFR run's figures are not the headline): " + file);
+            JfrBreakdown.print(file, System.out);
+        }
+
+        private static void jcmd(long pid, String... command) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    String.valueOf(pid)));
+            cmd.addAll(List.of(command));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("jcmd " + String.join(" ", command) + " failed: " + out);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the load generator
 
     record Result(int count, long nanos, long[] latencies, int failures) {
         double throughput() {
@@ -220,20 +582,28 @@ public final class IntakeBenchmark {
         ExecutorService pool = Executors.newFixedThreadPool(connections);
         long[] latencies = new long[perConnection * connections];
         AtomicLong failures = new AtomicLong();
+        // the messages are built before the clock starts: building them is not the servers' work
+        String[][] messages = new String[connections][perConnection];
+        for (String[] batch : messages) {
+            for (int i = 0; i < perConnection; i++) {
+                batch[i] = nextMessage();
+            }
+        }
         long started = System.nanoTime();
         List<Future<?>> futures = new ArrayList<>();
         for (int c = 0; c < connections; c++) {
             int offset = c * perConnection;
+            String[] batch = messages[c];
             long phase = intervalNanos * c / connections;
             futures.add(pool.submit(() -> {
-                try (Mllp mllp = new Mllp(port)) {
+                try (MllpClient mllp = new MllpClient(port)) {
                     for (int i = 0; i < perConnection; i++) {
                         long due = intervalNanos == 0 ? System.nanoTime() : started + phase + i * intervalNanos;
                         long wait = due - System.nanoTime();
                         if (wait > 0) {
                             TimeUnit.NANOSECONDS.sleep(wait);
                         }
-                        String ack = mllp.send(nextMessage(), StandardCharsets.UTF_8);
+                        String ack = mllp.send(batch[i]);
                         latencies[offset + i] = System.nanoTime() - due;
                         if (ack == null || !ack.contains("\rMSA|AA|")) {
                             failures.incrementAndGet();
@@ -251,11 +621,17 @@ public final class IntakeBenchmark {
         return new Result(latencies.length, elapsed, latencies, (int) failures.get());
     }
 
-    /** The Mercy sample with a unique control id and transaction ids, spread over 500 patient accounts. */
+    /**
+     * The Mercy sample with a unique control id, transaction ids and implant serial, spread over 500
+     * patient accounts. The serial must be unique: the implant safety check looks up every earlier
+     * use of a serial, and one serial repeated in every message made that lookup return (and decrypt)
+     * all earlier messages' rows — seconds a message after a few thousand, which no real feed does.
+     */
     static String nextMessage() {
         long n = SEQUENCE.incrementAndGet();
         String id = "B" + RUN + "-" + n;
         return Samples.withControlId(TEMPLATE, id).replace("TX-88120-", "TX-" + RUN + n + "-")
+                .replace("SN00042519", "S" + RUN + n)
                 .replace("ACCT90017733", "ACCT" + (90_000_000 + n % 500));
     }
 
@@ -299,14 +675,5 @@ public final class IntakeBenchmark {
         }
         String number = body.substring(at + 8).split("[,}]")[0];
         return (long) Double.parseDouble(number);
-    }
-
-    static long journaled(Map<String, String> db, String countQuery) throws Exception {
-        try (Connection c = DriverManager.getConnection(db.get("spring.datasource.url"),
-                TestDatabases.postgresUser(), TestDatabases.postgresPassword())) {
-            var rs = c.createStatement().executeQuery(countQuery);
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }

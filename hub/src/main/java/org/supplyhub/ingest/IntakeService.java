@@ -37,6 +37,7 @@ import org.supplyhub.safety.ImplantChecks;
 import java.nio.charset.Charset;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -58,7 +59,7 @@ public class IntakeService {
     private final ObjectMapper json;
     private final MeterRegistry meters;
     private final Timer intakeTimer;
-    private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Map<String, Counter>> counters = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> reused = new ConcurrentHashMap<>();
 
     static final String NOT_STORED = "the hub could not store the message; it was not accepted, resend it later";
@@ -91,10 +92,20 @@ public class IntakeService {
         long started = System.nanoTime();
         IntakeResult result = processSafely(iface, raw, declared, caller);
         intakeTimer.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
-        counters.computeIfAbsent(iface.id() + "|" + result.ackCode(), k -> Counter.builder("hub.messages")
-                .tag("interface", iface.id()).tag("ack", result.ackCode())
-                .description("Messages answered, by interface and ACK code").register(meters)).increment();
+        counter(iface.id(), result.ackCode()).increment();
         return result;
+    }
+
+    /** {@code hub.messages{interface,ack}}: two map lookups, no key built per message. */
+    private Counter counter(String interfaceId, String ackCode) {
+        Map<String, Counter> byCode = counters.get(interfaceId);
+        if (byCode == null) {
+            byCode = counters.computeIfAbsent(interfaceId, id -> new ConcurrentHashMap<>());
+        }
+        Counter counter = byCode.get(ackCode);
+        return counter != null ? counter : byCode.computeIfAbsent(ackCode, code -> Counter.builder("hub.messages")
+                .tag("interface", interfaceId).tag("ack", code)
+                .description("Messages answered, by interface and ACK code").register(meters));
     }
 
     private IntakeResult processSafely(InterfaceDefinition iface, byte[] raw, Charset declared, String caller) {
@@ -407,27 +418,57 @@ public class IntakeService {
      * Everything else — every other MSH field included — must be the same for a resend.
      */
     static String contentHash(String normalized) {
+        // one pass over the text, no split or regex: it ran on every message (ContentHashTest keeps the
+        // split-based form as the oracle this must equal)
         StringBuilder canonical = new StringBuilder(normalized.length());
         char separator = normalized.length() > 3 ? normalized.stripLeading().charAt(3) : '|';
-        for (String segment : normalized.split("\r")) {
-            String s = segment.strip();
-            if (s.isEmpty()) {
-                continue;
+        int length = normalized.length();
+        int from = 0;
+        while (from < length) {
+            int cr = normalized.indexOf('\r', from);
+            int end = cr < 0 ? length : cr;
+            int start = from;
+            from = end + 1;
+            while (start < end && Character.isWhitespace(normalized.charAt(start))) {
+                start++;
             }
-            if (s.startsWith("MSH") && s.length() > 3) {
-                String[] fields = s.split(java.util.regex.Pattern.quote(String.valueOf(separator)), -1);
-                if (fields.length > 6) {
-                    fields[6] = ""; // MSH-7 (fields[0] is "MSH", fields[1] MSH-2)
-                }
-                s = String.join(String.valueOf(separator), fields);
-            }
-            int end = s.length();
-            while (end > 0 && s.charAt(end - 1) == separator) {
+            while (end > start && Character.isWhitespace(normalized.charAt(end - 1))) {
                 end--;
             }
-            canonical.append(s, 0, end).append('\r');
+            if (start == end) {
+                continue;
+            }
+            int segment = canonical.length();
+            if (end - start > 3 && normalized.startsWith("MSH", start)) {
+                appendWithoutMsh7(canonical, normalized, start, end, separator);
+            } else {
+                canonical.append(normalized, start, end);
+            }
+            int kept = canonical.length();
+            while (kept > segment && canonical.charAt(kept - 1) == separator) {
+                kept--;
+            }
+            canonical.setLength(kept);
+            canonical.append('\r');
         }
         return Journal.sha256(canonical.toString());
+    }
+
+    /** An MSH segment with MSH-7 (the text between its 6th and 7th separators) left empty. */
+    private static void appendWithoutMsh7(StringBuilder out, String text, int start, int end, char separator) {
+        int sixth = start - 1;
+        for (int n = 0; n < 6; n++) {
+            sixth = text.indexOf(separator, sixth + 1);
+            if (sixth < 0 || sixth >= end) {
+                out.append(text, start, end); // fewer than seven fields: nothing to blank
+                return;
+            }
+        }
+        out.append(text, start, sixth + 1);
+        int seventh = text.indexOf(separator, sixth + 1);
+        if (seventh >= 0 && seventh < end) {
+            out.append(text, seventh, end);
+        }
     }
 
     /** Segments end with CR on the wire; HTTP senders and files often use LF or CRLF. */

@@ -245,10 +245,14 @@ public final class MessageTranslator {
         return location;
     }
 
+    /**
+     * MSH-18 as {@code Terser.get("/MSH-18")} reads it (first repetition, component and subcomponent),
+     * from the MSH segment directly: a Terser per message parsed the path and searched the structure.
+     */
     static String msh18(Message message) {
         try {
-            return new ca.uhn.hl7v2.util.Terser(message).get("/MSH-18");
-        } catch (HL7Exception e) {
+            return ca.uhn.hl7v2.util.Terser.get((ca.uhn.hl7v2.model.Segment) message.get("MSH"), 18, 0, 1, 1);
+        } catch (HL7Exception | ClassCastException e) {
             return null;
         }
     }

@@ -132,6 +132,13 @@ public class DeviceIndex implements ImplantHistory {
      * to its charge (FT1 carries no original transaction id the index stores), so a charge counts as
      * reversed when a later credit (higher id) names the same DI, serial and patient: a device charged to
      * A, credited (returned) and then charged to B is one implant, in B.
+     *
+     * <p>Uses of the same patient (key and identifier system) at the same service time are one implantation
+     * reported again (a sender's duplicates, a second feed): only the first two of each are listed, two so
+     * that one is left when the other is the message being mapped again. What the implant checks conclude is
+     * the same (they tell uses apart by patient and service time alone), and a serial reported thousands of
+     * times no longer costs every later message a read and a decryption of each report (issue 16: the
+     * benchmark's one serial made the check linear in the journal's size).
      */
     @Override
     public List<PriorImplant> implantsOf(String deviceIdentifier, String serial) {
@@ -140,12 +147,15 @@ public class DeviceIndex implements ImplantHistory {
         if (di == null || s == null) {
             return List.of();
         }
-        return jdbc.query("select message_id, interface_id, patient_system, patient_value, service_date from device_use"
-                        + " c where di = ? and serial_key = ? and kind = 'CHARGE' and not exists (select 1 from device_use r"
+        return jdbc.query("select message_id, interface_id, patient_system, patient_value, service_date from ("
+                        + " select c.id, c.message_id, c.interface_id, c.patient_system, c.patient_value, c.service_date,"
+                        + " row_number() over (partition by c.patient_key, c.patient_system, c.service_date order by c.id)"
+                        + " as report_no from device_use c"
+                        + " where di = ? and serial_key = ? and kind = 'CHARGE' and not exists (select 1 from device_use r"
                         + " where r.di = c.di and r.serial_key = c.serial_key and r.kind = 'CREDIT' and r.id > c.id"
                         + " and r.patient_key is not distinct from c.patient_key"
                         + " and (r.patient_system is null or c.patient_system is null or r.patient_system = c.patient_system))"
-                        + " order by service_date, id",
+                        + ") u where report_no <= 2 order by service_date, id",
                 (rs, i) -> new PriorImplant(rs.getLong(1), rs.getString(2), rs.getString(3),
                         keys.openText(Column.DEVICE_PATIENT, rs.getString(4)), offset(rs.getTimestamp(5))),
                 di, serialKey(keys, s));

@@ -7,7 +7,6 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
-import org.supplyhub.journal.HmacSearchKeys;
 import org.supplyhub.journal.SearchKeys;
 
 import javax.crypto.Mac;
@@ -67,8 +66,8 @@ public class JournalKeys implements SearchKeys {
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Map<Integer, SecretKey> dataKeys = new ConcurrentHashMap<>();
-    private final HmacSearchKeys searchKeys;
     private final SecretKeySpec searchMac;
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newSearchMac);
     private volatile Current current;
 
     @org.springframework.beans.factory.annotation.Autowired
@@ -100,7 +99,6 @@ public class JournalKeys implements SearchKeys {
                     + KeyRing.OLD_KEYS_PROPERTY + " until rotate-key has re-wrapped them. Nothing was stored.");
         }
         byte[] search = searchKey();
-        this.searchKeys = new HmacSearchKeys(search);
         this.searchMac = new SecretKeySpec(search, "HmacSHA256");
         // the newest data key must open too (its tag proves the KEK, not just its id)
         jdbc.query("select id from journal_key where purpose = ? order by created_at desc, id fetch first 1 rows only",
@@ -155,7 +153,10 @@ public class JournalKeys implements SearchKeys {
     /** The patient / account search key of V10 (HMAC-SHA256 of the trimmed value). */
     @Override
     public String of(String value) {
-        return searchKeys.of(value);
+        if (value == null || value.isBlank()) {
+            return null; // as HmacSearchKeys, whose keys these are (the same key, the same bytes)
+        }
+        return HexFormat.of().formatHex(searchMac().doFinal(value.trim().getBytes(StandardCharsets.UTF_8)));
     }
 
     /**
@@ -166,12 +167,28 @@ public class JournalKeys implements SearchKeys {
         if (value == null) {
             return null;
         }
+        Mac mac = searchMac();
+        mac.update(domain.getBytes(StandardCharsets.US_ASCII));
+        mac.update((byte) 0);
+        return HexFormat.of().formatHex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * This thread's HMAC under the search key, reset. A message takes six or more keyed hashes (patient,
+     * account, order, content, lot, serial); a Mac looked up and keyed for each was a measurable share of
+     * sealing (issue 16), and a Mac is not thread-safe, so each thread keeps its own.
+     */
+    private Mac searchMac() {
+        Mac mac = macs.get();
+        mac.reset();
+        return mac;
+    }
+
+    private Mac newSearchMac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(searchMac);
-            mac.update(domain.getBytes(StandardCharsets.US_ASCII));
-            mac.update((byte) 0);
-            return HexFormat.of().formatHex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JRE", e);
         }

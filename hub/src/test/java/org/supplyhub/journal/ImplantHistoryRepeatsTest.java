@@ -74,6 +74,6 @@ class ImplantHistoryRepeatsTest {
                 .answered(MessageStatus.ACCEPTED, "AA", "MSA|AA", null);
         DeviceUse use = new DeviceUse(1, 1, SupplyUsage.Kind.CHARGE, KNEE, "LOT1", "SN1", null, LocalDate.of(2030, 1, 1),
                 null, system, patient, null, usedAt);
-        return new Journal.Entry(m, "{}", 1, List.of(), List.of(), null, List.of(use));
+        return new Journal.Entry(m, "{}", 1, List.of(), null, List.of(use));
     }
 }

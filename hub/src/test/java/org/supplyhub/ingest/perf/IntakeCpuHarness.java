@@ -73,7 +73,7 @@ public final class IntakeCpuHarness {
         Map<String, List<Round>> results = new LinkedHashMap<>();
         try {
             for (Variant v : variants) {
-                waitForPort(v.port(), 180);
+                waitForPort(v.port(), 900);
                 closedLoop(v.port(), WARMUP, CONNECTIONS); // let the JIT settle
                 results.put(v.name(), new ArrayList<>());
             }

@@ -182,7 +182,9 @@ public class Hl7Support {
         /** The error already holds a response message (HAPI answers with that one). */
         ERROR_HAS_RESPONSE,
         /** The error has no error code, or is a class that changes how HAPI fills ERR. */
-        UNUSUAL_ERROR
+        UNUSUAL_ERROR,
+        /** NACK only: the default locale's calendar (HAPI's MSH-7 there) is not Gregorian (e.g. th-TH). */
+        NON_GREGORIAN_LOCALE
     }
 
     /** How many ACKs HAPI wrote instead of {@link AckBuilder}, by reason (all zero in normal operation). */
@@ -232,7 +234,7 @@ public class Hl7Support {
      * locale; a Buddhist or Japanese imperial calendar would number the year differently.
      */
     private static boolean gregorian(Locale locale) {
-        return GREGORIAN.computeIfAbsent(locale, l -> Calendar.getInstance(l) instanceof java.util.GregorianCalendar);
+        return GREGORIAN.computeIfAbsent(locale, l -> Calendar.getInstance(l).getClass() == java.util.GregorianCalendar.class); // BuddhistCalendar extends it
     }
 
     private static final Map<Locale, Boolean> GREGORIAN = new ConcurrentHashMap<>();
@@ -315,7 +317,8 @@ public class Hl7Support {
         AckModel model = ((AckModels) context.getModelClassFactory()).ackModel("2.5.1");
         AckFallback fallback = code == null ? AckFallback.NO_CODE
                 : errorFallback(cleaned) != null ? errorFallback(cleaned)
-                : model == null || !gregorian(Locale.getDefault(Locale.Category.FORMAT)) ? AckFallback.UNKNOWN_ACK_MODEL
+                : model == null ? AckFallback.UNKNOWN_ACK_MODEL
+                : !gregorian(Locale.getDefault(Locale.Category.FORMAT)) ? AckFallback.NON_GREGORIAN_LOCALE
                 : null;
         if (fallback != null) {
             fallbacks.get(fallback).increment();

@@ -248,6 +248,21 @@ class AckBuilderTest {
         assertThat(hl7.ackFallbacks().get(Hl7Support.AckFallback.ERROR_HAS_RESPONSE)).isEqualTo(before + 1);
     }
 
+    /** Where Calendar.getInstance() is Buddhist, HAPI's NACK stamps a Buddhist year: HAPI writes it. */
+    @Test
+    void aNonGregorianLocaleLeavesTheNackToHapi() {
+        java.util.Locale original = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
+        try {
+            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.forLanguageTag("th-TH-u-ca-buddhist"));
+            long before = hl7.ackFallbacks().get(Hl7Support.AckFallback.NON_GREGORIAN_LOCALE);
+            String nack = hl7.nack(Hl7Header.read(sample()), AcknowledgmentCode.AR, new HL7Exception("x", ErrorCode.DATA_TYPE_ERROR));
+            assertThat(hl7.ackFallbacks().get(Hl7Support.AckFallback.NON_GREGORIAN_LOCALE)).isEqualTo(before + 1);
+            assertThat(mshField(nack, 7)).startsWith("25"); // the Buddhist year, as before
+        } finally {
+            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, original);
+        }
+    }
+
     // ---------------------------------------------------------------- randomized MSH contents
 
     @Test

@@ -27,6 +27,7 @@ import java.time.Clock;
 import java.util.EnumMap;
 import java.util.Calendar;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -181,7 +182,9 @@ public class Hl7Support {
         /** The error already holds a response message (HAPI answers with that one). */
         ERROR_HAS_RESPONSE,
         /** The error has no error code, or is a class that changes how HAPI fills ERR. */
-        UNUSUAL_ERROR
+        UNUSUAL_ERROR,
+        /** NACK only: the default locale's calendar (HAPI's MSH-7 there) is not Gregorian (e.g. th-TH). */
+        NON_GREGORIAN_LOCALE
     }
 
     /** How many ACKs HAPI wrote instead of {@link AckBuilder}, by reason (all zero in normal operation). */
@@ -200,13 +203,9 @@ public class Hl7Support {
         if (code == null) {
             return new Direct(null, AckFallback.NO_CODE);
         }
-        if (cleaned != null) {
-            if (cleaned.getResponseMessage() != null) {
-                return new Direct(null, AckFallback.ERROR_HAS_RESPONSE);
-            }
-            if (cleaned.getError() == null || !STANDARD_POPULATE.get(cleaned.getClass())) {
-                return new Direct(null, AckFallback.UNUSUAL_ERROR);
-            }
+        AckFallback errorFallback = errorFallback(cleaned);
+        if (errorFallback != null) {
+            return new Direct(null, errorFallback);
         }
         if (!(inbound.getParser() != null && inbound.getParser().getFactory() instanceof AckModels models)
                 || inbound.getParser().getValidationContext() != NO_VALIDATION) {
@@ -214,6 +213,42 @@ public class Hl7Support {
         }
         AckModel model = models.ackModel(inbound.getVersion());
         return model == null ? new Direct(null, AckFallback.UNKNOWN_ACK_MODEL) : new Direct(model, null);
+    }
+
+    /** Why an error is one {@link AckBuilder} does not fill ERR for as HAPI would; null if it can. */
+    private static AckFallback errorFallback(HL7Exception cleaned) {
+        if (cleaned == null) {
+            return null;
+        }
+        if (cleaned.getResponseMessage() != null) {
+            return AckFallback.ERROR_HAS_RESPONSE;
+        }
+        if (cleaned.getError() == null || !STANDARD_POPULATE.get(cleaned.getClass())) {
+            return AckFallback.UNUSUAL_ERROR;
+        }
+        return null;
+    }
+
+    /**
+     * Whether {@code Calendar.getInstance()} (the NACK's MSH-7 on HAPI's path) is Gregorian in this
+     * locale; a Buddhist or Japanese imperial calendar would number the year differently.
+     */
+    private static boolean gregorian(Locale locale) {
+        return GREGORIAN.computeIfAbsent(locale, l -> Calendar.getInstance(l).getClass() == java.util.GregorianCalendar.class); // BuddhistCalendar extends it
+    }
+
+    private static final Map<Locale, Boolean> GREGORIAN = new ConcurrentHashMap<>();
+
+    /**
+     * MSH-18 (first repetition, first component) of a parsed message, as {@code new
+     * Terser(message).get("/MSH-18")} reads it, without parsing a path; null if absent.
+     */
+    public static String charsetField(Message message) {
+        try {
+            return Terser.get((Segment) message.get("MSH"), 18, 0, 1, 1);
+        } catch (HL7Exception e) {
+            return null;
+        }
     }
 
     /** What {@link #ack} writes when {@link #direct} allows it. */
@@ -278,6 +313,41 @@ public class Hl7Support {
      * we could read, as HL7 v2.5.1 unless the sender's version is one we know.
      */
     public String nack(Hl7Header header, AcknowledgmentCode code, HL7Exception error) {
+        HL7Exception cleaned = clean(error);
+        AckModel model = ((AckModels) context.getModelClassFactory()).ackModel("2.5.1");
+        AckFallback fallback = code == null ? AckFallback.NO_CODE
+                : errorFallback(cleaned) != null ? errorFallback(cleaned)
+                : model == null ? AckFallback.UNKNOWN_ACK_MODEL
+                : !gregorian(Locale.getDefault(Locale.Category.FORMAT)) ? AckFallback.NON_GREGORIAN_LOCALE
+                : null;
+        if (fallback != null) {
+            fallbacks.get(fallback).increment();
+            return hapiNack(header, code, error);
+        }
+        try {
+            // the values HAPI's path below sets, in its order
+            String timestamp = Hl7Timestamp.now(clock);
+            String id = context.getParserConfiguration().getIdGenerator().getID();
+            String processingId = header != null && header.processingId() != null ? header.processingId() : "P";
+            String version = header != null && header.version() != null && VERSIONS.contains(header.version())
+                    ? header.version() : "2.5.1";
+            AckBuilder.Header msh = header == null
+                    ? new AckBuilder.Header(null, null, null, null, timestamp, null, id, processingId, version, null)
+                    : new AckBuilder.Header(header.receivingApplication(), header.receivingFacility(),
+                    header.sendingApplication(), header.sendingFacility(), timestamp, header.triggerEvent(), id,
+                    processingId, version, null);
+            return escapeControls(new AckBuilder(parsers.get().getParserConfiguration().getEscaping())
+                    .build(model, msh, code, header == null ? null : header.controlId(), cleaned));
+        } catch (HL7Exception | IOException e) {
+            throw new IllegalStateException("cannot build a NACK", e);
+        }
+    }
+
+    /**
+     * HAPI's NACK, the reference {@link #nack} is checked against and its fallback: a v2.5.1 ACK
+     * object filled from the header and encoded.
+     */
+    String hapiNack(Hl7Header header, AcknowledgmentCode code, HL7Exception error) {
         try {
             ACK ack = new ACK(context.getModelClassFactory());
             ack.setParser(parsers.get());

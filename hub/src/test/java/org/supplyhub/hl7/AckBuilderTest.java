@@ -248,6 +248,21 @@ class AckBuilderTest {
         assertThat(hl7.ackFallbacks().get(Hl7Support.AckFallback.ERROR_HAS_RESPONSE)).isEqualTo(before + 1);
     }
 
+    /** Where Calendar.getInstance() is Buddhist, HAPI's NACK stamps a Buddhist year: HAPI writes it. */
+    @Test
+    void aNonGregorianLocaleLeavesTheNackToHapi() {
+        java.util.Locale original = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
+        try {
+            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.forLanguageTag("th-TH-u-ca-buddhist"));
+            long before = hl7.ackFallbacks().get(Hl7Support.AckFallback.NON_GREGORIAN_LOCALE);
+            String nack = hl7.nack(Hl7Header.read(sample()), AcknowledgmentCode.AR, new HL7Exception("x", ErrorCode.DATA_TYPE_ERROR));
+            assertThat(hl7.ackFallbacks().get(Hl7Support.AckFallback.NON_GREGORIAN_LOCALE)).isEqualTo(before + 1);
+            assertThat(mshField(nack, 7)).startsWith("25"); // the Buddhist year, as before
+        } finally {
+            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, original);
+        }
+    }
+
     // ---------------------------------------------------------------- randomized MSH contents
 
     @Test
@@ -344,6 +359,63 @@ class AckBuilderTest {
             e.setLocation(location);
         }
         return e;
+    }
+
+    // ---------------------------------------------------------------- NACKs from a header read by hand
+
+    @Test
+    void nacksForHeadersReadByHand() {
+        List<Hl7Header> headers = new ArrayList<>();
+        headers.add(null);
+        for (String sample : samples()) {
+            for (String sent : List.of("2.3", "2.3.1", "2.5.1", "2.7.1", "2.8", "2.9", "", "X^Y")) {
+                headers.add(Hl7Header.read(withMshField(sample, 12, sent)));
+            }
+        }
+        for (String value : new String[]{"", "  padded", "A&B", "A\\F\\B", "\u00e9\u65e5", "x\u0001y", "\\", "~rep"}) {
+            for (int field : new int[]{3, 4, 5, 6, 9, 10, 11}) {
+                headers.add(Hl7Header.read(withMshField(sample(), field, field == 9 ? "DFT^" + value : value)));
+            }
+        }
+        Random random = new Random(42);
+        for (int i = 0; i < 1_000; i++) {
+            String msh = "MSH|^~\\&|" + randomHd(random) + "|" + randomHd(random) + "|" + randomHd(random) + "|"
+                    + randomHd(random) + "|20261114||DFT^" + randomValue(random, 3) + "|" + randomValue(random, 6) + "|"
+                    + randomValue(random, 2) + "|" + (random.nextBoolean() ? SENT_VERSIONS.get(random.nextInt(9)) : randomValue(random, 3));
+            headers.add(Hl7Header.read(msh + "\r"));
+        }
+        int n = 0;
+        for (Hl7Header header : headers) {
+            List<Supplier<HL7Exception>> errors = errors();
+            for (int i = 0; i < errors.size(); i += header == null ? 1 : 5) {
+                assertSameNack(header, CODES_AA_AE_AR.get((i + n) % 3), errors.get(i));
+                n++;
+            }
+        }
+        assertThat(n).isGreaterThan(2_000);
+        assertNoFallback();
+    }
+
+    private void assertSameNack(Hl7Header header, AcknowledgmentCode code, Supplier<HL7Exception> error) {
+        String id = "N" + compared;
+        ids.next = id;
+        String expected = hl7.hapiNack(header, code, error.get());
+        clock.at(instantOf(mshField(expected, 7)));
+        ids.next = id;
+        assertThat(hl7.nack(header, code, error.get())).as("NACK for %s", header).isEqualTo(expected);
+        compared++;
+    }
+
+    @Test
+    void charsetFieldReadsAsTheTerser() throws HL7Exception {
+        for (String model : MODELS) {
+            for (String msh18 : new String[]{"", "UNICODE UTF-8", "8859/1^x~ISO IR87", "~ISO IR87", " a"}) {
+                Message inbound = hl7.parse(withMshField(sample(), 18, msh18), model);
+                assertThat(Hl7Support.charsetField(inbound)).isEqualTo(charsetField(inbound));
+            }
+            Message shortMsh = hl7.parse(sample().replaceFirst("\\|\\|\\|AL\\|NE\\|\\|UNICODE UTF-8", ""), model);
+            assertThat(Hl7Support.charsetField(shortMsh)).isEqualTo(charsetField(shortMsh)).isNull();
+        }
     }
 
     // ---------------------------------------------------------------- other time zones

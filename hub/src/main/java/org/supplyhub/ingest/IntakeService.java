@@ -349,7 +349,7 @@ public class IntakeService {
             SupplyUsage usage = iface.mapper().map(message, header.sender(), header.controlId(), header.type());
             // its own earlier uses of a device (message id) are not "seen before"
             usage = checks.check(usage, iface.mapper().profile().safetyPolicy(), id, iface.mapper()::devicePath);
-            String ack = hl7.ack(message, AcknowledgmentCode.AA, null, msh18(message));
+            String ack = hl7.ack(message, AcknowledgmentCode.AA, null, Hl7Support.charsetField(message));
             ReceivedMessage received = ReceivedMessage.received(iface.id(), Instant.now(), stored.caller(),
                             stored.charset(), stored.raw())
                     .header(stored.sender(), stored.controlId(), header.type(), header.version())
@@ -400,14 +400,6 @@ public class IntakeService {
     private static String orderingKey(SupplyUsage usage) {
         SupplyUsage.Ref key = usage.account() != null ? usage.account() : usage.patient();
         return usage.interfaceId() + "|" + key.value();
-    }
-
-    private static String msh18(Message message) {
-        try {
-            return new ca.uhn.hl7v2.util.Terser(message).get("/MSH-18");
-        } catch (HL7Exception e) {
-            return null;
-        }
     }
 
     /**

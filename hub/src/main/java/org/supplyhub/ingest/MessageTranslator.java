@@ -158,7 +158,7 @@ public final class MessageTranslator {
                     + " is not taken by interface " + iface.id() + " (it takes "
                     + mapper.profile().accept().messageTypes() + ")", ErrorCode.UNSUPPORTED_MESSAGE_TYPE, 9));
         }
-        String charsetField = msh18(message);
+        String charsetField = Hl7Support.charsetField(message);
         SupplyUsage usage;
         try {
             usage = mapper.map(message, header.sender(), header.controlId(), type);
@@ -243,18 +243,6 @@ public final class MessageTranslator {
             }
         }
         return location;
-    }
-
-    /**
-     * MSH-18 as {@code Terser.get("/MSH-18")} reads it (first repetition, component and subcomponent),
-     * from the MSH segment directly: a Terser per message parsed the path and searched the structure.
-     */
-    static String msh18(Message message) {
-        try {
-            return ca.uhn.hl7v2.util.Terser.get((ca.uhn.hl7v2.model.Segment) message.get("MSH"), 18, 0, 1, 1);
-        } catch (HL7Exception | ClassCastException e) {
-            return null;
-        }
     }
 
     /** Segments end with CR on the wire; HTTP senders and files often use LF or CRLF. */

@@ -46,6 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RenderOnDemandH2Test {
 
     static final TestInterfaces INTERFACES = TestInterfaces.copyOfShipped();
+    /** The shipped profiles, copied: this test edits one. */
+    static final Path MAPPINGS = copyOfMappings();
     static final String TX = "https://fhir.mercy.example.org/sid/or-transaction";
     static final String TX_CHANGED = "https://fhir.mercy.example.org/sid/or-transaction-2027";
     static FhirTestServer server;
@@ -69,7 +71,7 @@ class RenderOnDemandH2Test {
     static void properties(DynamicPropertyRegistry registry) throws Exception {
         server = new FhirTestServer();
         // a profile of its own, so changing its systems touches no other interface
-        Files.copy(INTERFACES.mappingsDir.resolve("mercy-or.yaml"), INTERFACES.mappingsDir.resolve("render-or.yaml"));
+        Files.copy(MAPPINGS.resolve("mercy-or.yaml"), MAPPINGS.resolve("render-or.yaml"));
         Files.writeString(INTERFACES.routesDir.resolve("render.yaml"), """
                 - templatedRoute:
                     routeTemplateRef: hl7-http-inbound
@@ -94,7 +96,25 @@ class RenderOnDemandH2Test {
                       - { name: initialBackoff, value: 50ms }
                 """.formatted(INTERFACES.outDir, server.baseUrl()));
         TestDatabases.h2().forEach((k, v) -> registry.add(k, () -> v));
-        INTERFACES.properties().forEach((k, v) -> registry.add(k, () -> v));
+        registry.add("hub.routes-dir", INTERFACES.routesDir::toString);
+        registry.add("hub.mappings-dir", MAPPINGS::toString);
+    }
+
+    static Path copyOfMappings() {
+        try {
+            Path shipped = TestInterfaces.projectRoot().resolve("mappings");
+            Path copy = Files.createTempDirectory("hub-mappings");
+            try (java.util.stream.Stream<Path> files = Files.walk(shipped)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    Path target = copy.resolve(shipped.relativize(f).toString());
+                    Files.createDirectories(target.getParent());
+                    Files.copy(f, target);
+                }
+            }
+            return copy;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @AfterAll
@@ -140,7 +160,7 @@ class RenderOnDemandH2Test {
         long before = accept(sample("RENDER-2"), "RENDER-2");
         List<MessageQueries.Output> atIntake = queries.outputs(before);
         assertThat(atIntake.get(0).resource()).contains(TX + "\"");
-        Path profile = INTERFACES.mappingsDir.resolve("render-or.yaml");
+        Path profile = MAPPINGS.resolve("render-or.yaml");
         Files.writeString(profile, Files.readString(profile).replace("transaction: " + TX, "transaction: " + TX_CHANGED));
         try {
             assertThat(reloader.reload("test").problems()).isEmpty();

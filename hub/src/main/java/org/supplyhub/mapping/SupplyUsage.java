@@ -2,6 +2,7 @@ package org.supplyhub.mapping;
 
 import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonFormat;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.math.BigDecimal;
@@ -13,7 +14,10 @@ import java.util.List;
 /**
  * The canonical form of one procedure supply usage message: what was used, on whom, where.
  * Everything downstream (FHIR resources, billing lines, stock movements) is derived from it.
+ * Its journaled JSON starts with the {@link RenderSpec} it was taken in with, which is not a field of
+ * the usage: ignored here explicitly, so any reader of the journal can read a usage back.
  */
+@JsonIgnoreProperties({RenderSpec.PROPERTY})
 public record SupplyUsage(
         String interfaceId,
         String sender,

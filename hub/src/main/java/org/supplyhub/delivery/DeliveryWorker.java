@@ -313,6 +313,8 @@ public class DeliveryWorker {
             payload = payloads.render(d, row.id(), row.messageId(), usage, outputs, row.releaseLine());
         } catch (DeliveryException e) {
             return new Attempt(failed(d, row, started, t0, e.permanent(), e.code(), e.getMessage()), null);
+        } catch (FhirRenderer.UnknownVersionException e) { // journaled by a newer hub: a node that knows it renders it
+            return new Attempt(failed(d, row, started, t0, false, "RENDER-VERSION", e.getMessage()), null);
         } catch (RuntimeException e) { // the same journaled usage fails the same way every time
             return new Attempt(failed(d, row, started, t0, true, "RENDER", "cannot render: " + reason(e)), null);
         } catch (Throwable e) { // an Error (out of memory, stack overflow) says little about the message

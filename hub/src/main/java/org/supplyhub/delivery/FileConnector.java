@@ -3,6 +3,8 @@ package org.supplyhub.delivery;
 import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.journal.crypto.OwnerOnlyFiles;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
@@ -35,6 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
 @Component
 public class FileConnector implements Connector {
 
+    private static final Logger log = LoggerFactory.getLogger(FileConnector.class);
+
     private static final Set<OpenOption> CREATE = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     private static final FileAttribute<?>[] OWNER_ONLY = OwnerOnlyFiles.POSIX
             ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OwnerOnlyFiles.FILE)} : new FileAttribute<?>[0];
@@ -48,6 +52,12 @@ public class FileConnector implements Connector {
 
     /** Folders seen to exist: not asked again for every file. */
     private final Set<Path> folders = ConcurrentHashMap.newKeySet();
+    /**
+     * Folders whose file system refuses to sync a directory (some SMB/CIFS, NFS and FUSE mounts, a
+     * likely place for a drop folder shared with billing): their files are still forced one by one,
+     * and the renames are as durable as that file system makes them. Said once per folder.
+     */
+    private final Set<Path> unsyncable = ConcurrentHashMap.newKeySet();
 
     @Override
     public String send(DestinationDefinition destination, Payload payload) throws DeliveryException {
@@ -58,6 +68,9 @@ public class FileConnector implements Connector {
             if (!folders.contains(dir)) {
                 if (!Files.isDirectory(dir)) {
                     OwnerOnlyFiles.directory(dir);
+                    if (dir.toAbsolutePath().getParent() != null) {
+                        sync(dir.toAbsolutePath().getParent()); // the new folder's own entry survives a crash too
+                    }
                 }
                 folders.add(dir);
             }
@@ -98,13 +111,27 @@ public class FileConnector implements Connector {
     @Override
     public void flush(DestinationDefinition destination) throws DeliveryException {
         Path dir = destination.directory();
-        if (!OwnerOnlyFiles.POSIX) {
+        try {
+            sync(dir);
+        } catch (IOException e) { // the folder is gone or unreadable: the sends are retried
+            throw new DeliveryException("cannot sync " + dir + ": " + e.getClass().getSimpleName(), "IO", false, e);
+        }
+    }
+
+    /** fsync of a directory, where the platform and the file system allow one. */
+    private void sync(Path dir) throws IOException {
+        if (!OwnerOnlyFiles.POSIX || unsyncable.contains(dir)) {
             return;
         }
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException e) {
-            throw new DeliveryException("cannot sync " + dir + ": " + e.getClass().getSimpleName(), "IO", false, e);
+            try {
+                channel.force(true);
+            } catch (IOException refused) { // the folder opened, but its file system does not sync directories
+                if (unsyncable.add(dir)) {
+                    log.warn("Folder {}: its file system does not sync directories ({}); files are forced one by one",
+                            dir, refused.getClass().getSimpleName());
+                }
+            }
         }
     }
 }

@@ -142,8 +142,10 @@ public class OutboxRepository {
         if (!claimed.rows().isEmpty()) {
             return claimed;
         }
+        // the window's accounts all wait (on retries, say): heads found beyond it mean a backlog, so keep
+        // draining back to back rather than a few heads a tick
         List<Claimed> all = claim(ALL_HEADS, List.of(destination), max, lease, null).rows();
-        return new Claim(all, all.size() >= max);
+        return new Claim(all, !all.isEmpty());
     }
 
     /**
@@ -154,6 +156,7 @@ public class OutboxRepository {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         int[] queued = {0};
+        int[] window = {0};
         List<Claimed> rows = jdbc.query("with w as (select h.id, h.ordering_key from outbox h where h.destination = ?"
                 + " and h.status = 'PENDING' order by h.id limit ?),"
                 + " heads as (select r.id from (select w.id, row_number() over (partition by w.ordering_key order by w.id)"
@@ -163,14 +166,17 @@ public class OutboxRepository {
                 + LOST_INSERT + ","
                 + " u as (" + LEASE_UPDATE + ")"
                 + " select u.*, (select count(*) from w where exists (select 1 from u u2"
-                + " where u2.ordering_key is not distinct from w.ordering_key)) as queued"
+                + " where u2.ordering_key is not distinct from w.ordering_key)) as queued,"
+                + " (select count(*) from w) as window_rows"
                 + " from u", (rs, n) -> {
                     queued[0] = rs.getInt("queued");
+                    window[0] = rs.getInt("window_rows");
                     return claimedRow.mapRow(rs, n);
                 }, destination, max * WINDOW_PER_ROW, now, now, max, lease.toMillis(), until);
         rows = new ArrayList<>(rows);
         rows.sort(java.util.Comparator.comparingLong(Claimed::id));
-        return new Claim(rows, rows.size() >= max || queued[0] > rows.size());
+        return new Claim(rows, !rows.isEmpty() && (rows.size() >= max || queued[0] > rows.size()
+                || window[0] >= max * WINDOW_PER_ROW));
     }
 
     /** Journals the attempts that were lost with an expired lease (CTE {@code lost} over {@code c}). */
@@ -231,10 +237,9 @@ public class OutboxRepository {
             if (!more && windowOf != null) { // rows of the claimed accounts queued in the window behind the claimed ones
                 java.util.Set<String> accounts = new java.util.HashSet<>();
                 rows.forEach(r -> accounts.add(r.orderingKey()));
-                long queued = jdbc.queryForList("select h.ordering_key from outbox h where h.destination = ?"
-                        + " and h.status = 'PENDING' order by h.id limit ?", String.class, windowOf, max * WINDOW_PER_ROW)
-                        .stream().filter(accounts::contains).count();
-                more = queued > rows.size();
+                List<String> window = jdbc.queryForList("select h.ordering_key from outbox h where h.destination = ?"
+                        + " and h.status = 'PENDING' order by h.id limit ?", String.class, windowOf, max * WINDOW_PER_ROW);
+                more = window.size() >= max * WINDOW_PER_ROW || window.stream().filter(accounts::contains).count() > rows.size();
             }
             return new Claim(rows, more);
         });

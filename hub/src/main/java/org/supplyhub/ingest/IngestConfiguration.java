@@ -2,9 +2,12 @@ package org.supplyhub.ingest;
 
 import org.supplyhub.config.ConfigSnapshot;
 import org.supplyhub.config.RunningConfig;
+import org.supplyhub.hl7.Hl7Support;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -94,6 +97,22 @@ public class IngestConfiguration {
         Gauge.builder("hub.mllp.buffered", budget, UnfinishedFrameBudget::used).baseUnit("bytes")
                 .description("memory MLLP connections hold in frames not ended yet").register(meters);
         return budget;
+    }
+
+    /**
+     * {@code hub_ack_fallbacks_total{reason}}: ACKs HAPI's generateACK wrote because the direct builder
+     * could not promise HAPI's bytes (zero in normal operation; a rise names the kind of message).
+     */
+    @Bean
+    MeterBinder ackFallbackMeters(Hl7Support hl7) {
+        return meters -> {
+            for (Hl7Support.AckFallback reason : Hl7Support.AckFallback.values()) {
+                FunctionCounter.builder("hub.ack.fallbacks", hl7,
+                                h -> h.ackFallbacks().getOrDefault(reason, 0L))
+                        .tag("reason", reason.name())
+                        .description("ACKs written by HAPI's generateACK instead of the direct builder").register(meters);
+            }
+        };
     }
 
     /** The connection caps: a handler of the MLLP templates' {@code decoders} ({@code #mllpConnections}). */

@@ -134,8 +134,8 @@ public class DeviceIndex implements ImplantHistory {
      * A, credited (returned) and then charged to B is one implant, in B.
      *
      * <p>Uses of the same patient (key and identifier system) at the same service time are one implantation
-     * reported again (a sender's duplicates, a second feed): only the first two of each are listed, two so
-     * that one is left when the other is the message being mapped again. What the implant checks conclude is
+     * reported again (a sender's duplicates, a second feed): only the first two messages of each are listed
+     * (one row a message), two so that one is left when the other is the message being mapped again. What the implant checks conclude is
      * the same (they tell uses apart by patient and service time alone), and a serial reported thousands of
      * times no longer costs every later message a read and a decryption of each report (issue 16: the
      * benchmark's one serial made the check linear in the journal's size).
@@ -147,15 +147,19 @@ public class DeviceIndex implements ImplantHistory {
         if (di == null || s == null) {
             return List.of();
         }
+        // one row per message of an implantation, then at most two messages of it: when one is the message
+        // being checked again, the other still reports it
         return jdbc.query("select message_id, interface_id, patient_system, patient_value, service_date from ("
+                        + " select m.*, row_number() over (partition by m.patient_key, m.patient_system, m.service_date"
+                        + " order by m.id) as report_no from ("
                         + " select c.id, c.message_id, c.interface_id, c.patient_system, c.patient_value, c.service_date,"
-                        + " row_number() over (partition by c.patient_key, c.patient_system, c.service_date order by c.id)"
-                        + " as report_no from device_use c"
+                        + " c.patient_key, row_number() over (partition by c.message_id, c.patient_key, c.patient_system,"
+                        + " c.service_date order by c.id) as in_message from device_use c"
                         + " where di = ? and serial_key = ? and kind = 'CHARGE' and not exists (select 1 from device_use r"
                         + " where r.di = c.di and r.serial_key = c.serial_key and r.kind = 'CREDIT' and r.id > c.id"
                         + " and r.patient_key is not distinct from c.patient_key"
                         + " and (r.patient_system is null or c.patient_system is null or r.patient_system = c.patient_system))"
-                        + ") u where report_no <= 2 order by service_date, id",
+                        + ") m where in_message = 1) u where report_no <= 2 order by service_date, id",
                 (rs, i) -> new PriorImplant(rs.getLong(1), rs.getString(2), rs.getString(3),
                         keys.openText(Column.DEVICE_PATIENT, rs.getString(4)), offset(rs.getTimestamp(5))),
                 di, serialKey(keys, s));

@@ -35,7 +35,9 @@ public record RenderSpec(int version, Systems systems) {
      */
     public static final RenderSpec UNVERSIONED = new RenderSpec(1, Systems.NONE);
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Lenient: a spec a newer hub wrote with more fields still names its version (which decides). */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     /** A profile's systems rarely change: its spec is serialised once, not per message. */
     private static final Map<RenderSpec, String> WRITTEN = new ConcurrentHashMap<>();
 

@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.HexFormat;
 
-/** HMAC-SHA256 of the trimmed value under a 256-bit search key, hex. */
+/** HMAC-SHA256 of the trimmed value under a 256-bit search key, hex: the reference {@code JournalKeys.of} must equal (one Mac per call, as the hub did before issue 16). */
 public final class HmacSearchKeys implements SearchKeys {
 
     private final SecretKeySpec key;

@@ -113,13 +113,45 @@ final class CpuTime {
         return out.append("CPU ms per message").toString();
     }
 
+    /**
+     * CPU milliseconds so far of one process's threads, grouped by thread name with digits folded
+     * ({@code GC Thread#1} and {@code GC Thread#0} are one group): what GC, the JIT and each pool cost.
+     * Linux keeps 15 characters of a thread's name. A thread that ended takes its time with it.
+     */
+    static Map<String, Double> threads(long pid) {
+        Map<String, Double> ms = new java.util.TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                String group = comm(task).replaceAll("[0-9]+", "#");
+                ms.merge(group, ticks(task) * MS_PER_TICK, Double::sum);
+            }
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return ms;
+    }
+
+    /** The groups that spent most between two {@link #threads} snapshots, in ms per message. */
+    static String topThreads(Map<String, Double> before, Map<String, Double> after, long messages, int top) {
+        Map<String, Double> per = perMessage(before, after, messages);
+        double sum = per.values().stream().mapToDouble(Double::doubleValue).sum();
+        StringBuilder out = new StringBuilder();
+        per.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(top)
+                .forEach(e -> out.append(String.format("%s %.3f (%.0f%%)  ", e.getKey(), e.getValue(), 100 * e.getValue() / sum)));
+        return out.toString().trim();
+    }
+
     static boolean available() {
         return Files.isReadable(Path.of("/proc/self/stat"));
     }
 
     private static long ticks(long pid) {
+        return ticks(Path.of("/proc", String.valueOf(pid)));
+    }
+
+    private static long ticks(Path proc) {
         try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            String stat = Files.readString(proc.resolve("stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
         } catch (IOException | RuntimeException e) {

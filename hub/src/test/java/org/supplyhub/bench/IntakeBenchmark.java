@@ -384,6 +384,7 @@ public final class IntakeBenchmark {
         /** A closed-loop round; with delivery on it lasts until the outbox has drained. */
         Round round(int n) throws Exception {
             Map<String, Double> before = CpuTime.snapshot(parts);
+            Map<String, Double> threadsBefore = CpuTime.threads(process.pid());
             long started = System.nanoTime();
             Result result = closedLoop(port, MESSAGES, CONNECTIONS);
             sent += result.count();
@@ -393,6 +394,8 @@ public final class IntakeBenchmark {
             Round round = new Round(delivery ? "hub" : "hub intake", n, result, delivered,
                     CpuTime.perMessage(before, CpuTime.snapshot(parts), result.count()));
             printRound(round);
+            System.out.printf("        hub threads  %s  CPU ms per message%n",
+                    CpuTime.topThreads(threadsBefore, CpuTime.threads(process.pid()), result.count(), 10));
             if (delivery) {
                 System.out.printf("        outbox: %d rows pending when intake ended, drained %.1f s later%s%n",
                         backlog, drainMillis / 1000.0, fileDestinations ? "; " + integrity() : "");

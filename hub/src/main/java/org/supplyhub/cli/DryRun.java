@@ -171,7 +171,7 @@ final class DryRun {
                 entry.putNull("payload");
                 entry.put("note", d.output() == DestinationDefinition.Output.STOCK
                         ? "nothing owed (no line moves stock)" : "nothing owed (no chargeable line)");
-            } else if (payload.hl7() != null) {
+            } else if (payload.hl7() != null || "hl7".equals(payload.extension())) { // ER7: a message object or its text
                 entry.set("payload", er7(encode(payload), normalise));
             } else {
                 entry.set("payload", read(new String(payload.body(), StandardCharsets.UTF_8)));

@@ -22,11 +22,16 @@ import org.supplyhub.mapping.SupplyUsage;
 import org.supplyhub.mapping.SupplyUsage.Kind;
 import org.supplyhub.mapping.SupplyUsage.Line;
 
+import org.springframework.beans.factory.annotation.Autowired;
+import org.supplyhub.hl7.Er7Writer;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.time.Clock;
+import java.util.concurrent.atomic.LongAdder;
 
 /** Renders what each kind of destination is owed for one accepted message. */
 @Component
@@ -34,10 +39,30 @@ public class Payloads {
 
     private final Hl7Support hl7;
     private final ObjectMapper json;
+    /** The billing DFT as ER7 text, without HAPI's message object (see {@link BillingDft}). */
+    private final BillingDft dftWriter;
+    /** DFTs HAPI built and encoded because {@link BillingDft#unmatched} said the writer must not. */
+    private final LongAdder dftFallbacks = new LongAdder();
 
+    @Autowired
     public Payloads(Hl7Support hl7, ObjectMapper json) {
+        this(hl7, json, Er7Writer.systemClock());
+    }
+
+    /** With the clock MSH-7 and EVN-2 of a written DFT are read from (tests pin it). */
+    Payloads(Hl7Support hl7, ObjectMapper json, Clock clock) {
         this.hl7 = hl7;
         this.json = json;
+        try {
+            this.dftWriter = new BillingDft(hl7, clock);
+        } catch (HL7Exception e) {
+            throw new IllegalStateException("HAPI has no usable v2.5.1 DFT_P03 model", e);
+        }
+    }
+
+    /** How many billing DFTs HAPI built instead of {@link BillingDft} (zero with the hub's HAPI context). */
+    public long dftFallbacks() {
+        return dftFallbacks.sum();
     }
 
     /**
@@ -73,10 +98,21 @@ public class Payloads {
                     if (d.format() == DestinationDefinition.Format.JSON) {
                         yield new Connector.Payload(key, messageId, "application/json", "json", chargesJson(usage, chargeable));
                     }
-                    DFT_P03 dft = billingDft(d, outboxId, usage, chargeable);
-                    byte[] er7 = d.connector() == ConnectorKind.MLLP ? null // HAPI's initiator encodes it itself
-                            : hl7.encode(dft).getBytes(StandardCharsets.UTF_8);
-                    yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7", er7, dft);
+                    if (d.connector() == ConnectorKind.MLLP) {
+                        // HAPI's initiator sends a message object (it encodes it and reads MSH-10 to match
+                        // the ACK): an MLLP destination keeps HAPI's DFT, which its initiator encodes
+                        yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7", null,
+                                billingDft(d, outboxId, usage, chargeable));
+                    }
+                    String er7;
+                    if (dftWriter.unmatched() == null) {
+                        er7 = dftWriter.compose(d, outboxId, usage, chargeable);
+                    } else {
+                        dftFallbacks.increment();
+                        er7 = hl7.encode(billingDft(d, outboxId, usage, chargeable));
+                    }
+                    yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7",
+                            er7.getBytes(StandardCharsets.UTF_8));
                 }
                 case STOCK -> usage.lines().stream().noneMatch(Line::movesStock) ? null
                         : new Connector.Payload(key, messageId, "application/json", "json", stockJson(usage));
@@ -89,6 +125,7 @@ public class Payloads {
     }
 
     /**
+     * The reference {@link BillingDft} writes the ER7 of, and what an MLLP destination is sent.
      * A DFT^P03 (v2.5.1) with one FT1 per chargeable line (supplies and services), enriched from the
      * item master when the line has a row there. MSH-10 is
      * derived from the outbox row, so a retry carries the same control id and the receiver can

@@ -224,8 +224,9 @@ final class AckBuilder {
     /**
      * The characters {@code DefaultEscaping} replaces with the standard delimiters: the five
      * delimiters, CR, and the truncation character, which for a four-character MSH-2 is NUL.
+     * Shared with {@link Er7Writer}.
      */
-    private static boolean special(char c) {
+    static boolean special(char c) {
         return c == '|' || c == '^' || c == '~' || c == '\\' || c == '&' || c == '\r' || c == '\0';
     }
 

@@ -1,0 +1,57 @@
+package org.supplyhub.delivery;
+
+import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.hl7.Hl7Support;
+import org.supplyhub.mapping.SupplyUsage;
+import org.supplyhub.mapping.SupplyUsage.Line;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What the billing DFT of the Mercy sample costs, in CPU time of the thread rendering it (a command,
+ * not a test): HAPI's message built with {@code initQuickstart} + {@code Terser.set} and encoded
+ * (before), against {@link BillingDft} (now), and the whole {@code render} of a file destination.
+ * Medians of the rounds after two warm-up rounds.
+ *
+ * <pre>java -cp hub/target/test-classes:hub/target/classes:$(cat cp.txt) org.supplyhub.delivery.BillingDftTiming [messages] [rounds]</pre>
+ */
+public final class BillingDftTiming {
+
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 2_000;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 9;
+        Hl7Support hl7 = new Hl7Support();
+        Payloads payloads = new Payloads(hl7, PayloadsTest.JSON);
+        SupplyUsage usage = PayloadsTest.journaled(org.supplyhub.support.Samples.read(org.supplyhub.support.Samples.MERCY));
+        DestinationDefinition d = PayloadsTest.CATALOG.destination("mercy-billing");
+        List<Line> lines = usage.lines().stream().filter(Line::chargeable).toList();
+        BillingDft writer = new BillingDft(hl7, Clock.systemDefaultZone());
+        RenderCostBenchmark.Case[] cases = {
+                new RenderCostBenchmark.Case("before: HAPI billingDft + encode + UTF-8",
+                        () -> hl7.encode(payloads.billingDft(d, 7, usage, lines)).getBytes(StandardCharsets.UTF_8).length),
+                new RenderCostBenchmark.Case("now: BillingDft.compose + UTF-8",
+                        () -> writer.compose(d, 7, usage, lines).getBytes(StandardCharsets.UTF_8).length),
+                new RenderCostBenchmark.Case("now: Payloads.render (file destination)",
+                        () -> payloads.render(d, 7, 3, usage, List.of()).body().length),
+        };
+        System.out.printf("Billing DFT of the Mercy sample (%d FT1), %d messages a round, %d rounds%n", lines.size(), n, rounds);
+        double[][] perRound = new double[cases.length][rounds];
+        for (int round = -2; round < rounds; round++) {
+            for (int c = 0; c < cases.length; c++) {
+                double us = RenderCostBenchmark.cpuMicros(cases[c].work(), n);
+                if (round >= 0) {
+                    perRound[c][round] = us;
+                }
+            }
+        }
+        for (int c = 0; c < cases.length; c++) {
+            double[] sorted = perRound[c].clone();
+            Arrays.sort(sorted);
+            System.out.printf("%-50s median %6.1f µs CPU per message (min %.1f, max %.1f)%n", cases[c].name(),
+                    sorted[sorted.length / 2], sorted[0], sorted[sorted.length - 1]);
+        }
+    }
+}

@@ -175,9 +175,13 @@ public final class IntakeBenchmark {
             hub.warm();
             List<Round> bareRounds = new ArrayList<>();
             List<Round> hubRounds = new ArrayList<>();
+            Path jfr = JFR ? Jfr.start(hub.process.pid(), "intake-only") : null;
             for (int r = 1; r <= INTAKE_ROUNDS; r++) {
                 bareRounds.add(bare.round(r));
                 hubRounds.add(hub.round(r));
+            }
+            if (jfr != null) {
+                Jfr.stopAndPrint(hub.process.pid(), jfr);
             }
             if (INTAKE_ROUNDS > 1) {
                 printMedians("plain bare", bareRounds);

@@ -155,6 +155,40 @@ class FhirJsonWriterOracleTest {
         assertThat(resources).isGreaterThan(RANDOM_USAGES * 3);
     }
 
+    /** Every precision at the writer's year bounds and the offsets' extremes, on every date the mapper renders. */
+    @Test
+    void datesAtTheBoundsWriteWhatHapiEncodes() {
+        SupplyUsage sample = MappingSupport.map(MappingSupport.MERCY, MappingSupport.mercy());
+        RenderSpec.Systems systems = RenderSpec.current(MappingSupport.MERCY.profile()).systems();
+        List<ZoneOffset> offsets = List.of(ZoneOffset.UTC, ZoneOffset.ofHours(14), ZoneOffset.ofHours(-14), ZoneOffset.ofHours(18),
+                ZoneOffset.ofHours(-18), ZoneOffset.ofHoursMinutes(5, 45), ZoneOffset.ofHoursMinutes(0, -30),
+                ZoneOffset.ofHoursMinutes(-9, -30));
+        List<OffsetDateTime> times = new ArrayList<>();
+        for (ZoneOffset offset : offsets) {
+            times.add(OffsetDateTime.of(1600, 1, 1, 0, 0, 0, 0, offset));
+            times.add(OffsetDateTime.of(1800, 1, 1, 0, 0, 0, 999_999, offset));
+            times.add(OffsetDateTime.of(1969, 12, 31, 23, 59, 59, 999_999_999, offset));
+            times.add(OffsetDateTime.of(1970, 1, 1, 0, 0, 0, 1_000_000, offset));
+            times.add(OffsetDateTime.of(2024, 2, 29, 12, 0, 0, 500_000_000, offset));
+            times.add(OffsetDateTime.of(9999, 12, 31, 23, 59, 59, 999_999_999, offset));
+        }
+        List<ChronoUnit> units = Arrays.asList(null, ChronoUnit.DAYS, ChronoUnit.HOURS, ChronoUnit.MINUTES, ChronoUnit.SECONDS,
+                ChronoUnit.MILLIS, ChronoUnit.MICROS);
+        int n = 0;
+        for (OffsetDateTime time : times) {
+            for (ChronoUnit unit : units) {
+                LocalDate date = time.toLocalDate();
+                SupplyUsage usage = withLines(sample, sample.lines().stream().map(l -> l.toBuilder().serviceDate(time, unit)
+                        .enteredDate(time, unit).implants(l.implants().isEmpty() ? List.of() : List.of(new Implant(null, null,
+                                "00889024123458", "L", "S", date, date, null, null, null, null))).build()).toList())
+                        .withFlags(List.of(new Flag("expired", "expired", 3, 0, "high", "d", true, time, null)));
+                assertSame(usage, systems, time + " " + unit);
+                n++;
+            }
+        }
+        assertThat(n).isEqualTo(times.size() * units.size());
+    }
+
     /** Dates HAPI's calendar renders otherwise, offsets it drops and null lines: HAPI encodes them, counted. */
     @Test
     void shapesTheWriterLeavesToHapiRenderThroughHapiCounted() {

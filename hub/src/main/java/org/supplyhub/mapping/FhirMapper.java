@@ -40,7 +40,7 @@ public final class FhirMapper {
     public static final String FDA_UDI = "http://hl7.org/fhir/NamingSystem/fda-udi";
     public static final String ITEM_MASTER = "urn:supplyhub:item-master";
     public static final String NDC = "http://hl7.org/fhir/sid/ndc";
-    private static final String SUPPLY_ITEM_TYPE = "http://terminology.hl7.org/CodeSystem/supply-item-type";
+    static final String SUPPLY_ITEM_TYPE = "http://terminology.hl7.org/CodeSystem/supply-item-type"; // shared with FhirJsonWriter
     /** Identifier type of a Device's catalog (reference) number; R4's identifier-type value set has none. */
     public static final String IDENTIFIER_TYPE = "urn:supplyhub:identifier-type";
     private static final CodeableConcept CATALOG_NUMBER = new CodeableConcept(
@@ -157,7 +157,7 @@ public final class FhirMapper {
         return out;
     }
 
-    private static String reasonDisplay(String reason) {
+    static String reasonDisplay(String reason) { // shared with FhirJsonWriter
         if (reason == null) {
             return null;
         }

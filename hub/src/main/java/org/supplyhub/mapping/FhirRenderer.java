@@ -10,13 +10,21 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Renders a journaled usage as the FHIR resources the hub owns, when they are needed (FHIR delivery,
  * admin API, console, {@code try}): never on the ACK path, where encoding them took ~35 % of intake's
  * CPU (JFR, issue 16). Rendering is a pure function of the usage and its {@link RenderSpec}, and
  * dispatches on the spec's version, so a message renders the same way however long it is kept.
- * Encoding uses one HAPI JSON parser per thread (a parser is not thread-safe, and cheap to keep).
+ * Version 1 is {@link FhirMapper}'s resources as HAPI's JSON parser encodes them; {@link FhirJsonWriter}
+ * writes that JSON directly, byte for byte (FhirJsonWriterOracleTest), because building the model and
+ * running HAPI's reflective encoder was ~24 % of the hub's CPU with FHIR delivery on (JFR, issue 16):
+ * the Mercy sample (7 resources) took 210 µs of thread CPU through HAPI and takes 16 µs written directly
+ * (FhirJsonWriterBenchmark, medians of 3 runs of 9 rounds of 2,000 renders). The model
+ * ({@link #resourcesByLine}) stays for callers that need HAPI objects (the validator among them);
+ * HAPI encodes the few shapes the writer leaves to it ({@link #hapiFallbacks()}), one parser per
+ * thread (a parser is not thread-safe, and cheap to keep).
  */
 @Component
 public class FhirRenderer {
@@ -33,6 +41,7 @@ public class FhirRenderer {
 
     private final ThreadLocal<IParser> parsers;
     private final ObjectMapper json;
+    private final LongAdder hapiFallbacks = new LongAdder();
 
     /** {@code fhir}: the hub's context ({@link FhirConfiguration}); {@code json}: reads journaled usages. */
     public FhirRenderer(FhirContext fhir, ObjectMapper json) {
@@ -55,10 +64,23 @@ public class FhirRenderer {
         return out;
     }
 
-    /** The resources of {@code usage} encoded as JSON, as intake used to journal them. */
+    /**
+     * The resources of {@code usage} encoded as JSON, as intake used to journal them: version 1 written
+     * directly ({@link FhirJsonWriter}, the same bytes as HAPI's encoder), except a usage whose shape it
+     * leaves to HAPI ({@link FhirJsonWriter#writable}, counted in {@link #hapiFallbacks()}).
+     */
     public List<Rendered> render(SupplyUsage usage, RenderSpec spec) {
-        IParser parser = parsers.get();
-        List<List<Resource>> byLine = resourcesByLine(usage, spec);
+        if (spec.version() == 1) {
+            if (FhirJsonWriter.writable(usage)) {
+                return FhirJsonWriter.render(usage, spec.systems());
+            }
+            hapiFallbacks.increment();
+        }
+        return encode(resourcesByLine(usage, spec), parsers.get()); // an unknown version throws here
+    }
+
+    /** HAPI's encoding of the mapper's resources: what {@link FhirJsonWriter} is byte-identical to. */
+    static List<Rendered> encode(List<List<Resource>> byLine, IParser parser) {
         List<Rendered> out = new ArrayList<>(byLine.size() * 4);
         for (int line = 0; line < byLine.size(); line++) {
             for (Resource r : byLine.get(line)) {
@@ -66,6 +88,11 @@ public class FhirRenderer {
             }
         }
         return out;
+    }
+
+    /** How many usages were rendered through HAPI because the direct writer leaves their shape to it. */
+    public long hapiFallbacks() {
+        return hapiFallbacks.sum();
     }
 
     /** The JSON of each resource only: what a FHIR transaction Bundle is composed of. */

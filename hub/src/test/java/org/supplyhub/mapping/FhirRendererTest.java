@@ -107,6 +107,7 @@ class FhirRendererTest {
         }
         int resources = 0;
         int accepted = 0;
+        long fallbacks = RENDERER.hapiFallbacks();
         for (String[] m : messages) {
             if (!(translator.translate(catalog.get(m[0]), m[1].getBytes(StandardCharsets.UTF_8), null)
                     instanceof MessageTranslator.Accepted a)) {
@@ -140,5 +141,7 @@ class FhirRendererTest {
         }
         assertThat(accepted).isGreaterThanOrEqualTo(8);
         assertThat(resources).isGreaterThan(40);
+        // written directly (FhirJsonWriter), none of them through HAPI's encoder
+        assertThat(RENDERER.hapiFallbacks()).isEqualTo(fallbacks);
     }
 }

@@ -73,6 +73,10 @@ class AlertMetricsTest {
         // counters are made on first use: wait for the deliveries, so every hub meter has a series
         Await.until(() -> scrape().containsKey("hub_deliveries_total"), 30);
         Map<String, Set<String>> exposed = scrape();
+        // the direct writers' fallbacks to HAPI are exported, by reason and output, and none was taken
+        assertThat(exposed).containsEntry("hub_ack_fallbacks_total", Set.of("reason"))
+                .containsEntry("hub_render_fallbacks_total", Set.of("output"));
+        assertThat(fallbacks()).as("fallback counters").isNotEmpty().allMatch(v -> v == 0.0);
 
         Map<String, String> queries = new LinkedHashMap<>();
         JsonNode rules = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
@@ -135,6 +139,15 @@ class AlertMetricsTest {
         assertThat(queried).contains("hub_outbox_oldest_seconds", "hub_outbox_dead", "hub_messages_total",
                 "hub_deliveries_total", "hub_intake_seconds_bucket");
         assertThat(String.join("\n", queries.values())).contains("ack=\"AR\"", "ack=\"AE\"");
+    }
+
+    /** The values of every ACK and render fallback counter's samples. */
+    List<Double> fallbacks() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus"))
+                .header("Authorization", "Bearer " + Tokens.sample(port, Tokens.ADMIN, "metrics:read")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.body().lines().filter(l -> l.startsWith("hub_ack_fallbacks_total{") || l.startsWith("hub_render_fallbacks_total{"))
+                .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).toList();
     }
 
     /** Sample name → label names, from the Prometheus text format (one line per sample). */

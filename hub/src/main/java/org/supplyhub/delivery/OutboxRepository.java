@@ -271,6 +271,9 @@ public class OutboxRepository {
             return 0;
         }
         Timestamp now = Timestamp.from(Instant.now());
+        if (postgres) {
+            return settlePostgres(settlements, now);
+        }
         return tx.execute(status -> {
             int[][] counts = jdbc.batchUpdate("update outbox set status = ?, delivered_at = ?,"
                     + " next_attempt_at = coalesce(?, next_attempt_at), lease_until = null, last_error = ?"
@@ -305,6 +308,86 @@ public class OutboxRepository {
             return settlements.size() - owned.size();
         });
     }
+
+    /**
+     * Settles on PostgreSQL in one statement (its own transaction): the outcomes go in as arrays, the
+     * outbox rows this claim still owns are updated, and exactly those rows' attempts are journaled.
+     * Measured with PgCostProbe (1000 Mercy messages at 200 msg/s, 3 file destinations; medians of 3
+     * rounds): the batch UPDATE + batch INSERT it replaces ran 3 + ~0.2 statements per message (one per
+     * row updated) plus the transaction's own; this runs ~0.13 (one per settled group). With V15, delivery's
+     * statements went from 6.7 to 3.5 a message (3 of them are delivery_attempt's foreign-key checks) and
+     * its WAL from ~4.9 to ~4.1 kB.
+     */
+    private int settlePostgres(List<Settlement> settlements, Timestamp now) {
+        int n = settlements.size();
+        Long[] ids = new Long[n];
+        Integer[] attempts = new Integer[n];
+        String[] statuses = new String[n];
+        Long[] retryAt = new Long[n];
+        String[] details = new String[n];
+        Long[] started = new Long[n];
+        Long[] durations = new Long[n];
+        String[] outcomes = new String[n];
+        String[] codes = new String[n];
+        for (int i = 0; i < n; i++) {
+            Settlement s = settlements.get(i);
+            ids[i] = s.row().id();
+            attempts[i] = s.row().attempt();
+            statuses[i] = s.outcome() == Outcome.RETRY ? "PENDING" : s.outcome().name();
+            retryAt[i] = s.retryAt() == null ? null : s.retryAt().toEpochMilli();
+            details[i] = truncate(s.detail());
+            started[i] = s.started().toEpochMilli();
+            durations[i] = s.durationMs();
+            outcomes[i] = s.outcome().name();
+            codes[i] = s.code();
+        }
+        // instants travel as epoch milliseconds: exact, and independent of the session's time zone
+        Integer settled = jdbc.execute((Connection c) -> {
+            try (var ps = c.prepareStatement(SETTLE_POSTGRES)) {
+                // planned with each call's arrays, never from a cached generic plan: one made while the outbox
+                // was small (no statistics yet) joined by a sequential scan and kept doing so as it grew,
+                // 57 ms a settle (auto_explain); planning it costs less than the rows it replaces
+                ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
+                ps.setArray(1, c.createArrayOf("bigint", ids));
+                ps.setArray(2, c.createArrayOf("integer", attempts));
+                ps.setArray(3, c.createArrayOf("varchar", statuses));
+                ps.setArray(4, c.createArrayOf("bigint", retryAt));
+                ps.setArray(5, c.createArrayOf("varchar", details));
+                ps.setArray(6, c.createArrayOf("bigint", started));
+                ps.setArray(7, c.createArrayOf("bigint", durations));
+                ps.setArray(8, c.createArrayOf("varchar", outcomes));
+                ps.setArray(9, c.createArrayOf("varchar", codes));
+                ps.setTimestamp(10, now);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+        return n - (settled == null ? 0 : settled);
+    }
+
+    /**
+     * The fencing token ({@code attempts}) and {@code status = 'PENDING'} decide which rows this claim
+     * still owns ({@code u}); only their attempts are journaled ({@code a}, which the statement runs
+     * whether or not its rows are read). A row whose lease ran out and that a later claim took is left
+     * to that claim, which has journaled this attempt as lost.
+     */
+    private static final String SETTLE_POSTGRES = """
+            with s as (select * from unnest(?::bigint[], ?::integer[], ?::varchar[], ?::bigint[], ?::varchar[],
+                                            ?::bigint[], ?::bigint[], ?::varchar[], ?::varchar[]) with ordinality
+                                 as s(id, attempt, status, retry_at, detail, started, duration_ms, outcome, code, n)),
+                 u as (update outbox o set status = s.status,
+                              delivered_at = case when s.outcome = 'DELIVERED' then ?::timestamptz end,
+                              next_attempt_at = coalesce(timestamptz 'epoch' + s.retry_at * interval '1 millisecond',
+                                                         o.next_attempt_at),
+                              lease_until = null, last_error = s.detail
+                         from s where o.id = s.id and o.attempts = s.attempt and o.status = 'PENDING'
+                       returning o.id),
+                 a as (insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome, code, detail)
+                       select s.id, s.attempt, timestamptz 'epoch' + s.started * interval '1 millisecond', s.duration_ms,
+                              s.outcome, s.code, s.detail from s join u on u.id = s.id order by s.n)
+            select count(*) from u""";
 
     /** The clear usage JSON of a claimed row; throws (tampered value, missing data key) for that row alone. */
     public String openUsage(Claimed row) {

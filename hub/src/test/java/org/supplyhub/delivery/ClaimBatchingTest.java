@@ -80,6 +80,69 @@ class ClaimBatchingTest {
             assertThat(one.more()).isTrue();
         }
 
+        /**
+         * One settle of mixed outcomes (PostgreSQL: one statement over arrays; H2: batches) writes each row's
+         * status, times and error as its outcome says, journals exactly the attempts it still owned, with
+         * their times to the millisecond, and counts the one a later claim took over as stale.
+         */
+        @Test
+        void aSettleWritesEachOutcomeAndLeavesRowsItNoLongerOwns() {
+            long message = accept("SETTLE-MIX");
+            String d = "settle-mix";
+            row(message, d, "s1");
+            row(message, d, "s2");
+            row(message, d, "s3");
+            row(message, d, "s4");
+            List<OutboxRepository.Claimed> rows = outbox.claimDue(d, 10, Duration.ofMinutes(1)).rows();
+            assertThat(rows).hasSize(4);
+            // the fourth row's lease ran out and another claim took it: its attempts went up
+            jdbc.update("update outbox set attempts = attempts + 1 where id = ?", rows.get(3).id());
+            Instant started = Instant.parse("2026-11-29T10:15:30.123Z");
+            Instant retryAt = Instant.parse("2026-11-29T11:00:00.456Z");
+            int stale = outbox.settle(List.of(
+                    OutboxRepository.Settlement.delivered(rows.get(0), started, 7, "OK"),
+                    new OutboxRepository.Settlement(rows.get(1), started, 8, OutboxRepository.Outcome.RETRY, "503",
+                            "busy", retryAt),
+                    new OutboxRepository.Settlement(rows.get(2), started, 9, OutboxRepository.Outcome.DEAD, "AR",
+                            "refused: it's \"bad\" ünïcode", null),
+                    OutboxRepository.Settlement.delivered(rows.get(3), started, 10, "LATE")));
+            assertThat(stale).isEqualTo(1);
+
+            Map<String, Object> delivered = jdbc.queryForMap("select * from outbox where id = ?", rows.get(0).id());
+            assertThat(delivered).containsEntry("status", "DELIVERED").containsEntry("last_error", null)
+                    .containsEntry("lease_until", null);
+            assertThat(delivered.get("delivered_at")).isNotNull();
+            Map<String, Object> retry = jdbc.queryForMap("select * from outbox where id = ?", rows.get(1).id());
+            assertThat(retry).containsEntry("status", "PENDING").containsEntry("last_error", "busy")
+                    .containsEntry("lease_until", null).containsEntry("delivered_at", null);
+            assertThat(instant(retry.get("next_attempt_at"))).isEqualTo(retryAt);
+            Map<String, Object> dead = jdbc.queryForMap("select * from outbox where id = ?", rows.get(2).id());
+            assertThat(dead).containsEntry("status", "DEAD").containsEntry("last_error", "refused: it's \"bad\" ünïcode")
+                    .containsEntry("delivered_at", null);
+            Map<String, Object> taken = jdbc.queryForMap("select * from outbox where id = ?", rows.get(3).id());
+            assertThat(taken).containsEntry("status", "PENDING").containsEntry("delivered_at", null);
+            assertThat(taken.get("lease_until")).as("still leased by the claim that owns it now").isNotNull();
+
+            List<Map<String, Object>> attempts = jdbc.queryForList("select outbox_id, attempt, started_at, duration_ms,"
+                    + " outcome, code, detail from delivery_attempt where outbox_id in (?, ?, ?, ?) order by id",
+                    rows.get(0).id(), rows.get(1).id(), rows.get(2).id(), rows.get(3).id());
+            assertThat(attempts).extracting(a -> ((Number) a.get("outbox_id")).longValue())
+                    .containsExactly(rows.get(0).id(), rows.get(1).id(), rows.get(2).id());
+            assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("DELIVERED", "RETRY", "DEAD");
+            assertThat(attempts).extracting(a -> a.get("code")).containsExactly("OK", "503", "AR");
+            assertThat(attempts).extracting(a -> ((Number) a.get("duration_ms")).longValue()).containsExactly(7L, 8L, 9L);
+            assertThat(attempts).extracting(a -> ((Number) a.get("attempt")).intValue()).containsOnly(1);
+            assertThat(attempts).extracting(a -> instant(a.get("started_at"))).containsOnly(started);
+            assertThat(attempts.get(2).get("detail")).isEqualTo("refused: it's \"bad\" ünïcode");
+        }
+
+        static Instant instant(Object value) {
+            if (value instanceof java.sql.Timestamp t) {
+                return t.toInstant();
+            }
+            return ((java.time.OffsetDateTime) value).toInstant();
+        }
+
         void row(long message, String destination, String account) {
             // a destination no worker polls, so the test alone claims it
             jdbc.update("insert into outbox (message_id, destination, ordering_key, status, attempts, created_at,"

@@ -23,10 +23,12 @@ import java.sql.Statement;
  * The status indexes stay whole: made partial (PENDING and DEAD), the planner picked them, with no
  * statistics, to look up claimed rows by a full scan of their status entries instead of by key.
  * <p>
- * Safe on a populated database: the fillfactor applies to pages written from now on (no rewrite), and the
- * delivered index is built before the old one is dropped, in the migration's transaction (the outbox takes
- * no writes while it builds: seconds per million rows). H2 (embedded, one node) keeps its indexes: it has
- * neither partial indexes nor fillfactor, and its claim does not read ix_outbox_due either.
+ * On a populated database: the fillfactor applies to pages written from now on (no rewrite; existing
+ * pages gain room as rows are purged, or at once with VACUUM FULL), and the delivered index is built
+ * before the old one is dropped, in the migration's transaction, so the outbox takes no writes while it
+ * builds (seconds per million rows: upgrade in a quiet moment, README "Upgrading"). An index an operator
+ * already dropped is not looked for. H2 (embedded, one node) keeps its indexes: it has neither partial
+ * indexes nor fillfactor, and its claim does not read ix_outbox_due either.
  */
 public class V15__outbox_hot_updates extends BaseJavaMigration {
 
@@ -38,9 +40,9 @@ public class V15__outbox_hot_updates extends BaseJavaMigration {
         }
         try (Statement s = c.createStatement()) {
             s.execute("alter table outbox set (fillfactor = 70)");
-            s.execute("drop index ix_outbox_due");
+            s.execute("drop index if exists ix_outbox_due");
             s.execute("create index ix_outbox_delivered_v15 on outbox (destination, delivered_at) where delivered_at is not null");
-            s.execute("drop index ix_outbox_delivered");
+            s.execute("drop index if exists ix_outbox_delivered");
             s.execute("alter index ix_outbox_delivered_v15 rename to ix_outbox_delivered");
         }
     }

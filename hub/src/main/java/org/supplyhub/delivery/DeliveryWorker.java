@@ -340,20 +340,25 @@ public class DeliveryWorker {
     }
 
     /**
-     * The row's usage, opened and parsed once per message: its destinations' senders claim it at the
-     * same moment, and the ones that come while the first opens it wait for that (before, each of the
-     * three opened and parsed it itself: ~7 % of the hub's CPU samples, JFR, issue 16). Every row's own
-     * stored value is checked: served from the cache only if it is, byte for byte, the value opened
-     * there; any other is opened on its own.
+     * The row's usage, parsed once per message: its destinations' senders claim it at the same moment,
+     * and the ones that come while the first parses it wait for that (before, each of the three parsed
+     * it itself). Every row's own stored value is checked and decrypted: served from the cache only if
+     * it is, byte for byte, the value parsed there; any other is parsed on its own. Decrypting stays
+     * outside the cache's lock: it may read the data-key table, and a wait there would hold up other
+     * messages' senders too.
      */
     private Opened opened(Claimed row) {
-        Opened cached = usages.get(row.messageId(), id -> open(row));
-        return cached.stored().equals(row.storedUsage()) ? cached : open(row);
+        Opened cached = usages.getIfPresent(row.messageId());
+        if (cached != null && cached.stored().equals(row.storedUsage())) {
+            return cached;
+        }
+        String usageJson = outbox.openUsage(row); // throws for this row alone: tampered, or no data key
+        Opened parsed = usages.get(row.messageId(), id -> parse(row, usageJson));
+        return parsed.stored().equals(row.storedUsage()) ? parsed : parse(row, usageJson);
     }
 
-    /** Decrypts (throws as {@link OutboxRepository#openUsage} does) and parses ({@link UnreadableUsage}). */
-    private Opened open(Claimed row) {
-        String usageJson = outbox.openUsage(row);
+    /** The decrypted usage parsed, with its render spec ({@link UnreadableUsage} if it cannot be read). */
+    private Opened parse(Claimed row, String usageJson) {
         try {
             return new Opened(row.storedUsage(), parse(usageJson), spec(usageJson));
         } catch (RuntimeException e) {

@@ -334,14 +334,14 @@ public class OutboxRepository {
             ids[i] = s.row().id();
             attempts[i] = s.row().attempt();
             statuses[i] = s.outcome() == Outcome.RETRY ? "PENDING" : s.outcome().name();
-            retryAt[i] = s.retryAt() == null ? null : s.retryAt().toEpochMilli();
+            retryAt[i] = s.retryAt() == null ? null : micros(s.retryAt());
             details[i] = truncate(s.detail());
-            started[i] = s.started().toEpochMilli();
+            started[i] = micros(s.started());
             durations[i] = s.durationMs();
             outcomes[i] = s.outcome().name();
             codes[i] = s.code();
         }
-        // instants travel as epoch milliseconds: exact, and independent of the session's time zone
+        // instants travel as epoch microseconds (timestamptz's own precision): exact, and independent of the session's time zone
         Integer settled = jdbc.execute((Connection c) -> {
             try (var ps = c.prepareStatement(SETTLE_POSTGRES)) {
                 // planned with each call's arrays, never from a cached generic plan: one made while the outbox
@@ -367,6 +367,11 @@ public class OutboxRepository {
         return n - (settled == null ? 0 : settled);
     }
 
+    /** Microseconds since the epoch: what a timestamptz keeps of an instant (whose nanoseconds it rounds away). */
+    private static long micros(Instant t) {
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+
     /**
      * The fencing token ({@code attempts}) and {@code status = 'PENDING'} decide which rows this claim
      * still owns ({@code u}); only their attempts are journaled ({@code a}, which the statement runs
@@ -379,13 +384,13 @@ public class OutboxRepository {
                                  as s(id, attempt, status, retry_at, detail, started, duration_ms, outcome, code, n)),
                  u as (update outbox o set status = s.status,
                               delivered_at = case when s.outcome = 'DELIVERED' then ?::timestamptz end,
-                              next_attempt_at = coalesce(timestamptz 'epoch' + s.retry_at * interval '1 millisecond',
+                              next_attempt_at = coalesce(timestamptz 'epoch' + s.retry_at * interval '1 microsecond',
                                                          o.next_attempt_at),
                               lease_until = null, last_error = s.detail
                          from s where o.id = s.id and o.attempts = s.attempt and o.status = 'PENDING'
                        returning o.id),
                  a as (insert into delivery_attempt (outbox_id, attempt, started_at, duration_ms, outcome, code, detail)
-                       select s.id, s.attempt, timestamptz 'epoch' + s.started * interval '1 millisecond', s.duration_ms,
+                       select s.id, s.attempt, timestamptz 'epoch' + s.started * interval '1 microsecond', s.duration_ms,
                               s.outcome, s.code, s.detail from s join u on u.id = s.id order by s.n)
             select count(*) from u""";
 

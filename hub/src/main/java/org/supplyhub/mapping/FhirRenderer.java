@@ -70,13 +70,14 @@ public class FhirRenderer {
      * leaves to HAPI ({@link FhirJsonWriter#writable}, counted in {@link #hapiFallbacks()}).
      */
     public List<Rendered> render(SupplyUsage usage, RenderSpec spec) {
-        if (spec.version() == 1) {
-            if (FhirJsonWriter.writable(usage)) {
-                return FhirJsonWriter.render(usage, spec.systems());
-            }
+        if (spec.version() == 1 && FhirJsonWriter.writable(usage)) {
+            return FhirJsonWriter.render(usage, spec.systems());
+        }
+        List<Rendered> rendered = encode(resourcesByLine(usage, spec), parsers.get()); // an unknown version throws here
+        if (spec.version() == 1) { // counted once HAPI rendered it: a usage that renders nowhere is no fallback
             hapiFallbacks.increment();
         }
-        return encode(resourcesByLine(usage, spec), parsers.get()); // an unknown version throws here
+        return rendered;
     }
 
     /** HAPI's encoding of the mapper's resources: what {@link FhirJsonWriter} is byte-identical to. */

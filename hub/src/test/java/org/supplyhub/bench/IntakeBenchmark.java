@@ -190,6 +190,10 @@ public final class IntakeBenchmark {
             }
             System.out.printf("ratio intake only / plain bare   taken %.2f (median of rounds)%n",
                     median(ratiosOf(hubRounds, bareRounds, Round::taken)));
+            Result paced = openLoop(hub.port, RATE, RATE_SECONDS, CONNECTIONS);
+            print("hub intake only @ " + RATE + " msg/s offered", paced);
+            System.out.printf("  ACK p99 at %d msg/s offered, intake only: %.1f ms; taken %.0f msg/s of %d offered%n",
+                    RATE, paced.percentile(99), paced.throughput(), RATE);
         }
     }
 

@@ -14,12 +14,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AutovacuumCheckTest {
 
     @Test
-    void warnsExactlyWhenPostgresRunsWithoutAutovacuum() throws Exception {
+    void warnsExactlyWhenPostgresRunsWithoutAutovacuumOrItsCounts() throws Exception {
         DriverManagerDataSource postgres = dataSource(TestDatabases.postgres());
         boolean off;
         try (Connection c = postgres.getConnection(); ResultSet rs = c.createStatement().executeQuery("show autovacuum")) {
             rs.next();
             off = "off".equals(rs.getString(1));
+        }
+        try (Connection c = postgres.getConnection(); ResultSet rs = c.createStatement().executeQuery("show track_counts")) {
+            rs.next();
+            off |= "off".equals(rs.getString(1));
         }
         // the local test server runs without it (this test then checks the warning), a container with it
         assertThat(AutovacuumCheck.warning(postgres)).isEqualTo(off ? AutovacuumCheck.WARNING : null);

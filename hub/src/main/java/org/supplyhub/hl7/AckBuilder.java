@@ -24,14 +24,11 @@ import ca.uhn.hl7v2.parser.Escaping;
 final class AckBuilder {
 
     /** The delimiters every ACK the hub writes uses, whatever the sender's. */
-    static final EncodingCharacters STANDARD = new EncodingCharacters('|', "^~\\&");
+    static final EncodingCharacters STANDARD = Er7Writer.STANDARD;
 
     private final Escaping escaping;
     private AckModel model;
-    private final StringBuilder out = new StringBuilder(256);
-    private int segmentStart;
-    private int fieldStart;
-    private int componentStart;
+    private Er7Writer out;
 
     AckBuilder(Escaping escaping) {
         this.escaping = escaping;
@@ -53,10 +50,9 @@ final class AckBuilder {
             throws DataTypeException {
         this.model = model;
         boolean asOf25 = model.asOf25;
-        out.setLength(0);
+        out = new Er7Writer(escaping, 256);
 
-        startSegment("MSH");
-        out.append("^~\\&").append('|'); // MSH-2 is written as it is, not escaped
+        out.startHeader(); // MSH-2 is written as it is, not escaped
         field(Slot.MSH_3, header.sendingApplication());
         field(Slot.MSH_4, header.sendingFacility());
         field(Slot.MSH_5, header.receivingApplication());
@@ -148,21 +144,14 @@ final class AckBuilder {
         }
     }
 
-    // PipeParser.encode: each subcomponent is followed by '&', each component by '^', each field by
-    // '|', and trailing separators are stripped at each level.
+    // PipeParser.encode's layout is Er7Writer's; here each value goes through the model's rules first
 
     private void startSegment(String name) {
-        segmentStart = out.length();
-        out.append(name).append('|');
+        out.startSegment(name);
     }
 
     private void endSegment() {
-        strip('|', segmentStart);
-        if (out.length() - segmentStart < 4) {
-            out.setLength(segmentStart); // nothing but the name: PipeParser leaves it out
-        } else {
-            out.append('\r');
-        }
+        out.endSegment();
     }
 
     private void field(Slot slot, String value) throws DataTypeException {
@@ -172,16 +161,15 @@ final class AckBuilder {
     }
 
     private void emptyField() {
-        out.append('|');
+        out.emptyField();
     }
 
     private void startField() {
-        fieldStart = out.length();
+        out.startField();
     }
 
     private void endField() {
-        strip('^', fieldStart);
-        out.append('|');
+        out.endField();
     }
 
     private void component(Slot slot, String value) throws DataTypeException {
@@ -191,50 +179,15 @@ final class AckBuilder {
     }
 
     private void startComponent() {
-        componentStart = out.length();
+        out.startComponent();
     }
 
     private void endComponent() {
-        strip('&', componentStart);
-        out.append('^');
+        out.endComponent();
     }
 
     /** A value HAPI sets in {@code slot} (null: a position HAPI leaves alone). */
     private void subcomponent(Slot slot, String value) throws DataTypeException {
-        if (slot != null) {
-            value = model.set(slot, value);
-        }
-        if (value != null) {
-            appendEscaped(value);
-        }
-        out.append('&');
-    }
-
-    /** The value as HAPI's escaping writes it; the common case, nothing to escape, without calling it. */
-    private void appendEscaped(String value) {
-        for (int i = 0; i < value.length(); i++) {
-            if (special(value.charAt(i))) {
-                out.append(escaping.escape(value, STANDARD));
-                return;
-            }
-        }
-        out.append(value);
-    }
-
-    /**
-     * The characters {@code DefaultEscaping} replaces with the standard delimiters: the five
-     * delimiters, CR, and the truncation character, which for a four-character MSH-2 is NUL.
-     * Shared with {@link Er7Writer}.
-     */
-    static boolean special(char c) {
-        return c == '|' || c == '^' || c == '~' || c == '\\' || c == '&' || c == '\r' || c == '\0';
-    }
-
-    private void strip(char separator, int from) {
-        int end = out.length();
-        while (end > from && out.charAt(end - 1) == separator) {
-            end--;
-        }
-        out.setLength(end);
+        out.subcomponent(slot == null ? value : model.set(slot, value));
     }
 }

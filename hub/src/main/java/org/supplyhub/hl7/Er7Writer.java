@@ -2,6 +2,7 @@ package org.supplyhub.hl7;
 
 import ca.uhn.hl7v2.model.DataTypeException;
 import ca.uhn.hl7v2.parser.DefaultEscaping;
+import ca.uhn.hl7v2.parser.EncodingCharacters;
 import ca.uhn.hl7v2.parser.Escaping;
 
 import java.time.Clock;
@@ -13,12 +14,15 @@ import java.time.Clock;
  * segment with nothing after its name left out; every value escaped by HAPI's own {@link Escaping}
  * (a value without a character it replaces is appended without calling it). The caller gives the
  * values as HAPI's {@code setValue} would store them (see {@code BillingDft} for the trimming rules).
- * The structure is {@link AckBuilder}'s; the two share the escaping test and the standard delimiters.
+ * {@link AckBuilder} writes ACKs with it, {@code BillingDft} billing DFTs.
  */
 public final class Er7Writer {
 
+    /** The delimiters the hub writes with (ACKs and DFTs), whatever a sender's. */
+    static final EncodingCharacters STANDARD = new EncodingCharacters('|', "^~\\&");
+
     private final Escaping escaping;
-    /** DefaultEscaping changes only the characters {@link AckBuilder#special} names; another one is always called. */
+    /** DefaultEscaping changes only the characters {@link #special} names; another one is always called. */
     private final boolean defaultEscaping;
     private final StringBuilder out;
     private int segmentStart;
@@ -144,11 +148,19 @@ public final class Er7Writer {
         return out.toString();
     }
 
+    /**
+     * The characters {@code DefaultEscaping} replaces with the standard delimiters: the five
+     * delimiters, CR, and the truncation character, which for a four-character MSH-2 is NUL.
+     */
+    static boolean special(char c) {
+        return c == '|' || c == '^' || c == '~' || c == '\\' || c == '&' || c == '\r' || c == '\0';
+    }
+
     private void appendEscaped(String value) {
         if (defaultEscaping) {
             int n = value.length();
             int i = 0;
-            while (i < n && !AckBuilder.special(value.charAt(i))) {
+            while (i < n && !special(value.charAt(i))) {
                 i++;
             }
             if (i == n) {
@@ -156,7 +168,7 @@ public final class Er7Writer {
                 return;
             }
         }
-        out.append(escaping.escape(value, AckBuilder.STANDARD));
+        out.append(escaping.escape(value, STANDARD));
     }
 
     private void strip(char separator, int from) {

@@ -1,5 +1,7 @@
 package org.supplyhub.delivery;
 
+import org.supplyhub.support.CpuCases;
+
 import org.supplyhub.config.DestinationDefinition;
 import org.supplyhub.hl7.Hl7Support;
 import org.supplyhub.mapping.SupplyUsage;
@@ -7,7 +9,6 @@ import org.supplyhub.mapping.SupplyUsage.Line;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,29 +30,13 @@ public final class BillingDftTiming {
         DestinationDefinition d = PayloadsTest.CATALOG.destination("mercy-billing");
         List<Line> lines = usage.lines().stream().filter(Line::chargeable).toList();
         BillingDft writer = new BillingDft(hl7, Clock.systemDefaultZone());
-        RenderCostBenchmark.Case[] cases = {
-                new RenderCostBenchmark.Case("before: HAPI billingDft + encode + UTF-8",
-                        () -> hl7.encode(payloads.billingDft(d, 7, usage, lines)).getBytes(StandardCharsets.UTF_8).length),
-                new RenderCostBenchmark.Case("now: BillingDft.compose + UTF-8",
-                        () -> writer.compose(d, 7, usage, lines).getBytes(StandardCharsets.UTF_8).length),
-                new RenderCostBenchmark.Case("now: Payloads.render (file destination)",
-                        () -> payloads.render(d, 7, 3, usage, List.of()).body().length),
-        };
         System.out.printf("Billing DFT of the Mercy sample (%d FT1), %d messages a round, %d rounds%n", lines.size(), n, rounds);
-        double[][] perRound = new double[cases.length][rounds];
-        for (int round = -2; round < rounds; round++) {
-            for (int c = 0; c < cases.length; c++) {
-                double us = RenderCostBenchmark.cpuMicros(cases[c].work(), n);
-                if (round >= 0) {
-                    perRound[c][round] = us;
-                }
-            }
-        }
-        for (int c = 0; c < cases.length; c++) {
-            double[] sorted = perRound[c].clone();
-            Arrays.sort(sorted);
-            System.out.printf("%-50s median %6.1f µs CPU per message (min %.1f, max %.1f)%n", cases[c].name(),
-                    sorted[sorted.length / 2], sorted[0], sorted[sorted.length - 1]);
-        }
+        CpuCases.printMedians(List.of(
+                new CpuCases.Case("before: HAPI billingDft + encode + UTF-8",
+                        () -> hl7.encode(payloads.billingDft(d, 7, usage, lines)).getBytes(StandardCharsets.UTF_8).length),
+                new CpuCases.Case("now: BillingDft.compose + UTF-8",
+                        () -> writer.compose(d, 7, usage, lines).getBytes(StandardCharsets.UTF_8).length),
+                new CpuCases.Case("now: Payloads.render (file destination)",
+                        () -> payloads.render(d, 7, 3, usage, List.of()).body().length)), n, rounds, 2);
     }
 }

@@ -18,13 +18,12 @@ import org.supplyhub.mapping.FhirMapper;
 import org.supplyhub.mapping.FhirRenderer;
 import org.supplyhub.mapping.RenderSpec;
 import org.supplyhub.mapping.SupplyUsage;
+import org.supplyhub.support.CpuCases;
 import org.supplyhub.support.Samples;
 import org.supplyhub.support.TestInterfaces;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -63,8 +62,8 @@ public final class RenderCostBenchmark {
         System.out.printf("Render cost: the Mercy sample, %d resources (%d bytes of JSON), %d messages a round, %d rounds%n",
                 resources.size(), resources.stream().mapToInt(String::length).sum(), n, rounds);
 
-        Case[] cases = {
-                new Case("intake before: build + encode 7 resources (new parser per message)", () -> {
+        List<CpuCases.Case> cases = List.of(
+                new CpuCases.Case("intake before: build + encode 7 resources (new parser per message)", () -> {
                     IParser p = fhir.newJsonParser();
                     long s = 0;
                     for (Resource r : FhirMapper.toFhir(usage, iface.mapper().profile().systems())) {
@@ -72,50 +71,14 @@ public final class RenderCostBenchmark {
                     }
                     return s;
                 }),
-                new Case("intake now: the render spec spliced into the usage JSON", () -> spec.journal(plainUsage).length()),
-                new Case("build the 7 resources only (no encoding)", () -> FhirRenderer.resources(usage, spec).size()),
-                new Case("render + encode 7 resources (parser per thread)", () -> renderer.render(usage, spec).size()),
-                new Case("read the spec from the journaled usage", () -> RenderSpec.read(journaled).version()),
-                new Case("Bundle from 7 resources, streaming scan (now)", () -> payloads.transaction(resources).length),
-                new Case("Bundle from 7 resources, tree per resource (before)", () -> treeTransaction(resources).length),
-                new Case("FHIR delivery now: render + encode + Bundle", () -> payloads.transaction(renderer.json(usage, spec)).length),
-        };
-        double[][] perRound = new double[cases.length][rounds];
-        for (int round = -2; round < rounds; round++) { // two rounds warm the JIT up
-            for (int c = 0; c < cases.length; c++) {
-                double us = cpuMicros(cases[c].work(), n);
-                if (round >= 0) {
-                    perRound[c][round] = us;
-                }
-            }
-        }
-        for (int c = 0; c < cases.length; c++) {
-            double[] sorted = perRound[c].clone();
-            Arrays.sort(sorted);
-            System.out.printf("%-70s median %7.1f µs CPU per message (min %.1f, max %.1f)%n", cases[c].name(),
-                    sorted[sorted.length / 2], sorted[0], sorted[sorted.length - 1]);
-        }
-    }
-
-    record Case(String name, Work work) { }
-
-    @FunctionalInterface
-    interface Work {
-        long run() throws Exception;
-    }
-
-    static double cpuMicros(Work work, int n) throws Exception {
-        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
-        long start = cpu.getCurrentThreadCpuTime();
-        long sink = 0;
-        for (int i = 0; i < n; i++) {
-            sink += work.run();
-        }
-        long used = cpu.getCurrentThreadCpuTime() - start;
-        if (sink == 42) {
-            System.out.println();
-        }
-        return used / 1000.0 / n;
+                new CpuCases.Case("intake now: the render spec spliced into the usage JSON", () -> spec.journal(plainUsage).length()),
+                new CpuCases.Case("build the 7 resources only (no encoding)", () -> FhirRenderer.resources(usage, spec).size()),
+                new CpuCases.Case("render + encode 7 resources (parser per thread)", () -> renderer.render(usage, spec).size()),
+                new CpuCases.Case("read the spec from the journaled usage", () -> RenderSpec.read(journaled).version()),
+                new CpuCases.Case("Bundle from 7 resources, streaming scan (now)", () -> payloads.transaction(resources).length),
+                new CpuCases.Case("Bundle from 7 resources, tree per resource (before)", () -> treeTransaction(resources).length),
+                new CpuCases.Case("FHIR delivery now: render + encode + Bundle", () -> payloads.transaction(renderer.json(usage, spec)).length));
+        CpuCases.printMedians(cases, n, rounds, 2); // two rounds warm the JIT up
     }
 
     /** The Bundle composition before issue 16: a Jackson tree per resource to read its type, id and identifier. */

@@ -125,7 +125,8 @@ public class Payloads {
     }
 
     /**
-     * The reference {@link BillingDft} writes the ER7 of, and what an MLLP destination is sent.
+     * The reference {@link BillingDft} writes the ER7 of, and what an MLLP destination is sent: a change
+     * here must be made there too ({@code BillingDftTest} fails until it is).
      * A DFT^P03 (v2.5.1) with one FT1 per chargeable line (supplies and services), enriched from the
      * item master when the line has a row there. MSH-10 is
      * derived from the outbox row, so a retry carries the same control id and the receiver can

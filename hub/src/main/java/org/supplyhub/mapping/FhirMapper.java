@@ -33,6 +33,10 @@ import java.util.UUID;
  * per implant and a ChargeItem; per service line a ChargeItem only. Resources the EHR owns are
  * referenced by identifier only. Resource ids are name-based UUIDs of interface, transaction id and
  * type, so mapping the same transaction again yields the same resources.
+ *
+ * <p>Render version 1 is written by {@link FhirJsonWriter} straight to JSON, byte for byte what HAPI
+ * encodes of these resources: a change here must be made there too ({@code FhirJsonWriterOracleTest}
+ * fails until it is), and a change to what version 1 produces is a new render version ({@link RenderSpec}).
  */
 public final class FhirMapper {
 

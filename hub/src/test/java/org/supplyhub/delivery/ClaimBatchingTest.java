@@ -83,7 +83,7 @@ class ClaimBatchingTest {
         /**
          * One settle of mixed outcomes (PostgreSQL: one statement over arrays; H2: batches) writes each row's
          * status, times and error as its outcome says, journals exactly the attempts it still owned, with
-         * their times to the millisecond, and counts the one a later claim took over as stale.
+         * their times to the microsecond, and counts the one a later claim took over as stale.
          */
         @Test
         void aSettleWritesEachOutcomeAndLeavesRowsItNoLongerOwns() {

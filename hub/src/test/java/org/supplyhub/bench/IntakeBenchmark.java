@@ -1,6 +1,6 @@
 package org.supplyhub.bench;
 
-import org.supplyhub.support.Samples;
+import org.supplyhub.support.BenchMessages;
 import org.supplyhub.support.TestDatabases;
 import org.supplyhub.support.TestInterfaces;
 
@@ -74,9 +74,9 @@ public final class IntakeBenchmark {
     static final int DRAIN_SECONDS = Integer.getInteger("bench.drainSeconds", 600);
     static final boolean JFR = Boolean.getBoolean("bench.jfr");
     static final boolean CAMEL_BARE = Boolean.getBoolean("bench.camelBare");
-    static final String TEMPLATE = Samples.read(Samples.MERCY);
     static final AtomicLong SEQUENCE = new AtomicLong();
     static final String RUN = Long.toString(System.currentTimeMillis(), 36).toUpperCase();
+    static final BenchMessages LOAD = new BenchMessages("B");
     /** The destinations a Mercy message owes (routes/mercy-or.yaml): billing, inventory, fhir-server. */
     static final int MERCY_DESTINATIONS = 3;
     /** The JVM options of every server JVM the benchmark starts: the product's heap bound, the JVM's default GC. */
@@ -667,7 +667,7 @@ public final class IntakeBenchmark {
         String[][] messages = new String[connections][perConnection];
         for (String[] batch : messages) {
             for (int i = 0; i < perConnection; i++) {
-                batch[i] = nextMessage();
+                batch[i] = LOAD.next();
             }
         }
         long started = System.nanoTime();
@@ -708,14 +708,6 @@ public final class IntakeBenchmark {
      * use of a serial, and one serial repeated in every message made that lookup return (and decrypt)
      * all earlier messages' rows — seconds a message after a few thousand, which no real feed does.
      */
-    static String nextMessage() {
-        long n = SEQUENCE.incrementAndGet();
-        String id = "B" + RUN + "-" + n;
-        return Samples.withControlId(TEMPLATE, id).replace("TX-88120-", "TX-" + RUN + n + "-")
-                .replace("SN00042519", "S" + RUN + n)
-                .replace("ACCT90017733", "ACCT" + (90_000_000 + n % 500));
-    }
-
     static Process startJvm(List<String> args, String name) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");

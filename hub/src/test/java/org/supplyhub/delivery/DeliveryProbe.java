@@ -1,7 +1,7 @@
 package org.supplyhub.delivery;
 
 import org.supplyhub.support.Mllp;
-import org.supplyhub.support.Samples;
+import org.supplyhub.support.BenchMessages;
 import org.supplyhub.support.TestDatabases;
 import org.supplyhub.support.TestInterfaces;
 
@@ -24,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
@@ -38,9 +37,7 @@ import java.util.stream.Stream;
  */
 public final class DeliveryProbe {
 
-    private static final String TEMPLATE = Samples.read(Samples.MERCY);
-    private static final AtomicLong SEQUENCE = new AtomicLong();
-    private static final String RUN = Long.toString(System.currentTimeMillis(), 36).toUpperCase();
+    private static final BenchMessages LOAD = new BenchMessages("P");
     private static final List<String> DESTINATIONS = List.of("mercy-billing", "mercy-inventory", "lakeside-billing",
             "lakeside-inventory", "fhir-server");
 
@@ -201,7 +198,7 @@ public final class DeliveryProbe {
     private static void fill(int port, int messages, int connections) throws Exception {
         for (int attempt = 1; ; attempt++) { // the first message of a cold hub on a busy machine can take long
             try (Mllp mllp = new Mllp(port)) {
-                if (mllp.send(nextMessage(), StandardCharsets.UTF_8) != null) {
+                if (mllp.send(LOAD.next(), StandardCharsets.UTF_8) != null) {
                     break;
                 }
             } catch (java.net.SocketTimeoutException e) {
@@ -229,7 +226,7 @@ public final class DeliveryProbe {
                         if (interval > 0 && wait > 0) {
                             TimeUnit.NANOSECONDS.sleep(wait);
                         }
-                        String ack = mllp.send(nextMessage(), StandardCharsets.UTF_8);
+                        String ack = mllp.send(LOAD.next(), StandardCharsets.UTF_8);
                         if (ack == null || !ack.contains("\rMSA|AA|")) {
                             throw new IllegalStateException("not AA");
                         }
@@ -242,13 +239,6 @@ public final class DeliveryProbe {
             f.get();
         }
         pool.shutdown();
-    }
-
-    private static String nextMessage() {
-        long n = SEQUENCE.incrementAndGet();
-        return Samples.withControlId(TEMPLATE, "P" + RUN + "-" + n).replace("TX-88120-", "TX-" + RUN + n + "-")
-                .replace("ACCT90017733", "ACCT" + (90_000_000 + n % 500))
-                .replace("SN00042519", "SN" + RUN + n); // a device used once: not a reuse to look up
     }
 
     private static Process startHub(Map<String, String> db, TestInterfaces interfaces, Path kek, boolean delivery,

@@ -6,7 +6,7 @@ import org.supplyhub.SupplyHubApplication;
 import org.supplyhub.config.InterfaceDefinition;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.ingest.IntakeService;
-import org.supplyhub.support.Samples;
+import org.supplyhub.support.BenchMessages;
 import org.supplyhub.support.TestDatabases;
 import org.supplyhub.support.TestInterfaces;
 import org.supplyhub.support.TestKeys;
@@ -27,7 +27,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A measuring tool, not a test: what the hub's own PostgreSQL backends spend per message in the default
@@ -42,9 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public class PgCostProbe {
 
-    private static final String TEMPLATE = Samples.read(Samples.MERCY);
-    private static final AtomicLong SEQUENCE = new AtomicLong();
     private static final String RUN = Long.toString(System.currentTimeMillis(), 36).toUpperCase();
+    private static final BenchMessages LOAD = new BenchMessages("P");
     private static final String APP = "pgprobe-" + RUN;
     private static final String DB = "pgprobe";
     private static final List<String> DESTINATIONS = List.of("mercy-billing", "mercy-inventory", "lakeside-billing",
@@ -267,7 +265,7 @@ public class PgCostProbe {
                     if (interval > 0 && wait > 0) {
                         TimeUnit.NANOSECONDS.sleep(wait);
                     }
-                    String ack = intake.receive(iface, nextMessage().getBytes(StandardCharsets.UTF_8), null, "probe")
+                    String ack = intake.receive(iface, LOAD.next().getBytes(StandardCharsets.UTF_8), null, "probe")
                             .ackCode();
                     if (!"AA".equals(ack)) {
                         throw new IllegalStateException("not AA: " + ack);
@@ -280,12 +278,5 @@ public class PgCostProbe {
             f.get();
         }
         pool.shutdown();
-    }
-
-    private static String nextMessage() {
-        long n = SEQUENCE.incrementAndGet();
-        return Samples.withControlId(TEMPLATE, "P" + RUN + "-" + n).replace("TX-88120-", "TX-" + RUN + n + "-")
-                .replace("ACCT90017733", "ACCT" + (90_000_000 + n % 500))
-                .replace("SN00042519", "SN" + RUN + n); // a device used once: not a reuse to look up
     }
 }

@@ -1,6 +1,6 @@
 package org.supplyhub.ingest.perf;
 
-import org.supplyhub.support.Samples;
+import org.supplyhub.support.BenchMessages;
 import org.supplyhub.support.TestDatabases;
 import org.supplyhub.support.TestInterfaces;
 
@@ -50,14 +50,12 @@ public final class IntakeCpuHarness {
     static final int WARMUP = Integer.getInteger("harness.warmup", 8000);
     static final int RATE = Integer.getInteger("harness.rate", 0);
     static final int RATE_SECONDS = Integer.getInteger("harness.rateSeconds", 10);
-    static final String TEMPLATE = Samples.read(Samples.MERCY);
     /**
      * The bench's message repeats one implant (same DI, serial, patient and service time) in every message,
      * so each message's implant check reads every earlier use; true gives each message its own serial.
      */
     static final boolean UNIQUE_SERIALS = Boolean.getBoolean("harness.uniqueSerials");
-    static final AtomicLong SEQUENCE = new AtomicLong();
-    static final String RUN = Long.toString(System.currentTimeMillis(), 36).toUpperCase();
+    static final BenchMessages LOAD = new BenchMessages("H");
 
     record Variant(String name, String classes, Process hub, int port, Map<String, String> db) { }
 
@@ -247,7 +245,7 @@ public final class IntakeCpuHarness {
                         if (wait > 0) {
                             TimeUnit.NANOSECONDS.sleep(wait);
                         }
-                        out.write(frame(nextMessage().getBytes(StandardCharsets.UTF_8)));
+                        out.write(frame(LOAD.next(UNIQUE_SERIALS).getBytes(StandardCharsets.UTF_8)));
                         out.flush();
                         String ack = read(in);
                         latencies[offset + i] = System.nanoTime() - due;
@@ -295,14 +293,6 @@ public final class IntakeCpuHarness {
     }
 
     /** The Mercy sample with a unique control id and transaction ids, spread over 500 patient accounts (as the bench). */
-    static String nextMessage() {
-        long n = SEQUENCE.incrementAndGet();
-        String id = "H" + RUN + "-" + n;
-        String message = Samples.withControlId(TEMPLATE, id).replace("TX-88120-", "TX-" + RUN + n + "-")
-                .replace("ACCT90017733", "ACCT" + (90_000_000 + n % 500));
-        return UNIQUE_SERIALS ? message.replace("SN00042519", "SN" + RUN + n) : message;
-    }
-
     static void waitForPort(int port, int seconds) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {

@@ -8,7 +8,6 @@ import ca.uhn.hl7v2.llp.MinLLPWriter;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -54,7 +53,6 @@ public class MllpConnector implements Connector {
     private volatile boolean closed;
 
     /** As many idle connections per receiver as a destination has senders (each sends one message at a time). */
-    @Autowired
     public MllpConnector(@Value("${hub.delivery.senders:8}") int maxIdle) {
         if (maxIdle < 1) {
             throw new IllegalArgumentException("maxIdle must be at least 1");

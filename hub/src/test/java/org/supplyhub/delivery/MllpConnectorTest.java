@@ -3,6 +3,7 @@ package org.supplyhub.delivery;
 import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.model.v251.message.DFT_P03;
 import ca.uhn.hl7v2.util.Terser;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -81,7 +82,7 @@ class MllpConnectorTest {
     void anAeIsARetryAndTheConnectionStays() throws Exception {
         receiver.answer = (id, conn) -> Reply.ack(id.equals("SH1") ? "AE" : "AA", id);
         DestinationDefinition d = destination(Duration.ofSeconds(5), false);
-        DeliveryException e = catchThrowableOfType(() -> mllp.send(d, dft(1)), DeliveryException.class);
+        DeliveryException e = failure(() -> mllp.send(d, dft(1)));
         assertThat(e.code()).isEqualTo("AE");
         assertThat(e.permanent()).isFalse();
         assertThat(mllp.send(d, dft(2))).isEqualTo("AA");
@@ -91,17 +92,14 @@ class MllpConnectorTest {
     @Test
     void anArIsDeadUnlessRejectionsAreRetried() throws Exception {
         receiver.answer = (id, conn) -> Reply.ack("AR", id);
-        DeliveryException dead = catchThrowableOfType(
-                () -> mllp.send(destination(Duration.ofSeconds(5), false), dft(1)), DeliveryException.class);
+        DeliveryException dead = failure(() -> mllp.send(destination(Duration.ofSeconds(5), false), dft(1)));
         assertThat(dead.code()).isEqualTo("AR");
         assertThat(dead.permanent()).isTrue();
-        DeliveryException retried = catchThrowableOfType(
-                () -> mllp.send(destination(Duration.ofSeconds(5), true), dft(2)), DeliveryException.class);
+        DeliveryException retried = failure(() -> mllp.send(destination(Duration.ofSeconds(5), true), dft(2)));
         assertThat(retried.code()).isEqualTo("AR");
         assertThat(retried.permanent()).isFalse();
         receiver.answer = (id, conn) -> Reply.ack("CR", id);
-        assertThat(catchThrowableOfType(() -> mllp.send(destination(Duration.ofSeconds(5), false), dft(3)),
-                DeliveryException.class).permanent()).isTrue();
+        assertThat(failure(() -> mllp.send(destination(Duration.ofSeconds(5), false), dft(3))).permanent()).isTrue();
     }
 
     @Test
@@ -109,7 +107,7 @@ class MllpConnectorTest {
         // the first message's ACK (an AR) comes after the timeout: it must not answer anything
         receiver.answer = (id, conn) -> id.equals("SH1") ? Reply.late("AR", id, 1500) : Reply.ack("AA", id);
         DestinationDefinition d = destination(Duration.ofMillis(300), false);
-        DeliveryException e = catchThrowableOfType(() -> mllp.send(d, dft(1)), DeliveryException.class);
+        DeliveryException e = failure(() -> mllp.send(d, dft(1)));
         assertThat(e.code()).isEqualTo("NO-ACK");
         assertThat(e.permanent()).isFalse();
         assertThat(mllp.openConnections()).isZero();
@@ -125,7 +123,7 @@ class MllpConnectorTest {
     void anAckOfAnotherMessageIsNotDeliveredAndItsConnectionIsClosed() throws Exception {
         receiver.answer = (id, conn) -> Reply.ack("AA", id.equals("SH1") ? "SH999" : id);
         DestinationDefinition d = destination(Duration.ofSeconds(5), false);
-        DeliveryException e = catchThrowableOfType(() -> mllp.send(d, dft(1)), DeliveryException.class);
+        DeliveryException e = failure(() -> mllp.send(d, dft(1)));
         assertThat(e.code()).isEqualTo("NO-ACK");
         assertThat(e.permanent()).isFalse();
         assertThat(mllp.openConnections()).isZero();
@@ -138,11 +136,11 @@ class MllpConnectorTest {
     void garbageOrAnEmptyAnswerIsNoAck() throws Exception {
         DestinationDefinition d = destination(Duration.ofSeconds(5), false);
         receiver.answer = (id, conn) -> new Reply("this is no ACK", 0, false);
-        assertThat(catchThrowableOfType(() -> mllp.send(d, dft(1)), DeliveryException.class).code()).isEqualTo("NO-ACK");
+        assertThat(failure(() -> mllp.send(d, dft(1))).code()).isEqualTo("NO-ACK");
         receiver.answer = (id, conn) -> new Reply("MSH|^~\\&|B|F|SUPPLYHUB|HUB|20261129||ACK|X1|P|2.5.1\r", 0, false);
-        assertThat(catchThrowableOfType(() -> mllp.send(d, dft(2)), DeliveryException.class).code()).isEqualTo("NO-ACK");
+        assertThat(failure(() -> mllp.send(d, dft(2))).code()).isEqualTo("NO-ACK");
         receiver.answer = (id, conn) -> new Reply(null, 0, true); // reads it, closes without a word
-        assertThat(catchThrowableOfType(() -> mllp.send(d, dft(3)), DeliveryException.class).code()).isEqualTo("NO-ACK");
+        assertThat(failure(() -> mllp.send(d, dft(3))).code()).isEqualTo("NO-ACK");
         assertThat(mllp.openConnections()).isZero();
         assertThat(receiver.controlIds).containsExactly("SH1", "SH2", "SH3"); // a fresh connection is not resent on
     }
@@ -164,7 +162,7 @@ class MllpConnectorTest {
         DestinationDefinition d = destination(Duration.ofSeconds(5), false);
         assertThat(mllp.send(d, dft(1))).isEqualTo("AA");
         receiver.answer = (id, conn) -> new Reply(null, 0, true); // reads every message, closes without a word
-        DeliveryException e = catchThrowableOfType(() -> mllp.send(d, dft(2)), DeliveryException.class);
+        DeliveryException e = failure(() -> mllp.send(d, dft(2)));
         assertThat(e.code()).isEqualTo("NO-ACK");
         // once on the pooled connection, once more on a new one, and no more
         assertThat(receiver.controlIds).containsExactly("SH1", "SH2", "SH2");
@@ -217,7 +215,7 @@ class MllpConnectorTest {
     void idleConnectionsAreBounded() throws Exception {
         MllpConnector two = new MllpConnector(2);
         try {
-            receiver.answer = (id, conn) -> Reply.late("AA", id, 200);
+            receiver.answer = (id, conn) -> Reply.late("AA", id, 500); // all five connect before any ACK
             DestinationDefinition d = destination(Duration.ofSeconds(5), false);
             ExecutorService pool = Executors.newFixedThreadPool(5);
             try {
@@ -273,6 +271,20 @@ class MllpConnectorTest {
     }
 
     @Test
+    void anMllpDestinationFallsBackToHapisEncodingAsAFileOneDoesAndIsCounted() throws Exception {
+        org.supplyhub.hl7.Hl7Support forcing = new org.supplyhub.hl7.Hl7Support();
+        forcing.newMessage(DFT_P03.class).getParser().getParserConfiguration().addForcedEncode("PV1-30");
+        Payloads payloads = new Payloads(forcing, BillingDftTest.JSON);
+        SupplyUsage usage = BillingDftTest.shippedUsages().get(0);
+        Connector.Payload p = payloads.render(destination(Duration.ofSeconds(5), false), 7, 3, usage, List.of());
+        assertThat(p.hl7()).isNull();
+        assertThat(new String(p.body(), StandardCharsets.UTF_8)).contains("\rPV1|||||||||||||||||||V55012874|||||||||||\r");
+        assertThat(payloads.dftFallbacks()).isEqualTo(1);
+        assertThat(mllp.send(destination(Duration.ofSeconds(5), false), p)).isEqualTo("AA");
+        assertThat(receiver.received.get(0)).isEqualTo(p.body());
+    }
+
+    @Test
     void theAckIsReadAsHapisTerserReadsIt() {
         assertThat(MllpConnector.ack("MSH|^~\\&|A|B|C|D|1||ACK|9|P|2.5.1\rMSA|AA|SH7\r"))
                 .isEqualTo(new MllpConnector.Ack("AA", "SH7"));
@@ -291,6 +303,13 @@ class MllpConnectorTest {
         assertThat(MllpConnector.controlId("MSH|^~\\&|SUPPLYHUB|HUB|B|F|20261129||DFT^P03^DFT_P03|SH7|P|2.5.1\rEVN|P03\r"))
                 .isEqualTo("SH7");
         assertThat(MllpConnector.controlId("MSH|^~\\&|SUPPLYHUB|HUB|B|F|20261129||DFT^P03^DFT_P03\rEVN|SH7\r")).isNull();
+    }
+
+    /** The DeliveryException a send threw (it must throw one). */
+    static DeliveryException failure(ThrowingCallable send) {
+        DeliveryException e = catchThrowableOfType(DeliveryException.class, send);
+        assertThat(e).as("a DeliveryException").isNotNull();
+        return e;
     }
 
     static void await(BooleanSupplier condition, String what) throws InterruptedException {

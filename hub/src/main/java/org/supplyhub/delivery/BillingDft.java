@@ -33,7 +33,8 @@ import java.util.List;
  * of the hub's CPU samples in the issue 16 profile: the Mercy sample's DFT took about 165 µs of
  * thread CPU that way and takes about 4 µs here (medians of 3 runs of 9 rounds of 2,000 after
  * warm-up, {@code BillingDftTiming}). Byte-for-byte equality with HAPI's encode of
- * {@code billingDft} is checked by {@code BillingDftTest}.
+ * {@code billingDft} is checked by {@code BillingDftTest}. Every ER7 billing destination (file, HTTP
+ * and MLLP alike) is sent these bytes.
  */
 final class BillingDft {
 

@@ -25,8 +25,8 @@ public interface Connector {
 
     /**
      * What to send; {@code idempotencyKey} is the same on every retry of the same outbox row.
-     * {@code hl7} is the HAPI message of an ER7 payload (else null): an MLLP send takes it as is, and
-     * its {@code body} is then left null rather than encoded for nothing.
+     * {@code hl7} is always null now: {@link Payloads} renders every ER7 payload as {@code body} bytes
+     * (MLLP included, see {@link MllpConnector}). It stays only until {@code cli.DryRun} stops reading it.
      */
     record Payload(String idempotencyKey, long messageId, String contentType, String extension, byte[] body,
                    Message hl7) {

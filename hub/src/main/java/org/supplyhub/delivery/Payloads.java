@@ -1,7 +1,6 @@
 package org.supplyhub.delivery;
 
 import org.supplyhub.config.DestinationDefinition;
-import org.supplyhub.config.ConnectorKind;
 
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Segment;
@@ -98,13 +97,7 @@ public class Payloads {
                     if (d.format() == DestinationDefinition.Format.JSON) {
                         yield new Connector.Payload(key, messageId, "application/json", "json", chargesJson(usage, chargeable));
                     }
-                    if (d.connector() == ConnectorKind.MLLP) {
-                        // HAPI's initiator sends a message object (it encodes it and reads MSH-10 to match
-                        // the ACK): an MLLP destination keeps HAPI's DFT, which its initiator encodes
-                        yield new Connector.Payload(key, messageId, "application/hl7-v2", "hl7", null,
-                                billingDft(d, outboxId, usage, chargeable));
-                    }
-                    String er7;
+                    String er7; // the same bytes for every ER7 destination: file, HTTP and MLLP
                     if (dftWriter.unmatched() == null) {
                         er7 = dftWriter.compose(d, outboxId, usage, chargeable);
                     } else {
@@ -125,8 +118,8 @@ public class Payloads {
     }
 
     /**
-     * The reference {@link BillingDft} writes the ER7 of, and what an MLLP destination is sent: a change
-     * here must be made there too ({@code BillingDftTest} fails until it is).
+     * The reference {@link BillingDft} writes the ER7 of, and what any ER7 destination is sent when
+     * {@link BillingDft#unmatched} says the writer must not: a change here must be made there too ({@code BillingDftTest} fails until it is).
      * A DFT^P03 (v2.5.1) with one FT1 per chargeable line (supplies and services), enriched from the
      * item master when the line has a row there. MSH-10 is
      * derived from the outbox row, so a retry carries the same control id and the receiver can

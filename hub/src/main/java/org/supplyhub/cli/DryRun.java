@@ -171,24 +171,13 @@ final class DryRun {
                 entry.putNull("payload");
                 entry.put("note", d.output() == DestinationDefinition.Output.STOCK
                         ? "nothing owed (no line moves stock)" : "nothing owed (no chargeable line)");
-            } else if (payload.hl7() != null || "hl7".equals(payload.extension())) { // ER7: a message object or its text
-                entry.set("payload", er7(encode(payload), normalise));
+            } else if ("hl7".equals(payload.extension())) {
+                entry.set("payload", er7(new String(payload.body(), StandardCharsets.UTF_8), normalise));
             } else {
                 entry.set("payload", read(new String(payload.body(), StandardCharsets.UTF_8)));
             }
         }
         return list;
-    }
-
-    private String encode(Connector.Payload payload) {
-        if (payload.body() != null) {
-            return new String(payload.body(), StandardCharsets.UTF_8);
-        }
-        try {
-            return hl7.encode(payload.hl7());
-        } catch (ca.uhn.hl7v2.HL7Exception e) {
-            throw new IllegalStateException("cannot encode the DFT", e);
-        }
     }
 
     /** ER7 as a list of segments, so a diff points at one segment. */

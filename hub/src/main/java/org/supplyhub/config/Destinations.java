@@ -59,17 +59,21 @@ final class Destinations {
         }
         URI url = null;
         if (connector != ConnectorKind.FILE) {
-            String scheme = connector == ConnectorKind.MLLP ? "mllp" : "http"; // http also matches https
+            // Exactly these schemes: outbound MLLP is plain TCP (there is no TLS client for it), so an
+            // "mllps://" that merely starts like "mllp" would have sent charges in clear
+            Set<String> schemes = connector == ConnectorKind.MLLP ? Set.of("mllp") : Set.of("http", "https");
             try {
                 url = p.get("url") == null ? null : new URI(p.get("url").trim());
             } catch (URISyntaxException e) {
                 url = null;
             }
-            if (url == null || url.getScheme() == null || !url.getScheme().startsWith(scheme) || url.getHost() == null
+            if (url == null || url.getScheme() == null
+                    || !schemes.contains(url.getScheme().toLowerCase(Locale.ROOT)) || url.getHost() == null
                     || (connector == ConnectorKind.MLLP && url.getPort() < 1)) {
                 throw new ConfigurationException(at + "the " + connector.name().toLowerCase(Locale.ROOT)
                         + " connector needs a 'url' like " + (connector == ConnectorKind.MLLP
-                        ? "mllp://billing.example.org:6661" : connector == ConnectorKind.FHIR
+                        ? "mllp://billing.example.org:6661 (plain TCP: outbound MLLP has no TLS)"
+                        : connector == ConnectorKind.FHIR
                         ? "https://fhir.example.org/r4" : "https://inventory.example.org/api/stock-movements")
                         + " (got " + (p.get("url") == null ? "nothing" : "'" + p.get("url") + "'") + ")");
             }

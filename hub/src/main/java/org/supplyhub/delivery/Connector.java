@@ -2,8 +2,6 @@ package org.supplyhub.delivery;
 
 import org.supplyhub.config.DestinationDefinition;
 
-import ca.uhn.hl7v2.model.Message;
-
 /** Sends one rendered delivery to a destination. */
 public interface Connector {
 
@@ -23,16 +21,7 @@ public interface Connector {
     default void flush(DestinationDefinition destination) throws DeliveryException {
     }
 
-    /**
-     * What to send; {@code idempotencyKey} is the same on every retry of the same outbox row.
-     * {@code hl7} is always null now: {@link Payloads} renders every ER7 payload as {@code body} bytes
-     * (MLLP included, see {@link MllpConnector}). It stays only until {@code cli.DryRun} stops reading it.
-     */
-    record Payload(String idempotencyKey, long messageId, String contentType, String extension, byte[] body,
-                   Message hl7) {
-
-        public Payload(String idempotencyKey, long messageId, String contentType, String extension, byte[] body) {
-            this(idempotencyKey, messageId, contentType, extension, body, null);
-        }
+    /** What to send; {@code idempotencyKey} is the same on every retry of the same outbox row. */
+    record Payload(String idempotencyKey, long messageId, String contentType, String extension, byte[] body) {
     }
 }

@@ -82,6 +82,45 @@ class ConfigurationValidationTest {
                 .hasMessageContaining("routes/b.yaml").hasMessageContaining("port 3001 is already used by interface 'a'");
     }
 
+    static String destination(String connector, String url) {
+        return """
+                - templatedRoute:
+                    routeTemplateRef: outbox-delivery
+                    parameters:
+                      - name: destination
+                        value: acme-billing
+                      - name: connector
+                        value: %s
+                      - name: output
+                        value: %s
+                      - name: url
+                        value: "%s"
+                """.formatted(connector, connector.equals("mllp") ? "charges" : "stock", url);
+    }
+
+    @Test
+    void aDestinationUrlMustHaveItsConnectorsSchemeExactly() throws IOException {
+        setUp();
+        // mllps:// used to pass as "starts with mllp" and was then sent in clear: outbound MLLP has no TLS
+        for (String url : new String[] {"mllps://billing.example.org:6661", "mllpx://billing.example.org:6661",
+                "http://billing.example.org:6661"}) {
+            route("dest.yaml", destination("mllp", url));
+            assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings)).as(url)
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("routes/dest.yaml")
+                    .hasMessageContaining("outbound MLLP has no TLS");
+        }
+        route("dest.yaml", destination("http", "httpx://stock.example.org/api"));
+        assertThatThrownBy(() -> InterfaceCatalog.load(routes, mappings))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("needs a 'url' like https://");
+        route("dest.yaml", destination("mllp", "MLLP://billing.example.org:6661"));
+        assertThat(InterfaceCatalog.load(routes, mappings).destinations()).extracting(d -> d.url().getHost())
+                .containsExactly("billing.example.org");
+        route("dest.yaml", destination("http", "https://stock.example.org/api"));
+        assertThat(InterfaceCatalog.load(routes, mappings).destinations()).extracting(d -> d.url().getScheme())
+                .containsExactly("https");
+    }
+
     @Test
     void everyProblemOfEveryFileIsListedOnceInOneRun() throws IOException {
         setUp();

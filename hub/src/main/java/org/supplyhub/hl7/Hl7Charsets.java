@@ -3,6 +3,8 @@ package org.supplyhub.hl7;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * MSH-18 (HL7 table 0211) to Java charsets. HAPI has this table but keeps it package-private.
@@ -39,11 +41,23 @@ public final class Hl7Charsets {
             return fallback;
         }
         String name = TABLE_0211.get(msh18.trim().toUpperCase());
-        if (name == null || !Charset.isSupported(name)) {
+        if (name == null) {
             return fallback;
         }
+        // per message this looked the charset up and encoded and decoded the probe twice (issue 16);
+        // the answer depends on the name alone, and names come from table 0211 only
+        return USABLE.computeIfAbsent(name, Hl7Charsets::usable).orElse(fallback);
+    }
+
+    /** Per table 0211 charset name: the charset if this JVM has it and it carries HL7's delimiters. */
+    private static final Map<String, Optional<Charset>> USABLE = new ConcurrentHashMap<>();
+
+    private static Optional<Charset> usable(String name) {
+        if (!Charset.isSupported(name)) {
+            return Optional.empty();
+        }
         Charset charset = Charset.forName(name);
-        return carriesDelimiters(charset) ? charset : fallback;
+        return carriesDelimiters(charset) ? Optional.of(charset) : Optional.empty();
     }
 
     private static final String PROBE = "MSH|^~\\&#ACK AA AE AR 0123456789 abcxyz ABCXYZ\r";

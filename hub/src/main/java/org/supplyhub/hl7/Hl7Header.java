@@ -38,7 +38,7 @@ public record Hl7Header(String sendingApplication, String sendingFacility, Strin
         char fieldSep = msh.charAt(3);
         char componentSep = msh.charAt(4);
         // fields[0] = "MSH", fields[1] = encoding characters = MSH-2, so MSH-n = fields[n - 1]
-        String[] fields = msh.split(java.util.regex.Pattern.quote(String.valueOf(fieldSep)), -1);
+        String[] fields = split(msh, fieldSep);
         return new Hl7Header(
                 component(fields, 3, 0, componentSep), component(fields, 4, 0, componentSep),
                 component(fields, 5, 0, componentSep), component(fields, 6, 0, componentSep),
@@ -52,12 +52,32 @@ public record Hl7Header(String sendingApplication, String sendingFacility, Strin
         if (index >= fields.length) {
             return null;
         }
-        String[] parts = fields[index].split(java.util.regex.Pattern.quote(String.valueOf(sep)), -1);
+        String[] parts = split(fields[index], sep);
         if (component >= parts.length) {
             return null;
         }
         String value = parts[component].trim();
         return value.isEmpty() ? null : value;
+    }
+
+    /**
+     * {@code text.split(Pattern.quote(sep), -1)} without compiling a pattern: this ran ten times per
+     * message (issue 16). Every piece is kept, empty ones included.
+     */
+    static String[] split(String text, char sep) {
+        int count = 1;
+        for (int i = text.indexOf(sep); i >= 0; i = text.indexOf(sep, i + 1)) {
+            count++;
+        }
+        String[] parts = new String[count];
+        int from = 0;
+        for (int n = 0; n < count - 1; n++) {
+            int at = text.indexOf(sep, from);
+            parts[n] = text.substring(from, at);
+            from = at + 1;
+        }
+        parts[count - 1] = text.substring(from);
+        return parts;
     }
 
     private static String nz(String s) {

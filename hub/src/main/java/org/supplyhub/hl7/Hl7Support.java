@@ -81,7 +81,7 @@ public class Hl7Support {
             fallbacks.put(reason, new LongAdder());
         }
         context = context(new SegmentClassCache());
-        parsers = ThreadLocal.withInitial(() -> new PipeParser(context));
+        parsers = ThreadLocal.withInitial(() -> new Er7Parser(context, NO_VALIDATION));
     }
 
     private HapiContext context(ModelClassFactory models) {
@@ -121,7 +121,7 @@ public class Hl7Support {
         }
         HapiContext versionContext = versionContexts.computeIfAbsent(v.getVersion(),
                 key -> context(new CanonicalSegmentClassCache(key)));
-        return parse(versionParsers.get().computeIfAbsent(v.getVersion(), key -> new PipeParser(versionContext)), er7);
+        return parse(versionParsers.get().computeIfAbsent(v.getVersion(), key -> new Er7Parser(versionContext, NO_VALIDATION)), er7);
     }
 
     /**

@@ -73,7 +73,7 @@ public class IngestRoutes extends RouteBuilder {
         // the certificate subject for TLS senders; the peer address is all a plain MLLP sender proves
         String subject = exchange.getMessage().getHeader(NettyConstants.NETTY_SSL_CLIENT_CERT_SUBJECT_NAME, String.class);
         String caller = subject != null ? "cert:" + new X500Principal(subject).getName()
-                : AuditLog.anonymous(peer.replaceFirst("^/", ""));
+                : AuditLog.anonymous(peer.startsWith("/") ? peer.substring(1) : peer);
         try {
             IntakeResult result = body instanceof OversizedFrame frame ? intake.oversized(iface, frame, caller)
                     : body instanceof RefusedFrame refused ? intake.refused(iface, refused, caller)

@@ -12,6 +12,7 @@ import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Message;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -56,7 +57,8 @@ public class IntakeService {
     private final MessageTranslator translator;
     private final Journal journal;
     private final AuditLog audit;
-    private final ObjectMapper json;
+    /** The usage's writer, its serializer found once rather than looked up for every message. */
+    private final ObjectWriter usageWriter;
     private final MeterRegistry meters;
     private final Timer intakeTimer;
     private final ConcurrentHashMap<String, Map<String, Counter>> counters = new ConcurrentHashMap<>();
@@ -76,7 +78,7 @@ public class IntakeService {
         this.checks = checks;
         this.translator = new MessageTranslator(hl7, checks);
         this.journal = journal;
-        this.json = json;
+        this.usageWriter = json.writerFor(SupplyUsage.class);
         this.meters = meters;
         this.intakeTimer = Timer.builder("hub.intake").description("Time from a received frame to its ACK")
                 .publishPercentileHistogram().register(meters);
@@ -385,7 +387,7 @@ public class IntakeService {
      */
     private String toJson(SupplyUsage usage, RenderSpec render) {
         try {
-            return render.journal(json.writeValueAsString(usage));
+            return render.journal(usageWriter.writeValueAsString(usage));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("usage cannot be serialised", e);
         }

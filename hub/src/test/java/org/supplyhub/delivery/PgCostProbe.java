@@ -38,6 +38,9 @@ import java.util.concurrent.TimeUnit;
  * statements, rows and WAL bytes per message, with the statements that cost most.
  * Needs pg_stat_statements loaded (shared_preload_libraries) and created in database postgres.
  * <pre>./mvnw -o -q -pl hub test -Dtest=PgCostProbe -Dpgprobe=messages,rounds,rate</pre>
+ * For paired before/after runs of a migration: {@code -Dpgprobe.target=15} migrates only up to V15
+ * (Flyway's target), and {@code -Dpgprobe.sql="alter table …; …"} runs statements on the hub's schema
+ * once it has started (a variant to measure before writing it as a migration).
  */
 public class PgCostProbe {
 
@@ -93,6 +96,9 @@ public class PgCostProbe {
                 "spring.flyway.default-schema", schema, "hub.audit.signing-key", "file:" + TestKeys.signingKey(),
                 "hub.journal.encryption.key", "file:" + TestKeys.kek(), "server.port", "0",
                 "spring.jmx.enabled", "false", "logging.level.root", "WARN"));
+        if (System.getProperty("pgprobe.target") != null) {
+            props.put("spring.flyway.target", System.getProperty("pgprobe.target"));
+        }
         Connection monitor = DriverManager.getConnection(server + "postgres", TestDatabases.postgresUser(),
                 TestDatabases.postgresPassword());
         Connection probe = DriverManager.getConnection(server + DB + "?currentSchema=" + schema
@@ -104,6 +110,17 @@ public class PgCostProbe {
             IntakeService intake = hub.getBean(IntakeService.class);
             InterfaceDefinition mercy = hub.getBean(RunningConfig.class).get("mercy-or");
             DestinationPauses pauses = hub.getBean(DestinationPauses.class);
+            String variant = System.getProperty("pgprobe.sql");
+            if (variant != null && !variant.isBlank()) {
+                for (String statement : variant.split(";")) {
+                    if (!statement.isBlank()) {
+                        sql(probe, MARK + statement);
+                    }
+                }
+                System.out.println("variant: " + variant);
+            }
+            System.out.println("schema " + schema + ", migrated to " + count(probe, MARK
+                    + "select max(cast(version as integer)) from flyway_schema_history where success"));
             fill(intake, mercy, 300, 8, 0); // warm-up, delivered
             drain(probe);
             for (int round = 1; round <= rounds; round++) {
@@ -131,12 +148,49 @@ public class PgCostProbe {
                     System.out.printf("  (%d attempts not DELIVERED)%n", attempts);
                 }
             }
+            usageSizes(hub.getBean(org.supplyhub.admin.MessageQueries.class), probe);
         } finally {
             monitor.close();
             probe.close();
         }
         System.out.println("median intake alone:     " + median(intakeOnly));
         System.out.println("median intake + delivery: " + median(both));
+    }
+
+    /**
+     * What the journal stores as usage per message, against what the clear JSON would take deflated
+     * (the size a compress-before-seal would leave; the row stays in line below about 2 kB).
+     */
+    private static void usageSizes(org.supplyhub.admin.MessageQueries messages, Connection probe) throws Exception {
+        long stored = 0;
+        long clear = 0;
+        long deflated = 0;
+        int n = 0;
+        try (Statement s = probe.createStatement(); ResultSet rs = s.executeQuery(MARK
+                + "select id, octet_length(usage_json), pg_column_size(m.*) from message m where usage_json is not null"
+                + " order by id desc limit 200")) {
+            while (rs.next()) {
+                String json = messages.usage(rs.getLong(1)).orElseThrow();
+                byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+                java.util.zip.Deflater d = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED);
+                d.setInput(bytes);
+                d.finish();
+                byte[] out = new byte[bytes.length + 64];
+                int len = 0;
+                while (!d.finished()) {
+                    len += d.deflate(out, len, out.length - len);
+                }
+                d.end();
+                stored += rs.getLong(2);
+                clear += bytes.length;
+                deflated += len;
+                n++;
+            }
+        }
+        if (n > 0) {
+            System.out.printf("usage per message: %d bytes stored (sealed, base64), %d clear, %d deflated (level 1)%n",
+                    stored / n, clear / n, deflated / n);
+        }
     }
 
     private static Phase median(List<Phase> phases) {

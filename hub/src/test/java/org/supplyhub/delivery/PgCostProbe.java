@@ -65,11 +65,13 @@ public class PgCostProbe {
 
     record Snapshot(Map<Integer, Long> ticks, Map<String, double[]> statements) { }
 
-    record Phase(double cpuUsPerMsg, double callsPerMsg, double rowsPerMsg, double walBytesPerMsg, double execUsPerMsg) {
+    /** {@code fpiPerMsg}: full-page images among the WAL (the first change of a page after a checkpoint). */
+    record Phase(double cpuUsPerMsg, double callsPerMsg, double rowsPerMsg, double walBytesPerMsg, double execUsPerMsg,
+            double fpiPerMsg) {
         @Override
         public String toString() {
-            return String.format("PG CPU %.0f µs/msg, %.1f statements/msg, %.1f rows/msg, %.0f WAL bytes/msg,"
-                    + " %.0f µs exec/msg", cpuUsPerMsg, callsPerMsg, rowsPerMsg, walBytesPerMsg, execUsPerMsg);
+            return String.format("PG CPU %.0f µs/msg, %.1f statements/msg, %.1f rows/msg, %.0f WAL bytes/msg (%.2f FPI),"
+                    + " %.0f µs exec/msg", cpuUsPerMsg, callsPerMsg, rowsPerMsg, walBytesPerMsg, fpiPerMsg, execUsPerMsg);
         }
     }
 
@@ -198,7 +200,8 @@ public class PgCostProbe {
                 med(phases.stream().mapToDouble(Phase::callsPerMsg).toArray()),
                 med(phases.stream().mapToDouble(Phase::rowsPerMsg).toArray()),
                 med(phases.stream().mapToDouble(Phase::walBytesPerMsg).toArray()),
-                med(phases.stream().mapToDouble(Phase::execUsPerMsg).toArray()));
+                med(phases.stream().mapToDouble(Phase::execUsPerMsg).toArray()),
+                med(phases.stream().mapToDouble(Phase::fpiPerMsg).toArray()));
     }
 
     private static double med(double[] v) {
@@ -211,12 +214,12 @@ public class PgCostProbe {
         for (Map.Entry<Integer, Long> e : after.ticks().entrySet()) {
             ticks += e.getValue() - before.ticks().getOrDefault(e.getKey(), 0L);
         }
-        double[] sum = new double[4];
+        double[] sum = new double[5];
         List<Map.Entry<String, double[]>> deltas = new ArrayList<>();
         for (Map.Entry<String, double[]> e : after.statements().entrySet()) {
-            double[] b = before.statements().getOrDefault(e.getKey(), new double[4]);
-            double[] d = new double[4];
-            for (int i = 0; i < 4; i++) {
+            double[] b = before.statements().getOrDefault(e.getKey(), new double[5]);
+            double[] d = new double[5];
+            for (int i = 0; i < 5; i++) {
                 d[i] = e.getValue()[i] - b[i];
                 sum[i] += d[i];
             }
@@ -224,10 +227,10 @@ public class PgCostProbe {
                 deltas.add(Map.entry(e.getKey(), d));
             }
         }
-        double[] delivery = new double[4];
+        double[] delivery = new double[5];
         for (Map.Entry<String, double[]> e : deltas) {
             if (DELIVERY.matcher(e.getKey()).find()) {
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < 5; i++) {
                     delivery[i] += e.getValue()[i];
                 }
             }
@@ -245,7 +248,7 @@ public class PgCostProbe {
         }
         double hz = 100.0; // USER_HZ
         return new Phase(ticks / hz * 1e6 / messages, sum[0] / messages, sum[1] / messages, sum[2] / messages,
-                sum[3] * 1000 / messages);
+                sum[3] * 1000 / messages, sum[4] / messages);
     }
 
     /** CPU ticks of the hub's backends, and pg_stat_statements of the probe database (calls, rows, WAL, ms). */
@@ -259,12 +262,12 @@ public class PgCostProbe {
         }
         Map<String, double[]> statements = new HashMap<>();
         try (Statement s = monitor.createStatement(); ResultSet rs = s.executeQuery(MARK
-                + "select query, sum(calls), sum(rows), sum(wal_bytes), sum(total_exec_time) from pg_stat_statements"
+                + "select query, sum(calls), sum(rows), sum(wal_bytes), sum(total_exec_time), sum(wal_fpi) from pg_stat_statements"
                 + " where dbid = (select oid from pg_database where datname = '" + DB + "')"
                 + " and query not like '%/*probe*/%' group by query")) {
             while (rs.next()) {
                 statements.put(rs.getString(1), new double[] {rs.getDouble(2), rs.getDouble(3), rs.getDouble(4),
-                        rs.getDouble(5)});
+                        rs.getDouble(5), rs.getDouble(6)});
             }
         }
         return new Snapshot(ticks, statements);

@@ -9,7 +9,9 @@ import java.sql.Statement;
 
 /**
  * Cheaper message inserts on PostgreSQL (issue 16): every message wrote an entry into each of the
- * message table's nine indexes, two of them for rows no query looks for there.
+ * message table's nine indexes, two of them for rows no query looks for there. Now it writes seven
+ * (with the storage change below, 149 WAL bytes less per message: 2,000 Mercy-sized inserts,
+ * statement WAL from pg_stat_statements).
  * <ul>
  * <li>{@code ix_message_previous} keeps only rows that supersede another: its queries
  * ({@code n.previous_id = m.id}) imply {@code previous_id is not null}, also in a generic plan, and
@@ -18,8 +20,9 @@ import java.sql.Statement;
  * the journal, is served by the primary key or {@code ix_message_received}, and a search for the rare
  * statuses names its status, which implies the predicate.</li>
  * <li>{@code usage_json} and {@code raw} hold AES-GCM values (base64 text, bytes), which do not
- * compress: storage EXTERNAL skips the compression PostgreSQL tried on each before moving the usage
- * out of line.</li>
+ * compress: storage EXTERNAL skips the compression PostgreSQL tried on the usage (and on raw while the
+ * row was still too long) before moving it out of line (3,000 inserts of a 6 kB sealed usage: 8-10 CPU
+ * ticks against 10-11, a few µs a message).</li>
  * </ul>
  * On a populated database the new indexes are built before the old ones are dropped, in the
  * migration's transaction (the message table takes no writes while they build: upgrade in a quiet

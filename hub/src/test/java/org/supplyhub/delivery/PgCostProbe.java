@@ -38,6 +38,9 @@ import java.util.concurrent.TimeUnit;
  * statements, rows and WAL bytes per message, with the statements that cost most.
  * Needs pg_stat_statements loaded (shared_preload_libraries) and created in database postgres.
  * <pre>./mvnw -o -q -pl hub test -Dtest=PgCostProbe -Dpgprobe=messages,rounds,rate</pre>
+ * For paired before/after runs of a migration: {@code -Dpgprobe.target=15} migrates only up to V15
+ * (Flyway's target), and {@code -Dpgprobe.sql="alter table …; …"} runs statements on the hub's schema
+ * once it has started (a variant to measure before writing it as a migration).
  */
 public class PgCostProbe {
 
@@ -62,11 +65,13 @@ public class PgCostProbe {
 
     record Snapshot(Map<Integer, Long> ticks, Map<String, double[]> statements) { }
 
-    record Phase(double cpuUsPerMsg, double callsPerMsg, double rowsPerMsg, double walBytesPerMsg, double execUsPerMsg) {
+    /** {@code fpiPerMsg}: full-page images among the WAL (the first change of a page after a checkpoint). */
+    record Phase(double cpuUsPerMsg, double callsPerMsg, double rowsPerMsg, double walBytesPerMsg, double execUsPerMsg,
+            double fpiPerMsg) {
         @Override
         public String toString() {
-            return String.format("PG CPU %.0f µs/msg, %.1f statements/msg, %.1f rows/msg, %.0f WAL bytes/msg,"
-                    + " %.0f µs exec/msg", cpuUsPerMsg, callsPerMsg, rowsPerMsg, walBytesPerMsg, execUsPerMsg);
+            return String.format("PG CPU %.0f µs/msg, %.1f statements/msg, %.1f rows/msg, %.0f WAL bytes/msg (%.2f FPI),"
+                    + " %.0f µs exec/msg", cpuUsPerMsg, callsPerMsg, rowsPerMsg, walBytesPerMsg, fpiPerMsg, execUsPerMsg);
         }
     }
 
@@ -93,6 +98,9 @@ public class PgCostProbe {
                 "spring.flyway.default-schema", schema, "hub.audit.signing-key", "file:" + TestKeys.signingKey(),
                 "hub.journal.encryption.key", "file:" + TestKeys.kek(), "server.port", "0",
                 "spring.jmx.enabled", "false", "logging.level.root", "WARN"));
+        if (System.getProperty("pgprobe.target") != null) {
+            props.put("spring.flyway.target", System.getProperty("pgprobe.target"));
+        }
         Connection monitor = DriverManager.getConnection(server + "postgres", TestDatabases.postgresUser(),
                 TestDatabases.postgresPassword());
         Connection probe = DriverManager.getConnection(server + DB + "?currentSchema=" + schema
@@ -104,6 +112,17 @@ public class PgCostProbe {
             IntakeService intake = hub.getBean(IntakeService.class);
             InterfaceDefinition mercy = hub.getBean(RunningConfig.class).get("mercy-or");
             DestinationPauses pauses = hub.getBean(DestinationPauses.class);
+            String variant = System.getProperty("pgprobe.sql");
+            if (variant != null && !variant.isBlank()) {
+                for (String statement : variant.split(";")) {
+                    if (!statement.isBlank()) {
+                        sql(probe, MARK + statement);
+                    }
+                }
+                System.out.println("variant: " + variant);
+            }
+            System.out.println("schema " + schema + ", migrated to " + count(probe, MARK
+                    + "select max(cast(version as integer)) from flyway_schema_history where success"));
             fill(intake, mercy, 300, 8, 0); // warm-up, delivered
             drain(probe);
             for (int round = 1; round <= rounds; round++) {
@@ -131,6 +150,7 @@ public class PgCostProbe {
                     System.out.printf("  (%d attempts not DELIVERED)%n", attempts);
                 }
             }
+            usageSizes(hub.getBean(org.supplyhub.admin.MessageQueries.class), probe);
         } finally {
             monitor.close();
             probe.close();
@@ -139,12 +159,49 @@ public class PgCostProbe {
         System.out.println("median intake + delivery: " + median(both));
     }
 
+    /**
+     * What the journal stores as usage per message, against what the clear JSON would take deflated
+     * (the size a compress-before-seal would leave; the row stays in line below about 2 kB).
+     */
+    private static void usageSizes(org.supplyhub.admin.MessageQueries messages, Connection probe) throws Exception {
+        long stored = 0;
+        long clear = 0;
+        long deflated = 0;
+        int n = 0;
+        try (Statement s = probe.createStatement(); ResultSet rs = s.executeQuery(MARK
+                + "select id, octet_length(usage_json), pg_column_size(m.*) from message m where usage_json is not null"
+                + " order by id desc limit 200")) {
+            while (rs.next()) {
+                String json = messages.usage(rs.getLong(1)).orElseThrow();
+                byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+                java.util.zip.Deflater d = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED);
+                d.setInput(bytes);
+                d.finish();
+                byte[] out = new byte[bytes.length + 64];
+                int len = 0;
+                while (!d.finished()) {
+                    len += d.deflate(out, len, out.length - len);
+                }
+                d.end();
+                stored += rs.getLong(2);
+                clear += bytes.length;
+                deflated += len;
+                n++;
+            }
+        }
+        if (n > 0) {
+            System.out.printf("usage per message: %d bytes stored (sealed, base64), %d clear, %d deflated (level 1)%n",
+                    stored / n, clear / n, deflated / n);
+        }
+    }
+
     private static Phase median(List<Phase> phases) {
         return new Phase(med(phases.stream().mapToDouble(Phase::cpuUsPerMsg).toArray()),
                 med(phases.stream().mapToDouble(Phase::callsPerMsg).toArray()),
                 med(phases.stream().mapToDouble(Phase::rowsPerMsg).toArray()),
                 med(phases.stream().mapToDouble(Phase::walBytesPerMsg).toArray()),
-                med(phases.stream().mapToDouble(Phase::execUsPerMsg).toArray()));
+                med(phases.stream().mapToDouble(Phase::execUsPerMsg).toArray()),
+                med(phases.stream().mapToDouble(Phase::fpiPerMsg).toArray()));
     }
 
     private static double med(double[] v) {
@@ -157,12 +214,12 @@ public class PgCostProbe {
         for (Map.Entry<Integer, Long> e : after.ticks().entrySet()) {
             ticks += e.getValue() - before.ticks().getOrDefault(e.getKey(), 0L);
         }
-        double[] sum = new double[4];
+        double[] sum = new double[5];
         List<Map.Entry<String, double[]>> deltas = new ArrayList<>();
         for (Map.Entry<String, double[]> e : after.statements().entrySet()) {
-            double[] b = before.statements().getOrDefault(e.getKey(), new double[4]);
-            double[] d = new double[4];
-            for (int i = 0; i < 4; i++) {
+            double[] b = before.statements().getOrDefault(e.getKey(), new double[5]);
+            double[] d = new double[5];
+            for (int i = 0; i < 5; i++) {
                 d[i] = e.getValue()[i] - b[i];
                 sum[i] += d[i];
             }
@@ -170,10 +227,10 @@ public class PgCostProbe {
                 deltas.add(Map.entry(e.getKey(), d));
             }
         }
-        double[] delivery = new double[4];
+        double[] delivery = new double[5];
         for (Map.Entry<String, double[]> e : deltas) {
             if (DELIVERY.matcher(e.getKey()).find()) {
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < 5; i++) {
                     delivery[i] += e.getValue()[i];
                 }
             }
@@ -191,7 +248,7 @@ public class PgCostProbe {
         }
         double hz = 100.0; // USER_HZ
         return new Phase(ticks / hz * 1e6 / messages, sum[0] / messages, sum[1] / messages, sum[2] / messages,
-                sum[3] * 1000 / messages);
+                sum[3] * 1000 / messages, sum[4] / messages);
     }
 
     /** CPU ticks of the hub's backends, and pg_stat_statements of the probe database (calls, rows, WAL, ms). */
@@ -205,12 +262,12 @@ public class PgCostProbe {
         }
         Map<String, double[]> statements = new HashMap<>();
         try (Statement s = monitor.createStatement(); ResultSet rs = s.executeQuery(MARK
-                + "select query, sum(calls), sum(rows), sum(wal_bytes), sum(total_exec_time) from pg_stat_statements"
+                + "select query, sum(calls), sum(rows), sum(wal_bytes), sum(total_exec_time), sum(wal_fpi) from pg_stat_statements"
                 + " where dbid = (select oid from pg_database where datname = '" + DB + "')"
                 + " and query not like '%/*probe*/%' group by query")) {
             while (rs.next()) {
                 statements.put(rs.getString(1), new double[] {rs.getDouble(2), rs.getDouble(3), rs.getDouble(4),
-                        rs.getDouble(5)});
+                        rs.getDouble(5), rs.getDouble(6)});
             }
         }
         return new Snapshot(ticks, statements);

@@ -54,7 +54,7 @@ public class HttpConnector implements Connector {
     @Override
     public String send(DestinationDefinition d, Payload payload) throws DeliveryException {
         String bearer = d.oauth2Registration() == null ? null : tokens.bearer(d);
-        Form form = forms.computeIfAbsent(payload.contentType(), type -> new Form(ContentType.create(type), null, null));
+        Form form = forms.computeIfAbsent(payload.contentType(), type -> new Form(ContentType.parse(type), null, null));
         int code = post(d, payload, form, bearer);
         if ((code >= 200 && code < 300) || code == 409) {
             return String.valueOf(code);

@@ -121,8 +121,9 @@ public final class SendCost {
                 Connector.Payload p = payloads.render(stockDest, m, m, usage, resources);
                 return http.send(stockDest, p).length();
             }));
-            if (Boolean.getBoolean("send.only")) { // one case, for a profile
-                cases.removeIf(c -> !c.name().equals(System.getProperty("send.case")));
+            if (System.getProperty("send.cases") != null) { // only these (comma-separated names), for a profile or an A/B run
+                List<String> only = List.of(System.getProperty("send.cases").split(","));
+                cases.removeIf(c -> !only.contains(c.name()));
             }
             System.out.printf("Send cost: Mercy sample, %d sends a round, %d rounds after %d warm-up rounds%n", n, rounds, warmup);
             CpuCases.printMedians(cases, n, rounds, warmup);

@@ -2,69 +2,46 @@ package org.supplyhub.delivery;
 
 import org.supplyhub.config.DestinationDefinition;
 
-import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.rest.client.api.IGenericClient;
-import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
-import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.param.ParameterUtil;
-import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import org.apache.hc.core5.http.ContentType;
 import org.springframework.stereotype.Component;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Posts the message's transaction Bundle to a FHIR server's base URL. Every entry is a conditional
- * create on the resource's identifier, so a retry creates nothing twice. 5xx, 408, 429 or no answer
- * → retry; any other 4xx → dead with the server's status.
+ * create on the resource's identifier, so a retry creates nothing twice. 2xx → delivered; 5xx, 408,
+ * 429 or no answer → retry; any other status → dead with the server's status; 401/403 with an OAuth2
+ * registration → refused (see {@link OutboundTokens#refused}).
  * <p>
- * Each destination has a FhirContext of its own: HAPI's client takes its timeouts from the
- * context's client factory, so destinations sharing one would overwrite each other's.
+ * The Bundle is sent as rendered, over the {@link HttpConnector}'s pooled Apache HttpClient (its
+ * timeouts, no retries, no redirects), not through HAPI's generic client, which turned the bytes back
+ * into a String and read the answer through its own layers when only the status matters (SendCost, the
+ * Mercy sample: 210 → 147 µs CPU per send with the same Bundle). {@code Prefer: return=minimal} asks the
+ * server not to send back the resources it created.
  */
 @Component
 public class FhirConnector implements Connector {
 
-    private final FhirContext fhir;
-    private final OutboundTokens tokens;
-    private final Map<String, IGenericClient> clients = new ConcurrentHashMap<>();
+    private static final HttpConnector.Form TRANSACTION = new HttpConnector.Form(
+            ContentType.create("application/fhir+json", StandardCharsets.UTF_8), "application/fhir+json", "return=minimal");
 
-    public FhirConnector(FhirContext fhir, OutboundTokens tokens) {
-        this.fhir = fhir;
+    private final HttpConnector http;
+    private final OutboundTokens tokens;
+
+    public FhirConnector(HttpConnector http, OutboundTokens tokens) {
+        this.http = http;
         this.tokens = tokens;
     }
 
     @Override
     public String send(DestinationDefinition d, Payload payload) throws DeliveryException {
-        IGenericClient client = clients.computeIfAbsent(d.name(), name -> client(d));
-        try {
-            var transaction = client.transaction().withBundle(new String(payload.body(), StandardCharsets.UTF_8));
-            if (d.oauth2Registration() != null) {
-                transaction.withAdditionalHeader("Authorization", "Bearer " + tokens.bearer(d));
-            }
-            transaction.execute();
-            return "200";
-        } catch (FhirClientConnectionException e) {
-            throw new DeliveryException("no answer from " + d.url().getHost(), "IO", false, e);
-        } catch (BaseServerResponseException e) {
-            int code = e.getStatusCode();
-            if ((code == 401 || code == 403) && d.oauth2Registration() != null) {
-                throw tokens.refused(d, code, d.url().getHost());
-            }
-            boolean retry = code == 408 || code == 429 || code >= 500;
-            throw new DeliveryException("HTTP " + code + " from " + d.url().getHost(), String.valueOf(code), !retry, e);
+        String bearer = d.oauth2Registration() == null ? null : tokens.bearer(d);
+        int code = http.post(d, payload, TRANSACTION, bearer);
+        if (code >= 200 && code < 300) {
+            return String.valueOf(code);
         }
-    }
-
-    private IGenericClient client(DestinationDefinition d) {
-        FhirContext own = FhirContext.forVersion(fhir.getVersion().getVersion());
-        own.setParserOptions(fhir.getParserOptions());
-        IRestfulClientFactory factory = own.getRestfulClientFactory();
-        factory.setServerValidationMode(fhir.getRestfulClientFactory().getServerValidationMode());
-        factory.setSocketTimeout((int) d.timeout().toMillis());
-        factory.setConnectTimeout((int) d.timeout().toMillis());
-        factory.setConnectionRequestTimeout((int) d.timeout().toMillis());
-        return own.newRestfulGenericClient(d.url().toString());
+        throw http.failed(d, code, bearer != null);
     }
 
     /**
@@ -79,8 +56,23 @@ public class FhirConnector implements Connector {
     }
 
     private static final String QUERY_SAFE = "-._~:/@!'()*,;$";
+    /** QUERY_SAFE less what FHIR's search escaping escapes ({@code ,} and {@code $}). */
+    private static final String AS_IS = "-._~:/@!'()*;";
+
+    private static boolean asIs(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || AS_IS.indexOf(c) >= 0)) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private static String queryValue(String text) {
+        if (asIs(text)) {
+            return text; // the common case (…/mrn|12345): nothing to escape, no copy
+        }
         StringBuilder out = new StringBuilder();
         for (byte b : ParameterUtil.escape(text).getBytes(StandardCharsets.UTF_8)) {
             int c = b & 0xff;

@@ -380,6 +380,10 @@ public class Payloads {
      * resources are HAPI-encoded JSON already (rendered for this delivery, or journaled by a hub before
      * issue 16): they go in verbatim, and only their type, id and first identifier are read, by a
      * streaming scan that skips everything else (a tree per resource cost more than the scan).
+     * <p>
+     * Each resource is turned into UTF-8 once, scanned from those bytes and copied into the Bundle as
+     * they are: Jackson's raw String writes encode it char by char, and a String parser copies it
+     * into a char buffer first (18 → 11 µs CPU for the Mercy sample's 7, SendCost).
      */
     byte[] transaction(List<String> resources) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(resources.size() * 2048);
@@ -389,11 +393,14 @@ public class Payloads {
             g.writeStringField("type", "transaction");
             g.writeArrayFieldStart("entry");
             for (String text : resources) {
-                Head r = head(text);
+                byte[] resource = text.getBytes(StandardCharsets.UTF_8);
+                Head r = head(resource);
                 g.writeStartObject();
                 g.writeStringField("fullUrl", "urn:uuid:" + r.id());
                 g.writeFieldName("resource");
-                g.writeRawValue(text);
+                g.writeRawValue(""); // the separator: the value itself goes straight to the stream
+                g.flush();
+                out.write(resource);
                 g.writeObjectFieldStart("request");
                 g.writeStringField("method", "POST");
                 g.writeStringField("url", r.type());
@@ -413,8 +420,8 @@ public class Payloads {
     /** What a Bundle entry reads of its resource: "" for an absent type, id or identifier system. */
     record Head(String type, String id, String identifierSystem, String identifierValue) { }
 
-    /** The resource's top-level resourceType, id and first identifier; every other value is skipped unread. */
-    Head head(String resource) throws IOException {
+    /** The UTF-8 JSON resource's top-level resourceType, id and first identifier; every other value is skipped unread. */
+    Head head(byte[] resource) throws IOException {
         String type = "";
         String id = "";
         String system = "";

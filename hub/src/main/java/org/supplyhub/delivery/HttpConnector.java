@@ -7,6 +7,7 @@ import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
@@ -83,14 +84,22 @@ public class HttpConnector implements Connector {
             post.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + bearer);
         }
         post.setEntity(new ByteArrayEntity(payload.body(), form.type()));
+        CloseableHttpResponse response;
         try {
-            return client.execute(post, response -> {
-                EntityUtils.consume(response.getEntity());
-                return response.getCode();
-            });
+            response = client.execute(post);
         } catch (IOException e) {
             throw new DeliveryException("no answer from " + d.url().getHost() + ": " + rootCause(e), "IO", false, e);
         }
+        // The status is the answer, read before the body: a body that breaks off after a 201 must not turn
+        // a delivered message into a retry (a resend to a receiver that ignores Idempotency-Key is a
+        // second charge), nor a 400 into one. A body that cannot be read costs only its connection.
+        int code = response.getCode();
+        try (response) {
+            EntityUtils.consume(response.getEntity()); // read to its end, so the connection can be reused
+        } catch (IOException e) {
+            // close() without a consumed body discards the connection instead of pooling it
+        }
+        return code;
     }
 
     /**

@@ -17,12 +17,14 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sends billing DFTs over MLLP and waits for the ACK: AA (or CA) → delivered; AE → retry; AR → dead
@@ -37,8 +39,10 @@ import java.util.concurrent.LinkedBlockingDeque;
  * reader thread) and takes 15-18 µs now (medians of 3 runs, {@code MllpSendTiming}). Connections are
  * pooled per host and port, one exchange at a time on each (so an ACK answers the message sent on
  * its connection, and MSA-2 must still name it); a connection that ends an exchange in any other
- * way than a matching ACK is closed, never reused. Plain TCP, as HAPI's client was: outbound MLLP
- * has no TLS setting.
+ * way than a matching ACK with nothing after it is closed, never reused, and one idle for more than
+ * 30 s is closed rather than tried. A send has one deadline, the destination's timeout, for connecting,
+ * writing and reading the whole answer (the resend on a stale connection included), and an answer is
+ * cut off past 64 KiB. Plain TCP, as HAPI's client was: outbound MLLP has no TLS setting.
  */
 @Component
 public class MllpConnector implements Connector {
@@ -47,6 +51,11 @@ public class MllpConnector implements Connector {
 
     /** Idle connections kept per host and port; more at once are opened, and closed after their exchange. */
     private final int maxIdle;
+    /** An ACK is a few hundred bytes; more than this is not an ACK, and reading on would only fill the heap. */
+    static final int MAX_ANSWER_BYTES = 64 * 1024;
+    /** How long a connection may sit idle in the pool before it is closed rather than reused. */
+    static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(30);
+
     private final Map<String, BlockingDeque<Link>> idle = new ConcurrentHashMap<>();
     /** Every open connection, idle or in use, so that shutdown closes them all (and unblocks their reads). */
     private final Set<Link> open = ConcurrentHashMap.newKeySet();
@@ -68,42 +77,55 @@ public class MllpConnector implements Connector {
         if (controlId == null) { // Payloads always sets MSH-10 ("SH" + outbox id): this is a bug, not a passing failure
             throw new DeliveryException("the DFT for " + host + " has no MSH-10", "RENDER", true, null);
         }
+        // One deadline for the whole send, the resend on a stale connection included: the worker's lease
+        // assumes a send ends within the destination's timeout, and a receiver that trickles bytes must
+        // not hold a sender longer than that
+        long deadline = System.nanoTime() + d.timeout().toNanos();
         String key = host + ":" + d.url().getPort();
         BlockingDeque<Link> pool = idle.computeIfAbsent(key, k -> new LinkedBlockingDeque<>(maxIdle));
-        Link link = pool.pollFirst(); // the most recently used: the least likely to have been closed by now
+        Link link = borrow(pool);
         Ack ack;
+        boolean reusable = false;
         try {
-            if (link != null) {
-                try {
-                    ack = link.exchange(er7, d);
-                } catch (StaleConnection e) {
-                    // The receiver closed this connection while it sat idle (its idle timeout, a restart):
-                    // it ended before a single byte of an answer. Sending again at once on a new connection
-                    // is safe: the resend carries the same MSH-10, so a receiver that did take the first
-                    // copy can tell it is a resend; waiting for the worker's backoff would only delay it.
-                    discard(link);
-                    link = null;
-                    log.debug("MLLP connection to {} was closed while idle; resending control id {} on a new one",
-                            key, controlId);
-                    link = connect(d);
-                    ack = link.exchange(er7, d);
+            try {
+                if (link != null) {
+                    try {
+                        ack = link.exchange(er7, deadline);
+                    } catch (StaleConnection e) {
+                        // The receiver closed this connection while it sat idle (its idle timeout, a restart):
+                        // it ended before a single byte of an answer. Sending again at once on a new connection
+                        // is safe: the resend carries the same MSH-10, so a receiver that did take the first
+                        // copy can tell it is a resend; waiting for the worker's backoff would only delay it.
+                        discard(link);
+                        link = null;
+                        log.debug("MLLP connection to {} was closed while idle; resending control id {} on a new one",
+                                key, controlId);
+                        link = connect(d, deadline);
+                        ack = link.exchange(er7, deadline);
+                    }
+                } else {
+                    link = connect(d, deadline);
+                    ack = link.exchange(er7, deadline);
                 }
-            } else {
-                link = connect(d);
-                ack = link.exchange(er7, d);
+            } catch (IOException | LLPException e) { // a timeout, reset, end of stream, broken or endless frame
+                throw new DeliveryException("no ACK from " + host + ": " + e.getClass().getSimpleName(), "NO-ACK", false, e);
             }
-        } catch (IOException | LLPException e) { // a timeout, reset, end of stream or broken frame
-            discard(link);
-            throw new DeliveryException("no ACK from " + host + ": " + e.getClass().getSimpleName(), "NO-ACK", false, e);
+            if (ack == null || !controlId.equals(ack.controlId())) {
+                // nothing in time, not an ACK, or an ACK of some other message: it must not settle this one,
+                // and the connection it came on is out of step with us
+                throw new DeliveryException("no ACK from " + host + (ack == null ? "" : ": an ACK of another message"),
+                        "NO-ACK", false, null);
+            }
+            // only a connection with nothing left after its ACK goes back: a second answer waiting there
+            // would be read as the next message's
+            reusable = link.drained();
+        } finally {
+            if (reusable) {
+                release(pool, link);
+            } else {
+                discard(link); // on every other way out, a RuntimeException included
+            }
         }
-        if (ack == null || !controlId.equals(ack.controlId())) {
-            // nothing in time, not an ACK, or an ACK of some other message: it must not settle this one,
-            // and the connection it came on is out of step with us
-            discard(link);
-            throw new DeliveryException("no ACK from " + host + (ack == null ? "" : ": an ACK of another message"),
-                    "NO-ACK", false, null);
-        }
-        release(pool, link);
         String code = ack.code();
         if ("AA".equals(code) || "CA".equals(code)) {
             return code;
@@ -112,7 +134,22 @@ public class MllpConnector implements Connector {
         throw new DeliveryException(host + " answered " + code, code, rejected, null);
     }
 
-    private Link connect(DestinationDefinition d) throws IOException {
+    /**
+     * The most recently used idle connection (the least likely to have been closed by now), skipping
+     * those idle longer than {@link #MAX_IDLE_NANOS}: a firewall or NAT may have dropped them without a
+     * reset, and a send on one would wait its whole timeout for nothing.
+     */
+    private Link borrow(BlockingDeque<Link> pool) {
+        for (Link link = pool.pollFirst(); link != null; link = pool.pollFirst()) {
+            if (System.nanoTime() - link.idleSince <= MAX_IDLE_NANOS) {
+                return link;
+            }
+            discard(link);
+        }
+        return null;
+    }
+
+    private Link connect(DestinationDefinition d, long deadline) throws IOException {
         if (closed) {
             throw new SocketException("the hub is shutting down");
         }
@@ -120,7 +157,7 @@ public class MllpConnector implements Connector {
         try {
             socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
-            socket.connect(new InetSocketAddress(d.url().getHost(), d.url().getPort()), timeoutMillis(d));
+            socket.connect(new InetSocketAddress(d.url().getHost(), d.url().getPort()), remainingMillis(deadline));
             Link link = new Link(socket);
             open.add(link);
             if (closed) { // close() may have run between the check above and the add
@@ -135,6 +172,7 @@ public class MllpConnector implements Connector {
     }
 
     private void release(BlockingDeque<Link> pool, Link link) {
+        link.idleSince = System.nanoTime();
         if (closed || !pool.offerFirst(link)) { // shutting down, or enough idle connections already
             discard(link);
         } else if (closed) { // close() may have drained the pool before this link was put back
@@ -150,8 +188,13 @@ public class MllpConnector implements Connector {
         }
     }
 
-    static int timeoutMillis(DestinationDefinition d) {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.timeout().toMillis()));
+    /** What is left until the deadline, at least 1 ms (0 would mean "no timeout" to a socket). */
+    static int remainingMillis(long deadline) throws SocketTimeoutException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new SocketTimeoutException("the destination's timeout has passed");
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
     }
 
     /** Number of open connections, idle or in use (tests). */
@@ -262,13 +305,18 @@ public class MllpConnector implements Connector {
     /** One pooled connection with HAPI's MLLP writer and reader on it (the reader buffers: one per connection). */
     private static final class Link {
         private final Socket socket;
-        private final CountingInput in;
+        private final AnswerInput in;
         private final MinLLPWriter writer;
         private final MinLLPReader reader;
+        /** When it was last put back in the pool (System.nanoTime). */
+        private long idleSince;
+        /** The bytes the last exchange's answer took on the wire, and the count before it. */
+        private long answerStart;
+        private String lastAnswer;
 
         Link(Socket socket) throws IOException {
             this.socket = socket;
-            this.in = new CountingInput(socket.getInputStream());
+            this.in = new AnswerInput(socket);
             // UTF-8 both ways: the DFT says so in MSH-18, and MSA-1/MSA-2 are ASCII in any ACK;
             // the BOM is omitted, as HAPI's initiator did not send one
             this.writer = new MinLLPWriter(socket.getOutputStream(), StandardCharsets.UTF_8, true);
@@ -276,12 +324,12 @@ public class MllpConnector implements Connector {
         }
 
         /**
-         * Sends one message and reads one answer: null when none came in time (HAPI's reader answers a
-         * read timeout with null). {@link StaleConnection} when this connection had been used before
-         * and ended before a byte of the answer arrived.
+         * Sends one message and reads one answer, all before the deadline: null when none came in time
+         * (HAPI's reader answers a read timeout with null). {@link StaleConnection} when this connection
+         * had been used before and ended before a byte of the answer arrived.
          */
-        Ack exchange(String er7, DestinationDefinition d) throws IOException, LLPException {
-            socket.setSoTimeout(timeoutMillis(d));
+        Ack exchange(String er7, long deadline) throws IOException, LLPException {
+            socket.setSoTimeout(remainingMillis(deadline));
             long received = in.count;
             boolean reused = received > 0;
             try {
@@ -290,12 +338,29 @@ public class MllpConnector implements Connector {
                 throw reused ? new StaleConnection(e) : e;
             }
             String answer;
+            in.expect(deadline);
             try {
                 answer = reader.getMessage();
             } catch (SocketException e) { // a reset, or HAPI's end of stream before a frame starts
                 throw reused && in.count == received ? new StaleConnection(e) : e;
             }
+            answerStart = received;
+            lastAnswer = answer;
             return ack(answer);
+        }
+
+        /**
+         * Whether the last answer was read exactly, frame and all (start byte, text, end bytes), with
+         * nothing more read or waiting: only then does the next exchange start in step.
+         */
+        boolean drained() {
+            try {
+                return lastAnswer != null
+                        && in.count - answerStart == lastAnswer.getBytes(StandardCharsets.UTF_8).length + 3L
+                        && in.available() == 0;
+            } catch (IOException e) {
+                return false;
+            }
         }
 
         void close() {
@@ -307,17 +372,38 @@ public class MllpConnector implements Connector {
         }
     }
 
-    /** Counts the bytes read from the socket, so an end of stream can be told apart from a cut answer. */
-    private static final class CountingInput extends FilterInputStream {
+    /**
+     * The socket's input as HAPI's reader sees it: each read waits at most until the exchange's deadline
+     * (a socket timeout alone restarts with every byte), an answer longer than {@link #MAX_ANSWER_BYTES}
+     * is cut off, and the bytes read are counted, so an end of stream can be told apart from a cut answer.
+     */
+    private static final class AnswerInput extends FilterInputStream {
+        private final Socket socket;
         /** Read by the thread that holds the connection only (the pool's deque hands it over). */
         private long count;
+        private long deadline;
+        private long limit;
 
-        CountingInput(InputStream in) {
-            super(in);
+        AnswerInput(Socket socket) throws IOException {
+            super(socket.getInputStream());
+            this.socket = socket;
+        }
+
+        void expect(long deadline) {
+            this.deadline = deadline;
+            this.limit = count + MAX_ANSWER_BYTES;
+        }
+
+        private void beforeRead() throws IOException {
+            if (count >= limit) {
+                throw new AnswerTooLong();
+            }
+            socket.setSoTimeout(remainingMillis(deadline));
         }
 
         @Override
         public int read() throws IOException {
+            beforeRead();
             int b = super.read();
             if (b >= 0) {
                 count++;
@@ -327,11 +413,19 @@ public class MllpConnector implements Connector {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
+            beforeRead();
+            int n = super.read(b, off, (int) Math.min(len, limit - count));
             if (n > 0) {
                 count += n;
             }
             return n;
+        }
+    }
+
+    /** More bytes than any ACK without its end: the connection is given up. */
+    private static final class AnswerTooLong extends IOException {
+        AnswerTooLong() {
+            super("an answer longer than " + MAX_ANSWER_BYTES + " bytes");
         }
     }
 }

@@ -301,7 +301,7 @@ public class OutboxRepository {
                             ps.setTimestamp(3, Timestamp.from(s.started()));
                             ps.setLong(4, s.durationMs());
                             ps.setString(5, s.outcome().name());
-                            ps.setString(6, s.code());
+                            ps.setString(6, code(s.code()));
                             ps.setString(7, truncate(s.detail()));
                         });
             }
@@ -339,7 +339,7 @@ public class OutboxRepository {
             started[i] = micros(s.started());
             durations[i] = s.durationMs();
             outcomes[i] = s.outcome().name();
-            codes[i] = s.code();
+            codes[i] = code(s.code());
         }
         // instants travel as epoch microseconds (timestamptz's own precision): exact, and independent of the session's time zone
         Integer settled = jdbc.execute((Connection c) -> {
@@ -428,6 +428,14 @@ public class OutboxRepository {
 
     private static String placeholders(int n) {
         return String.join(",", Collections.nCopies(n, "?"));
+    }
+
+    /**
+     * An attempt's code as it fits its column (V17): a connector's code is short (an ACK code, a status,
+     * a file name), but one that did not fit would fail the whole group's settle on every retry.
+     */
+    private static String code(String code) {
+        return code == null || code.length() <= 255 ? code : code.substring(0, 255);
     }
 
     private static String truncate(String s) {

@@ -97,10 +97,12 @@ class ClaimBatchingTest {
             assertThat(rows).hasSize(4);
             // the fourth row's lease ran out and another claim took it: its attempts went up
             jdbc.update("update outbox set attempts = attempts + 1 where id = ?", rows.get(3).id());
+            // a file destination's code is its file name: a destination name may have 100 characters (V17)
+            String fileName = "d".repeat(100) + "-123456789.json";
             Instant started = Instant.parse("2026-11-29T10:15:30.123456Z"); // a clock with microseconds: all of them kept
             Instant retryAt = Instant.parse("2026-11-29T11:00:00.456789Z");
             int stale = outbox.settle(List.of(
-                    OutboxRepository.Settlement.delivered(rows.get(0), started, 7, "OK"),
+                    OutboxRepository.Settlement.delivered(rows.get(0), started, 7, fileName),
                     new OutboxRepository.Settlement(rows.get(1), started, 8, OutboxRepository.Outcome.RETRY, "503",
                             "busy", retryAt),
                     new OutboxRepository.Settlement(rows.get(2), started, 9, OutboxRepository.Outcome.DEAD, null,
@@ -129,7 +131,7 @@ class ClaimBatchingTest {
             assertThat(attempts).extracting(a -> ((Number) a.get("outbox_id")).longValue())
                     .containsExactly(rows.get(0).id(), rows.get(1).id(), rows.get(2).id());
             assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("DELIVERED", "RETRY", "DEAD");
-            assertThat(attempts).extracting(a -> a.get("code")).containsExactly("OK", "503", null);
+            assertThat(attempts).extracting(a -> a.get("code")).containsExactly(fileName, "503", null);
             assertThat(attempts).extracting(a -> ((Number) a.get("duration_ms")).longValue()).containsExactly(7L, 8L, 9L);
             assertThat(attempts).extracting(a -> ((Number) a.get("attempt")).intValue()).containsOnly(1);
             assertThat(attempts).extracting(a -> instant(a.get("started_at"))).containsOnly(started);

@@ -112,6 +112,53 @@ class HttpConnectorTest {
         assertThat(clientPorts).hasSize(1);
     }
 
+    /**
+     * The receiver answers with a status and then breaks its body off (promises 100 bytes, sends 10 and
+     * closes): the status stands. A 201 whose body breaks off was still taken by the receiver, and sending
+     * it again would be a second copy; a 400 is still dead.
+     */
+    @Test
+    void aStatusStandsWhenItsBodyBreaksOff() throws Exception {
+        for (int code : new int[] {201, 400}) {
+            try (java.net.ServerSocket raw = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                Thread receiver = new Thread(() -> {
+                    try (java.net.Socket s = raw.accept()) {
+                        java.io.InputStream in = s.getInputStream();
+                        String head = "";
+                        while (!head.endsWith("\r\n\r\n")) {
+                            head += (char) in.read();
+                        }
+                        int length = Integer.parseInt(head.lines().filter(l -> l.toLowerCase().startsWith("content-length:"))
+                                .findFirst().orElseThrow().substring(15).trim());
+                        in.readNBytes(length);
+                        s.getOutputStream().write(("HTTP/1.1 " + code + " X\r\nContent-Type: application/json\r\n"
+                                + "Content-Length: 100\r\n\r\n{\"partial\"").getBytes(StandardCharsets.US_ASCII));
+                        s.getOutputStream().flush();
+                    } catch (java.io.IOException e) {
+                        // the test's assertions tell
+                    }
+                });
+                receiver.start();
+                DestinationDefinition listening = destination(ConnectorKind.HTTP, DestinationDefinition.Output.STOCK);
+                DestinationDefinition d = new DestinationDefinition(listening.name() + code, listening.file(),
+                        listening.connector(), listening.output(), null,
+                        URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/in"), listening.timeout(),
+                        listening.format(), listening.maxAttempts(), listening.maxAge(), listening.initialBackoff(),
+                        listening.maxBackoff(), listening.pollInterval(), listening.lease(), listening.batchSize(), null,
+                        false, null);
+                if (code == 201) {
+                    assertThat(http.send(d, payload("k", "{}", "application/json"))).isEqualTo("201");
+                } else {
+                    DeliveryException e = catchThrowableOfType(DeliveryException.class,
+                            () -> http.send(d, payload("k", "{}", "application/json")));
+                    assertThat(e.permanent()).isTrue();
+                    assertThat(e.code()).isEqualTo("400");
+                }
+                receiver.join(5_000);
+            }
+        }
+    }
+
     @Test
     void noAnswerIsRetried() throws Exception {
         DestinationDefinition listening = destination(ConnectorKind.HTTP, DestinationDefinition.Output.STOCK);

@@ -120,6 +120,63 @@ class MllpConnectorTest {
     }
 
     @Test
+    void aReceiverThatTricklesItsAnswerCannotHoldASenderPastTheTimeout() throws Exception {
+        // one byte every 200 ms: each read is well inside a 1 s socket timeout, the whole answer is not
+        receiver.raw = (id, out) -> {
+            for (byte b : framed(ackText("AA", id))) {
+                out.write(b);
+                out.flush();
+                Thread.sleep(200);
+            }
+        };
+        DestinationDefinition d = destination(Duration.ofSeconds(1), false);
+        long started = System.nanoTime();
+        DeliveryException e = failure(() -> mllp.send(d, dft(1)));
+        long took = Duration.ofNanos(System.nanoTime() - started).toMillis();
+        assertThat(e.code()).isEqualTo("NO-ACK");
+        assertThat(took).as("ms the send took").isLessThan(1_600);
+        assertThat(mllp.openConnections()).isZero();
+    }
+
+    @Test
+    void anAnswerThatNeverEndsIsCutOffAndItsConnectionClosed() throws Exception {
+        // a start byte, then more than any ACK without an end byte, as fast as the socket takes it
+        receiver.raw = (id, out) -> {
+            out.write(0x0b);
+            byte[] chunk = "MSA|AA|".repeat(1_000).getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 100; i++) {
+                out.write(chunk);
+            }
+        };
+        DestinationDefinition d = destination(Duration.ofSeconds(30), false);
+        long started = System.nanoTime();
+        DeliveryException e = failure(() -> mllp.send(d, dft(1)));
+        assertThat(e.code()).isEqualTo("NO-ACK");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(mllp.openConnections()).isZero();
+    }
+
+    @Test
+    void aConnectionWithBytesLeftAfterItsAckIsNotReused() throws Exception {
+        // the ACK, then a second copy of it right behind: the next message on this connection would read
+        // that copy as its answer
+        receiver.raw = (id, out) -> {
+            byte[] ack = framed(ackText("AA", id));
+            byte[] twice = new byte[ack.length * 2];
+            System.arraycopy(ack, 0, twice, 0, ack.length);
+            System.arraycopy(ack, 0, twice, ack.length, ack.length);
+            out.write(twice);
+        };
+        DestinationDefinition d = destination(Duration.ofSeconds(5), false);
+        assertThat(mllp.send(d, dft(1))).isEqualTo("AA");
+        assertThat(mllp.openConnections()).as("closed, not pooled").isZero();
+        receiver.raw = null;
+        assertThat(mllp.send(d, dft(2))).isEqualTo("AA");
+        assertThat(receiver.connections).hasValue(2);
+        assertThat(mllp.openConnections()).isEqualTo(1);
+    }
+
+    @Test
     void anAckOfAnotherMessageIsNotDeliveredAndItsConnectionIsClosed() throws Exception {
         receiver.answer = (id, conn) -> Reply.ack("AA", id.equals("SH1") ? "SH999" : id);
         DestinationDefinition d = destination(Duration.ofSeconds(5), false);
@@ -353,6 +410,20 @@ class MllpConnectorTest {
         Reply to(String controlId, int connection);
     }
 
+    @FunctionalInterface
+    interface RawAnswer {
+        void write(String controlId, OutputStream out) throws IOException, InterruptedException;
+    }
+
+    static byte[] framed(String text) {
+        ByteArrayOutputStream f = new ByteArrayOutputStream();
+        f.write(0x0b);
+        f.writeBytes(text.getBytes(StandardCharsets.UTF_8));
+        f.write(0x1c);
+        f.write(0x0d);
+        return f.toByteArray();
+    }
+
     /** An MLLP receiver that reads frames byte by byte and answers as {@link #answer} says. */
     static final class Receiver implements AutoCloseable {
         final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -363,6 +434,8 @@ class MllpConnectorTest {
         final AtomicInteger ended = new AtomicInteger();
         final java.util.Set<Socket> sockets = ConcurrentHashMap.newKeySet();
         volatile Answer answer = (id, conn) -> Reply.ack("AA", id);
+        /** When set, writes the answer's bytes itself, framing and all (or none of it). */
+        volatile RawAnswer raw;
 
         Receiver() throws IOException {
             Thread acceptor = new Thread(this::accept, "test-mllp-receiver");
@@ -402,6 +475,12 @@ class MllpConnectorTest {
                     String text = new String(frame, StandardCharsets.UTF_8);
                     String id = text.substring(0, text.indexOf('\r')).split("\\|", -1)[9];
                     controlIds.add(id);
+                    RawAnswer bytes = raw;
+                    if (bytes != null) {
+                        bytes.write(id, out);
+                        out.flush();
+                        continue;
+                    }
                     Reply reply = answer.to(id, n);
                     if (reply.delayMillis() > 0) {
                         Thread.sleep(reply.delayMillis());

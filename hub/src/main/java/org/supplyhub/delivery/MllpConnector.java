@@ -1,6 +1,7 @@
 package org.supplyhub.delivery;
 
 import org.supplyhub.config.DestinationDefinition;
+import org.supplyhub.hl7.Hl7Header;
 
 import ca.uhn.hl7v2.llp.LLPException;
 import ca.uhn.hl7v2.llp.MinLLPReader;
@@ -237,17 +238,12 @@ public class MllpConnector implements Connector {
     }
 
     /**
-     * MSH-10 of an ER7 message (its first segment), or null when it has none. Payloads renders it
-     * {@code "SH" + outbox id}: an ACK counts only when its MSA-2 equals it.
+     * MSH-10 of an ER7 message, as intake reads it ({@link Hl7Header}), or null when it has none.
+     * Payloads renders it {@code "SH" + outbox id}: an ACK counts only when its MSA-2 equals it.
      */
     static String controlId(String er7) {
-        if (er7.length() < 8 || !er7.startsWith("MSH")) {
-            return null;
-        }
-        char field = er7.charAt(3);
-        String[] fields = fields(er7.substring(4, segmentEnd(er7, 0)), field, 9); // MSH-2 … MSH-10
-        String id = fields[8];
-        return id.isEmpty() ? null : id;
+        Hl7Header header = Hl7Header.read(er7);
+        return header == null ? null : header.controlId();
     }
 
     private static int segmentEnd(String text, int from) {
@@ -310,9 +306,8 @@ public class MllpConnector implements Connector {
         private final MinLLPReader reader;
         /** When it was last put back in the pool (System.nanoTime). */
         private long idleSince;
-        /** The bytes the last exchange's answer took on the wire, and the count before it. */
-        private long answerStart;
-        private String lastAnswer;
+        /** Whether the last answer was read exactly, with nothing more read or waiting (see {@link #drained}). */
+        private boolean inStep;
 
         Link(Socket socket) throws IOException {
             this.socket = socket;
@@ -344,23 +339,18 @@ public class MllpConnector implements Connector {
             } catch (SocketException e) { // a reset, or HAPI's end of stream before a frame starts
                 throw reused && in.count == received ? new StaleConnection(e) : e;
             }
-            answerStart = received;
-            lastAnswer = answer;
+            // the frame exactly (start byte, text, end bytes) and nothing behind it
+            inStep = answer != null && in.count - received == answer.getBytes(StandardCharsets.UTF_8).length + 3L
+                    && in.available() == 0;
             return ack(answer);
         }
 
         /**
-         * Whether the last answer was read exactly, frame and all (start byte, text, end bytes), with
-         * nothing more read or waiting: only then does the next exchange start in step.
+         * Whether the last answer was read exactly, frame and all, with nothing more read or waiting:
+         * only then does the next exchange start in step.
          */
         boolean drained() {
-            try {
-                return lastAnswer != null
-                        && in.count - answerStart == lastAnswer.getBytes(StandardCharsets.UTF_8).length + 3L
-                        && in.available() == 0;
-            } catch (IOException e) {
-                return false;
-            }
+            return inStep;
         }
 
         void close() {

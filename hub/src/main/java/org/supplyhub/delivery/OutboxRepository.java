@@ -281,7 +281,7 @@ public class OutboxRepository {
                         ps.setString(1, s.outcome() == Outcome.RETRY ? "PENDING" : s.outcome().name());
                         ps.setTimestamp(2, s.outcome() == Outcome.DELIVERED ? now : null);
                         ps.setTimestamp(3, s.retryAt() == null ? null : Timestamp.from(s.retryAt()));
-                        ps.setString(4, truncate(s.detail()));
+                        ps.setString(4, bounded(s.detail(), MAX_DETAIL));
                         ps.setLong(5, s.row().id());
                         ps.setInt(6, s.row().attempt());
                     });
@@ -301,8 +301,8 @@ public class OutboxRepository {
                             ps.setTimestamp(3, Timestamp.from(s.started()));
                             ps.setLong(4, s.durationMs());
                             ps.setString(5, s.outcome().name());
-                            ps.setString(6, code(s.code()));
-                            ps.setString(7, truncate(s.detail()));
+                            ps.setString(6, bounded(s.code(), MAX_CODE));
+                            ps.setString(7, bounded(s.detail(), MAX_DETAIL));
                         });
             }
             return settlements.size() - owned.size();
@@ -335,11 +335,11 @@ public class OutboxRepository {
             attempts[i] = s.row().attempt();
             statuses[i] = s.outcome() == Outcome.RETRY ? "PENDING" : s.outcome().name();
             retryAt[i] = s.retryAt() == null ? null : micros(s.retryAt());
-            details[i] = truncate(s.detail());
+            details[i] = bounded(s.detail(), MAX_DETAIL);
             started[i] = micros(s.started());
             durations[i] = s.durationMs();
             outcomes[i] = s.outcome().name();
-            codes[i] = code(s.code());
+            codes[i] = bounded(s.code(), MAX_CODE);
         }
         // instants travel as epoch microseconds (timestamptz's own precision): exact, and independent of the session's time zone
         Integer settled = jdbc.execute((Connection c) -> {
@@ -430,15 +430,16 @@ public class OutboxRepository {
         return String.join(",", Collections.nCopies(n, "?"));
     }
 
+    /** An attempt's detail, and the outbox's last error: their columns' width. */
+    private static final int MAX_DETAIL = 2000;
     /**
-     * An attempt's code as it fits its column (V17): a connector's code is short (an ACK code, a status,
-     * a file name), but one that did not fit would fail the whole group's settle on every retry.
+     * An attempt's code (V17): a connector's code is short (an ACK code, a status, a file name), but one
+     * that did not fit would fail the whole group's settle on every retry.
      */
-    private static String code(String code) {
-        return code == null || code.length() <= 255 ? code : code.substring(0, 255);
-    }
+    private static final int MAX_CODE = 255;
 
-    private static String truncate(String s) {
-        return s == null || s.length() <= 2000 ? s : s.substring(0, 2000);
+    /** The text as it fits a column of that width. */
+    private static String bounded(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max);
     }
 }

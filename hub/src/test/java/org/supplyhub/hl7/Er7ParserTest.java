@@ -58,6 +58,16 @@ class Er7ParserTest {
             out.add(withField(f, 1, "^~\\&#") + rest);                                // five
             out.add(text.replace('|', '#').replace("MSH#", "MSH#"));                // another field separator
             out.add(text.replace("MSH|^~\\&", "MSH|$~\\&").replace('^', '$'));      // another component separator
+            // field-level shapes for the one-character split: empty and trailing repetitions, components
+            // and subcomponents, escapes, more fields than the segment defines, a z-segment of delimiters
+            out.add(msh + rest.replace("^", "^^&"));
+            out.add(msh + rest.replace("|", "|~"));
+            out.add(msh + rest.replace("|", "||"));
+            out.add(msh + rest.replace("^", "\\F\\^").replace("|", "\\S\\|"));
+            out.add(msh + rest.replace("^", "&^~"));
+            out.add(text + "\rZZZ|a^b&c~d|\\T\\|~~|^^|&&|^~&|");
+            out.add(text + "\rZZZ||||");
+            out.add(text + "\rOBX|1|NM|123^X||42|mg");
             out.add(" " + text);
             out.add("\r" + text);
             out.add("EVN|P03\r" + text);
@@ -98,6 +108,26 @@ class Er7ParserTest {
             }
         }
         assertThat(fast).as("the samples take the shortened path").isGreaterThan(20);
+    }
+
+    @org.junit.jupiter.api.Test
+    void splitsAsHapiDoes() {
+        java.util.Random random = new java.util.Random(16);
+        List<String> texts = new ArrayList<>(List.of("", "a", "|", "||", "a|", "|a", "a||b", "a|b|", "|||a|||"));
+        for (int n = 0; n < 20_000; n++) {
+            StringBuilder b = new StringBuilder();
+            for (int i = random.nextInt(12); i > 0; i--) {
+                b.append("ab|^ ~\\".charAt(random.nextInt(7)));
+            }
+            texts.add(b.toString());
+        }
+        for (String text : texts) {
+            for (char delimiter : new char[] {'|', '^', '~'}) {
+                assertThat(Er7Parser.split(text, delimiter)).as("'%s' on %s", text, delimiter)
+                        .containsExactly(PipeParser.split(text, String.valueOf(delimiter)));
+            }
+        }
+        assertThat(Er7Parser.split(null, '|')).isEmpty();
     }
 
     @org.junit.jupiter.api.Test

@@ -15,9 +15,10 @@ import org.springframework.stereotype.Service;
 import org.supplyhub.delivery.OutboxRepository.Claimed;
 import org.supplyhub.delivery.OutboxRepository.Outcome;
 import org.supplyhub.delivery.OutboxRepository.Settlement;
+import org.supplyhub.journal.OpenedUsages;
+import org.supplyhub.journal.OpenedUsages.Opened;
 import org.supplyhub.mapping.ConfigurationException;
 import org.supplyhub.mapping.FhirRenderer;
-import org.supplyhub.mapping.RenderSpec;
 import org.supplyhub.mapping.SupplyUsage;
 
 import java.io.IOException;
@@ -74,14 +75,10 @@ public class DeliveryWorker {
     /** Set before the senders are interrupted at shutdown. */
     private volatile boolean stopping;
     /**
-     * Opened and parsed usage by message id, with the value as stored that it came from. A message's
-     * usage never changes once journaled, and its destinations claim it within moments of each
-     * other, so one decrypt and parse serves all of them. Each row's own stored value is still
-     * checked: only a value identical to the one that was authenticated and opened is served from
-     * here; any other (a tampered one, say) is opened on its own and fails its row alone.
+     * Opened and parsed usages by message id, with the value as stored that each came from: put there by
+     * this node's journal as it commits them, or by the first of a message's senders that opens it here.
      */
-    private final Cache<Long, Opened> usages = Caffeine.newBuilder()
-            .maximumSize(5_000).expireAfterAccess(Duration.ofMinutes(1)).build();
+    private final OpenedUsages usages;
     private final FhirRenderer renderer;
     /**
      * A message's FHIR resources, rendered once for the FHIR destinations that claim it within moments
@@ -89,16 +86,16 @@ public class DeliveryWorker {
      * (~16 µs CPU for the Mercy sample, FhirJsonWriterBenchmark).
      */
     private final Cache<Long, List<String>> rendered = Caffeine.newBuilder()
-            .maximumSize(256).expireAfterWrite(Duration.ofSeconds(30)).build();
-
-    /** A usage as stored (sealed when encryption is on), what it opened and parsed to, and how it renders. */
-    private record Opened(String stored, SupplyUsage usage, RenderSpec spec) { }
+            .maximumSize(256).expireAfterWrite(Duration.ofSeconds(30))
+            .executor(Runnable::run) // its upkeep on the sender: no hand-off to the common pool per write
+            .build();
 
     public DeliveryWorker(OutboxRepository outbox, Payloads payloads, FileConnector file, HttpConnector http,
                           MllpConnector mllp, FhirConnector fhir, ObjectMapper json, MeterRegistry meters,
-                          DeliveryHealth health, DestinationPauses pauses, FhirRenderer renderer,
+                          DeliveryHealth health, DestinationPauses pauses, FhirRenderer renderer, OpenedUsages usages,
                           @Value("${hub.delivery.senders:8}") int sendersPerDestination) {
         this.renderer = renderer;
+        this.usages = usages;
         this.pauses = pauses;
         this.sendersPerDestination = sendersPerDestination;
         this.outbox = outbox;
@@ -340,16 +337,16 @@ public class DeliveryWorker {
     }
 
     /**
-     * The row's usage, parsed once per message: its destinations' senders claim it at the same moment,
-     * and the ones that come while the first parses it wait for that (before, each of the three parsed
-     * it itself). Every row's own stored value is checked and decrypted: served from the cache only if
-     * it is, byte for byte, the value parsed there; any other is parsed on its own. Decrypting stays
-     * outside the cache's lock: it may read the data-key table, and a wait there would hold up other
-     * messages' senders too.
+     * The row's usage, opened and parsed once per message: by this node's journal when it committed it,
+     * else by the first of its destinations' senders (they claim it at the same moment, and the ones that
+     * come while the first parses it wait for that). Every row's own stored value is checked: served from
+     * {@link OpenedUsages} only if it is, byte for byte, the value opened there; any other is decrypted and
+     * parsed on its own. Decrypting stays outside the cache's lock: it may read the data-key table, and a
+     * wait there would hold up other messages' senders too.
      */
     private Opened opened(Claimed row) {
-        Opened cached = usages.getIfPresent(row.messageId());
-        if (cached != null && cached.stored().equals(row.storedUsage())) {
+        Opened cached = usages.get(row.messageId(), row.storedUsage());
+        if (cached != null) {
             return cached;
         }
         String usageJson = outbox.openUsage(row); // throws for this row alone: tampered, or no data key
@@ -360,7 +357,7 @@ public class DeliveryWorker {
     /** The decrypted usage parsed, with its render spec ({@link UnreadableUsage} if it cannot be read). */
     private Opened parse(Claimed row, String usageJson) {
         try {
-            return new Opened(row.storedUsage(), parse(usageJson), spec(usageJson));
+            return Opened.of(row.storedUsage(), parse(usageJson), usageJson);
         } catch (RuntimeException e) {
             throw new UnreadableUsage(e);
         }
@@ -384,12 +381,6 @@ public class DeliveryWorker {
             s.append(" ← ").append(cause.getClass().getName());
         }
         return s.toString();
-    }
-
-    /** The spec the usage was journaled with; one journaled before versioned rendering has stored resources. */
-    private static RenderSpec spec(String usageJson) {
-        RenderSpec spec = RenderSpec.read(usageJson);
-        return spec == null ? RenderSpec.UNVERSIONED : spec;
     }
 
     private SupplyUsage parse(String usageJson) {

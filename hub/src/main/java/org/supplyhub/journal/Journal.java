@@ -152,16 +152,25 @@ public class Journal {
     private final JdbcTemplate jdbc;
     private final DataSource dataSource;
     private final JournalKeys keys;
+    private final OpenedUsages opened;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private final long waitMillis;
     private volatile boolean running = true;
 
+    /** A journal whose accepted usages no delivery on this JVM takes from memory (tools, tests). */
+    public Journal(JdbcTemplate jdbc, JournalKeys keys, int writerCount, java.time.Duration commitTimeout) {
+        this(jdbc, keys, writerCount, commitTimeout, new OpenedUsages());
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired
     public Journal(JdbcTemplate jdbc, JournalKeys keys,
                    @Value("${hub.journal.writers:2}") int writerCount,
-                   @Value("${hub.journal.commit-timeout:30s}") java.time.Duration commitTimeout) {
+                   @Value("${hub.journal.commit-timeout:30s}") java.time.Duration commitTimeout,
+                   OpenedUsages opened) {
         this.jdbc = jdbc;
         this.keys = keys;
+        this.opened = opened;
         this.dataSource = jdbc.getDataSource();
         this.waitMillis = commitTimeout.toMillis();
         for (int i = 0; i < writerCount; i++) {
@@ -325,6 +334,7 @@ public class Journal {
         try {
             long[] ids = transaction(con -> insert(con, group.stream().map(Pending::entry).toList()));
             for (int i = 0; i < group.size(); i++) {
+                committed(group.get(i).entry(), ids[i]);
                 group.get(i).done().complete(ids[i]);
             }
         } catch (JournalUnavailableException | CommitOutcomeUnknownException outage) {
@@ -337,11 +347,24 @@ public class Journal {
             }
             for (Pending p : group) {
                 try {
-                    p.done().complete(writeAlone(p.entry(), group.size() == 1 ? content : null));
+                    long id = writeAlone(p.entry(), group.size() == 1 ? content : null);
+                    committed(p.entry(), id);
+                    p.done().complete(id);
                 } catch (RuntimeException single) {
                     p.done().completeExceptionally(single);
                 }
             }
+        }
+    }
+
+    /**
+     * A committed entry's usage, in the clear and parsed, for this node's delivery ({@link OpenedUsages}).
+     * Only a usage stored exactly as mapped: {@link #bounded} replaces a NUL (which JSON never holds raw).
+     */
+    private void committed(Sealed entry, long id) {
+        String usageJson = entry.entry().usageJson();
+        if (entry.entry().usage() != null && usageJson != null && usageJson.indexOf('\0') < 0) {
+            opened.journaled(id, entry.usageJson(), entry.entry().usage(), usageJson);
         }
     }
 

@@ -155,6 +155,12 @@ class FhirRenderingTotalityTest {
         List<String> journaled = RENDERER.render(spec.journal(JSON.writeValueAsString(usage))).stream()
                 .map(FhirRenderer.Rendered::json).toList();
         assertThat(journaled).as("%s: rendered from the journal as at intake", name).isEqualTo(direct);
+        // this node's delivery takes the usage as mapped (OpenedUsages), another node or a restart parses
+        // the journal's JSON: both must be the same usage, so every payload is the same
+        String journalJson = spec.journal(JSON.writerFor(SupplyUsage.class).writeValueAsString(usage));
+        assertThat(JSON.readValue(journalJson, SupplyUsage.class)).as("%s: the journal's JSON read back", name)
+                .isEqualTo(usage);
+        assertThat(RenderSpec.read(journalJson)).isEqualTo(spec);
         JsonNode bundle = JSON.readTree(PAYLOADS.transaction(direct));
         assertThat(bundle.path("entry")).as(name).hasSize(direct.size());
         for (int i = 0; i < direct.size(); i++) {

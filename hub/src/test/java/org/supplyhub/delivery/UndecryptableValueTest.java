@@ -10,6 +10,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.supplyhub.config.RunningConfig;
 import org.supplyhub.ingest.IntakeService;
 import org.supplyhub.admin.MessageQueries;
+import org.supplyhub.journal.OpenedUsages;
 import org.supplyhub.journal.crypto.Aead;
 import org.supplyhub.journal.crypto.Column;
 import org.supplyhub.journal.crypto.JournalKeys;
@@ -53,6 +54,9 @@ class UndecryptableValueTest {
     @Autowired
     JournalKeys keys;
 
+    @Autowired
+    OpenedUsages opened;
+
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {
         Files.writeString(INTERFACES.routesDir.resolve("undecryptable.yaml"), """
@@ -94,6 +98,9 @@ class UndecryptableValueTest {
 
         String usage = jdbc.queryForObject("select usage_json from message where id = ?", String.class, usageTampered);
         assertThat(usage).as("encryption is on").startsWith(Aead.TEXT_PREFIX);
+        // the journal left each usage opened for this node's delivery, for exactly the value it stored
+        assertThat(opened.get(usageTampered, usage)).isNotNull();
+        assertThat(opened.get(usageTampered, flip(usage))).isNull();
         jdbc.update("update message set usage_json = ? where id = ?", flip(usage), usageTampered);
         long outputId = jdbc.queryForObject("select min(id) from message_output where message_id = ?", Long.class,
                 resourceTampered);

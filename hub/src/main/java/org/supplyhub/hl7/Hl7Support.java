@@ -19,7 +19,6 @@ import ca.uhn.hl7v2.util.StringUtil;
 import ca.uhn.hl7v2.util.Terser;
 import ca.uhn.hl7v2.util.idgenerator.IDGenerator;
 import ca.uhn.hl7v2.validation.ValidationContext;
-import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
@@ -42,10 +41,10 @@ public class Hl7Support {
     private static final Set<String> VERSIONS = Set.of("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8");
 
     /**
-     * Shared by every context, so an ACK's model (which values its rules trim) is known from the
-     * parser alone; it has no state but its rule caches.
+     * HAPI's "no validation" rules ({@link TrimRules}: trims, no checks). Shared by every context, so an
+     * ACK's model (which values its rules trim) is known from the parser alone; it has no state.
      */
-    private static final ValidationContext NO_VALIDATION = ValidationContextFactory.noValidation();
+    private static final ValidationContext NO_VALIDATION = TrimRules.INSTANCE;
 
     private final HapiContext context;
     /** One parser per thread: PipeParser fills a structure-definition cache (a plain HashMap) as it goes. */

@@ -65,6 +65,8 @@ class Er7ParserTest {
             out.add(msh + rest.replace("|", "||"));
             out.add(msh + rest.replace("^", "\\F\\^").replace("|", "\\S\\|"));
             out.add(msh + rest.replace("^", "&^~"));
+            out.add(msh + rest.replace("|", "| \t").replace("^", "^ "));             // leading whitespace (trimmed in ST, FT)
+            out.add(msh + rest.replace("|", " \r\n|").replace("^", "\u2028^"));    // trailing (trimmed in TX)
             out.add(text + "\rZZZ|a^b&c~d|\\T\\|~~|^^|&&|^~&|");
             out.add(text + "\rZZZ||||");
             out.add(text + "\rOBX|1|NM|123^X||42|mg");
@@ -95,7 +97,10 @@ class Er7ParserTest {
         HapiContext context = new DefaultHapiContext(factory.get());
         context.setValidationContext(NO_VALIDATION);
         PipeParser hapi = new PipeParser(context);
-        Er7Parser ours = new Er7Parser(context, NO_VALIDATION);
+        // ours as the hub configures it: with TrimRules, HAPI's "no validation" without regular expressions
+        HapiContext trimOnly = new DefaultHapiContext(factory.get());
+        trimOnly.setValidationContext(TrimRules.INSTANCE);
+        Er7Parser ours = new Er7Parser(trimOnly, TrimRules.INSTANCE);
         int fast = 0;
         for (String text : messages().toList()) {
             Object expected = outcome(() -> hapi.parse(text), hapi);

@@ -696,7 +696,11 @@ final class FhirJsonWriter {
                     default -> sb.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
                 }
             }
-            sb.append(s, from, s.length());
+            if (from == 0) {
+                sb.append(s); // nothing escaped (the usual case): one bulk copy, where a range is appended char by char
+            } else {
+                sb.append(s, from, s.length());
+            }
         }
     }
 }

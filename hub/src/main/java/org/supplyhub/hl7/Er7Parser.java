@@ -158,9 +158,13 @@ final class Er7Parser extends PipeParser {
      * What HAPI's {@code PipeParser.split(text, String.valueOf(delimiter))} returns, without its tokenizer
      * and list: the pieces between delimiters, an empty piece as null, and no piece after a last
      * delimiter (so {@code "a|"} is {@code [a]}, {@code "|"} is {@code [null]}, null or {@code ""} is
-     * {@code []}). A text without the delimiter is returned as is.
+     * {@code []}). A text without the delimiter is returned as is. A delimiter that is half of a surrogate
+     * pair (MSH-2 may hold one) goes to HAPI's split, which reads such text by code point.
      */
     static String[] split(String text, char delimiter) {
+        if (Character.isSurrogate(delimiter)) {
+            return split(text, String.valueOf(delimiter)); // HAPI's tokenizer never splits a surrogate pair
+        }
         if (text == null || text.isEmpty()) {
             return NONE;
         }

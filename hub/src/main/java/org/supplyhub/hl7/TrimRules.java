@@ -21,7 +21,6 @@ final class TrimRules implements ValidationContext {
 
     static final TrimRules INSTANCE = new TrimRules();
 
-    private static final long serialVersionUID = 1L;
     private static final List<PrimitiveTypeRule> LEADING = List.of(new Trim(true));
     private static final List<PrimitiveTypeRule> TRAILING = List.of(new Trim(false));
 

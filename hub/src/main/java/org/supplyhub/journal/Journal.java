@@ -334,8 +334,10 @@ public class Journal {
         try {
             long[] ids = transaction(con -> insert(con, group.stream().map(Pending::entry).toList()));
             for (int i = 0; i < group.size(); i++) {
-                committed(group.get(i).entry(), ids[i]);
                 group.get(i).done().complete(ids[i]);
+            }
+            for (int i = 0; i < group.size(); i++) {
+                committed(group.get(i).entry(), ids[i]);
             }
         } catch (JournalUnavailableException | CommitOutcomeUnknownException outage) {
             // the database, not a message: writing each alone would only fail (or hang) again
@@ -348,8 +350,8 @@ public class Journal {
             for (Pending p : group) {
                 try {
                     long id = writeAlone(p.entry(), group.size() == 1 ? content : null);
-                    committed(p.entry(), id);
                     p.done().complete(id);
+                    committed(p.entry(), id);
                 } catch (RuntimeException single) {
                     p.done().completeExceptionally(single);
                 }
@@ -358,14 +360,38 @@ public class Journal {
     }
 
     /**
-     * A committed entry's usage, in the clear and parsed, for this node's delivery ({@link OpenedUsages}).
-     * Only a usage stored exactly as mapped: {@link #bounded} replaces a NUL (which JSON never holds raw).
+     * A committed entry's usage, in the clear and parsed, for this node's delivery ({@link OpenedUsages}),
+     * after its caller has its answer. Only a usage stored exactly as mapped: {@link #bounded} replaces a
+     * NUL (which JSON never holds raw), and UTF-8 (the sealed form, the driver's) a lone surrogate. Never
+     * throws: the entry is committed, and a delivery that finds nothing here opens the stored value.
      */
     private void committed(Sealed entry, long id) {
         String usageJson = entry.entry().usageJson();
-        if (entry.entry().usage() != null && usageJson != null && usageJson.indexOf('\0') < 0) {
-            opened.journaled(id, entry.usageJson(), entry.entry().usage(), usageJson);
+        if (entry.entry().usage() == null || usageJson == null || !storedAsIs(usageJson)) {
+            return;
         }
+        try {
+            opened.journaled(id, entry.usageJson(), entry.entry().usage(), usageJson);
+        } catch (RuntimeException e) {
+            log.debug("Journal: usage of message {} not kept opened: {}", id, e.getClass().getName());
+        }
+    }
+
+    /** Whether the text survives the journal unchanged: no NUL, no surrogate without its other half. */
+    static boolean storedAsIs(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\0') {
+                return false;
+            }
+            if (Character.isSurrogate(c)) {
+                if (!Character.isHighSurrogate(c) || i + 1 == text.length() || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            }
+        }
+        return true;
     }
 
     /**

@@ -57,6 +57,9 @@ class UndecryptableValueTest {
     @Autowired
     OpenedUsages opened;
 
+    @Autowired
+    com.fasterxml.jackson.databind.ObjectMapper json;
+
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {
         Files.writeString(INTERFACES.routesDir.resolve("undecryptable.yaml"), """
@@ -87,7 +90,7 @@ class UndecryptableValueTest {
     }
 
     @Test
-    void aTamperedValueKillsItsRowOnlyAndTheDestinationDeliversTheRest() throws InterruptedException {
+    void aTamperedValueKillsItsRowOnlyAndTheDestinationDeliversTheRest() throws Exception {
         // held until the values are changed, as rows waiting in a backlog would be
         pauses.set("enc-stock", true, "test");
         pauses.set("enc-fhir", true, "test");
@@ -98,8 +101,10 @@ class UndecryptableValueTest {
 
         String usage = jdbc.queryForObject("select usage_json from message where id = ?", String.class, usageTampered);
         assertThat(usage).as("encryption is on").startsWith(Aead.TEXT_PREFIX);
-        // the journal left each usage opened for this node's delivery, for exactly the value it stored
-        assertThat(opened.get(usageTampered, usage)).isNotNull();
+        // the journal left each usage opened for this node's delivery, for exactly the value it stored, and
+        // the same usage as the stored value opens to with the hub's own ObjectMapper
+        assertThat(opened.get(usageTampered, usage).usage()).isEqualTo(json.readValue(
+                keys.openText(Column.MESSAGE_USAGE, usage), org.supplyhub.mapping.SupplyUsage.class));
         assertThat(opened.get(usageTampered, flip(usage))).isNull();
         jdbc.update("update message set usage_json = ? where id = ?", flip(usage), usageTampered);
         long outputId = jdbc.queryForObject("select min(id) from message_output where message_id = ?", Long.class,

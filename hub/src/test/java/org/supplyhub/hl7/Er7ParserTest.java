@@ -69,6 +69,8 @@ class Er7ParserTest {
             out.add(msh + rest.replace("|", " \r\n|").replace("^", "\u2028^"));    // trailing (trimmed in TX)
             out.add(text + "\rZZZ|a^b&c~d|\\T\\|~~|^^|&&|^~&|");
             out.add(text + "\rZZZ||||");
+            // an encoding character that is half of a surrogate pair: HAPI never splits the pair
+            out.add(msh.replace("|^~", "|\uD83D~") + rest.replace("^", "\uD83D") + "\rZZZ|DOE\uD83D\uDE00JOHN|A\uD83D\uDE03B");
             out.add(text + "\rOBX|1|NM|123^X||42|mg");
             out.add(" " + text);
             out.add("\r" + text);
@@ -123,11 +125,14 @@ class Er7ParserTest {
             StringBuilder b = new StringBuilder();
             for (int i = random.nextInt(12); i > 0; i--) {
                 b.append("ab|^ ~\\".charAt(random.nextInt(7)));
+                if (random.nextInt(10) == 0) {
+                    b.append(random.nextBoolean() ? "\uD83D\uDE00" : "\uDE00"); // a pair, a lone low surrogate
+                }
             }
             texts.add(b.toString());
         }
         for (String text : texts) {
-            for (char delimiter : new char[] {'|', '^', '~'}) {
+            for (char delimiter : new char[] {'|', '^', '~', '\uD83D', '\uDE00'}) {
                 assertThat(Er7Parser.split(text, delimiter)).as("'%s' on %s", text, delimiter)
                         .containsExactly(PipeParser.split(text, String.valueOf(delimiter)));
             }

@@ -2,6 +2,8 @@ package org.supplyhub.journal;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import org.supplyhub.mapping.RenderSpec;
 import org.supplyhub.mapping.SupplyUsage;
@@ -47,6 +49,19 @@ public class OpenedUsages {
             .executor(Runnable::run) // its upkeep on the caller: no hand-off to the common pool per write
             .build();
 
+    /** False on an intake-only node ({@code hub.delivery.enabled=false}): nothing here would be read. */
+    private final boolean delivering;
+
+    /** For a node that delivers (tools and tests). */
+    public OpenedUsages() {
+        this(true);
+    }
+
+    @Autowired
+    public OpenedUsages(@Value("${hub.delivery.enabled:true}") boolean delivering) {
+        this.delivering = delivering;
+    }
+
     /** The opened usage of message {@code id} if it is the one of exactly this stored value; else null. */
     public Opened get(long id, String stored) {
         Opened opened = cache.getIfPresent(id);
@@ -60,6 +75,9 @@ public class OpenedUsages {
 
     /** A usage that has just been journaled as {@code stored}: known in the clear and parsed already. */
     void journaled(long id, String stored, SupplyUsage usage, String usageJson) {
+        if (!delivering) {
+            return;
+        }
         cache.put(id, Opened.of(stored, usage, usageJson));
     }
 }

@@ -26,6 +26,13 @@ class OpenedUsagesTest {
     }
 
     @Test
+    void anIntakeOnlyNodeKeepsNothing() {
+        OpenedUsages usages = new OpenedUsages(false);
+        usages.journaled(7, "sealed-7", USAGE, "{}");
+        assertThat(usages.get(7, "sealed-7")).isNull();
+    }
+
+    @Test
     void isBoundedByTheStoredValuesLength() {
         OpenedUsages usages = new OpenedUsages();
         String stored = "x".repeat(100_000);

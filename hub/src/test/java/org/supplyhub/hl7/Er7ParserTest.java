@@ -162,7 +162,8 @@ class Er7ParserTest {
             return List.of(m.getClass().getName(), String.valueOf(m.getName()), encoder.encode(m),
                     m.getParser() == null ? "no parser" : "parser");
         } catch (HL7Exception e) {
-            return List.of(e.getClass().getName(), String.valueOf(e.getMessage()), e.getErrorCode());
+            return List.of(e.getClass().getName(), String.valueOf(e.getMessage()), e.getErrorCode(),
+                    String.valueOf(e.getLocation())); // segment, its repetition and the field, as HAPI locates them
         } catch (Exception e) {
             return List.of(e.getClass().getName(), String.valueOf(e.getMessage()));
         }

@@ -160,7 +160,7 @@ public class Journal {
 
     /** A journal whose accepted usages no delivery on this JVM takes from memory (tools, tests). */
     public Journal(JdbcTemplate jdbc, JournalKeys keys, int writerCount, java.time.Duration commitTimeout) {
-        this(jdbc, keys, writerCount, commitTimeout, new OpenedUsages());
+        this(jdbc, keys, writerCount, commitTimeout, new OpenedUsages(false));
     }
 
     @org.springframework.beans.factory.annotation.Autowired
@@ -367,7 +367,7 @@ public class Journal {
      */
     private void committed(Sealed entry, long id) {
         String usageJson = entry.entry().usageJson();
-        if (entry.entry().usage() == null || usageJson == null || !storedAsIs(usageJson)) {
+        if (!opened.keeps() || entry.entry().usage() == null || usageJson == null || !storedAsIs(usageJson)) {
             return;
         }
         try {

@@ -62,6 +62,11 @@ public class OpenedUsages {
         this.delivering = delivering;
     }
 
+    /** Whether journaled usages are kept here at all: not on an intake-only node, where nothing reads them. */
+    boolean keeps() {
+        return delivering;
+    }
+
     /** The opened usage of message {@code id} if it is the one of exactly this stored value; else null. */
     public Opened get(long id, String stored) {
         Opened opened = cache.getIfPresent(id);
